@@ -1,0 +1,198 @@
+"""Certifia: the application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_talisman import Talisman
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from app.config import load_config
+from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+CSP = {
+    "default-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "font-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(app.instance_path, config))
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    Talisman(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        content_security_policy=CSP,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        strict_transport_security=app.config["FORCE_HTTPS"],
+    )
+
+    from app import models  # noqa: F401  (every table known to metadata and Alembic)
+    from app.core import templating
+
+    templating.init_app(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    _register_error_pages(app)
+    _register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.accounts.views import bp as accounts_bp
+    from app.api import init_api
+    from app.core.views import bp as core_bp
+    from app.files.views import bp as files_bp
+    from app.jury.views import bp as jury_bp
+    from app.referential.views import bp as referential_bp
+    from app.stats.views import bp as stats_bp
+
+    for blueprint in (core_bp, accounts_bp, referential_bp, files_bp, jury_bp, stats_bp):
+        app.register_blueprint(blueprint)
+    init_api(app)
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from app.accounts.auth import load_user_from_session, load_user_from_token
+    from app.core.mail import dispatch_after_commit
+    from app.core.permissions import enforce_roles
+
+    login_manager.user_loader(load_user_from_session)
+    login_manager.request_loader(load_user_from_token)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+
+    def unauthenticated():
+        if is_api_request():
+            from app.api.problems import problem
+
+            return problem(401, "Jeton d'API absent ou invalide (en-tête Authorization: Bearer <jeton>).")
+        return login_manager.unauthorized()
+
+    @app.before_request
+    def check_roles():
+        return enforce_roles(unauthenticated)
+
+    @app.teardown_request
+    def forget_request_user(_exc):
+        """g lives in the app context, which a request reuses when one is already pushed (tests,
+        CLI): the user and flags of one request must not leak into the next."""
+        g.pop("_login_user", None)
+        g.pop("no_commit", None)
+
+    @app.after_request
+    def commit_once(response):
+        """The request commits once: success commits, any error status rolls back."""
+        if g.get("no_commit"):
+            return response
+        if response.status_code < 400:
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                log.exception("Conflit d'intégrité à la validation")
+                from app.api.problems import problem
+
+                if is_api_request():
+                    return problem(409, "L'opération entre en conflit avec une donnée existante.")
+                return app.make_response((render_template("errors/error.html", code=409), 409))
+            dispatch_after_commit()
+        else:
+            db.session.rollback()
+        return response
+
+
+def _register_error_pages(app: Flask) -> None:
+    from app.api.problems import problem
+
+    messages = {
+        400: "La requête est mal formée.",
+        403: "Votre rôle ne permet pas d'accéder à cette page.",
+        404: "Cette page n'existe pas, ou vous n'y avez pas accès.",
+        405: "Cette méthode n'est pas permise ici.",
+        409: "L'opération entre en conflit avec l'état actuel.",
+        410: "Ce lien a déjà été utilisé ou a expiré.",
+        413: "Le fichier envoyé est trop volumineux (10 Mo au maximum).",
+        429: "Trop de tentatives : réessayez dans quelques minutes.",
+        500: "Une erreur inattendue s'est produite. L'équipe technique a été prévenue.",
+    }
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        db.session.rollback()
+        code = error.code or 500
+        message = messages.get(code, error.description)
+        if code == 400 and getattr(error, "description", "") and "CSRF" in str(error.description):
+            message = "Le formulaire a expiré ou n'est pas valide (jeton CSRF). Rechargez la page et recommencez."
+        if is_api_request():
+            data = getattr(error, "data", None) or {}
+            return problem(code, message, errors=data.get("errors"))
+        return render_template("errors/error.html", code=code, message=message), code
+
+    @app.errorhandler(OperationalError)
+    def database_down(error):
+        db.session.rollback()
+        log.exception("Base de données indisponible")
+        if is_api_request():
+            return problem(503, "Le service est momentanément indisponible.")
+        return render_template("errors/error.html", code=503, message="Le service est momentanément indisponible."), 503
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        db.session.rollback()
+        log.exception("Erreur inattendue")
+        if is_api_request():
+            return problem(500, messages[500])
+        return render_template("errors/error.html", code=500, message=messages[500]), 500
+
+    @app.route("/")
+    def index():
+        if current_user.is_authenticated:
+            return redirect(url_for("core.home"))
+        return redirect(url_for("accounts.login"))
+
+    from app.core.permissions import public
+
+    public(index)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

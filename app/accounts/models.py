@@ -1,0 +1,177 @@
+"""Establishments, users, account requests, one-time tokens, API tokens, partner access log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import utcnow
+from app.extensions import db
+
+
+class Role(enum.StrEnum):
+    ENTREPRISE = "entreprise"
+    CANDIDAT = "candidat"
+    EVALUATEUR = "evaluateur"
+    EVALUATEUR_METIER = "evaluateur_metier"
+    JURY = "jury"
+    SECRETARIAT = "secretariat"
+    PARTENAIRE = "partenaire"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ENTREPRISE: "Entreprise",
+    Role.CANDIDAT: "Candidat",
+    Role.EVALUATEUR: "Évaluateur habilité",
+    Role.EVALUATEUR_METIER: "Évaluateur métier",
+    Role.JURY: "Membre du jury",
+    Role.SECRETARIAT: "Secrétariat CQP",
+    Role.PARTENAIRE: "Partenaire",
+}
+
+_ROLE_CHECK = "role IN (" + ", ".join(f"'{r.value}'" for r in Role) + ")"
+
+
+class Establishment(db.Model):
+    __tablename__ = "establishments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    siret: Mapped[str] = mapped_column(String(14), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(255))
+    postcode: Mapped[str | None] = mapped_column(String(10), index=True)
+    city: Mapped[str | None] = mapped_column(String(120))
+    contact_email: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="establishment")
+
+    @property
+    def region_code(self) -> str | None:
+        """Department number from the postcode (2A/2B for Corsica, 97x overseas)."""
+        if not self.postcode or len(self.postcode) < 2:
+            return None
+        if self.postcode.startswith("97"):
+            return self.postcode[:3]
+        if self.postcode.startswith("20"):
+            return "2A" if self.postcode < "20200" else "2B"
+        return self.postcode[:2]
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_ROLE_CHECK, name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32), index=True)
+    first_name: Mapped[str] = mapped_column(String(120), default="")
+    last_name: Mapped[str] = mapped_column(String(120), default="")
+    establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishments.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Changed at every login and logout: the session cookie carries it, so an old cookie dies.
+    session_nonce: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    establishment: Mapped[Establishment | None] = relationship(back_populates="users")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    @property
+    def full_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+class AccountRequest(db.Model):
+    """A company asks for an account; the secretariat approves or refuses it."""
+
+    __tablename__ = "account_requests"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'approved', 'refused')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    siret: Mapped[str] = mapped_column(String(14), index=True)
+    establishment_name: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(255))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(120))
+    contact_first_name: Mapped[str] = mapped_column(String(120))
+    contact_last_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+class OneTimeToken(db.Model):
+    """Emailed single-use links (password set/reset, candidate invitation). Only the hash is kept."""
+
+    __tablename__ = "one_time_tokens"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('set_password', 'reset_password', 'candidate_invitation')", name="purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class PartnerAccessLog(db.Model):
+    """Every call of the third-party read API, with its traceability parameters (API Entreprise way)."""
+
+    __tablename__ = "partner_access_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    siret: Mapped[str] = mapped_column(String(14), index=True)
+    context: Mapped[str] = mapped_column(String(255))
+    recipient: Mapped[str] = mapped_column(String(14))
+    object: Mapped[str] = mapped_column(String(255))
+    status_code: Mapped[int] = mapped_column(default=200)
+    ip: Mapped[str | None] = mapped_column(String(64))

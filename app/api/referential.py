@@ -1,0 +1,101 @@
+"""GET /cqps, POST /establishments, POST and GET /assessors."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from app.accounts import services as accounts
+from app.api.schemas import BaseSchema
+from app.core.permissions import AUTHENTICATED, roles_required
+from app.referential import services
+
+blp = Blueprint("api_referential", __name__, description="Référentiel CQP, établissements, évaluateurs")
+
+
+class CompetenceOut(BaseSchema):
+    code = fields.String()
+    title = fields.String()
+
+
+class CqpOut(BaseSchema):
+    code = fields.String()
+    title = fields.String()
+    domain = fields.String()
+    competences = fields.Method("active_competences")
+
+    def active_competences(self, cqp):
+        return [{"code": c.code, "title": c.title} for c in cqp.active_competences]
+
+
+class EstablishmentIn(BaseSchema):
+    siret = fields.String(required=True)
+    name = fields.String(required=True)
+    address = fields.String(load_default=None, allow_none=True)
+    postcode = fields.String(load_default=None, allow_none=True)
+    city = fields.String(load_default=None, allow_none=True)
+    contact_email = fields.String(load_default=None, allow_none=True)
+
+
+class EstablishmentOut(BaseSchema):
+    siret = fields.String()
+    name = fields.String()
+    address = fields.String(allow_none=True)
+    postcode = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
+
+
+class AssessorIn(BaseSchema):
+    email = fields.String(required=True)
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+    habilitation_until = fields.Date(required=True)
+    cqp_codes = fields.List(fields.String(), load_default=list)
+
+
+class AssessorOut(BaseSchema):
+    id = fields.Integer()
+    email = fields.Function(lambda a: a.user.email)
+    first_name = fields.Function(lambda a: a.user.first_name)
+    last_name = fields.Function(lambda a: a.user.last_name)
+    name = fields.String()
+    habilitation_until = fields.Date()
+    cqp_codes = fields.Function(lambda a: [c.code for c in a.cqps])
+
+
+@blp.route("/cqps")
+class Cqps(MethodView):
+    @roles_required(AUTHENTICATED)
+    @blp.response(200, CqpOut(many=True))
+    def get(self):
+        """Le référentiel : CQP et leurs compétences."""
+        return services.list_cqps()
+
+
+@blp.route("/establishments")
+class Establishments(MethodView):
+    @roles_required("secretariat")
+    @blp.arguments(EstablishmentIn)
+    @blp.response(201, EstablishmentOut)
+    def post(self, data):
+        """Crée un établissement (SIRET unique, R12)."""
+        return accounts.create_establishment(actor=current_user, **data)
+
+
+@blp.route("/assessors")
+class Assessors(MethodView):
+    @roles_required(AUTHENTICATED)
+    @blp.response(200, AssessorOut(many=True))
+    def get(self):
+        """Les évaluateurs dont l'habilitation est valide aujourd'hui."""
+        return services.habilitated_assessors()
+
+    @roles_required("secretariat")
+    @blp.arguments(AssessorIn)
+    @blp.response(201, AssessorOut)
+    def post(self, data):
+        """Crée un évaluateur habilité (et son compte utilisateur)."""
+        return services.create_assessor(actor=current_user, **data)

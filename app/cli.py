@@ -1,0 +1,105 @@
+"""Command line of API.md: seed, demo, users create, tokens create, outbox send."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from app.core.errors import DomainError
+from app.extensions import db
+
+
+def _fail(error: DomainError) -> None:
+    db.session.rollback()
+    messages = [m for field_messages in error.errors.values() for m in field_messages if m != error.message]
+    click.echo(" ".join([f"Erreur : {error.message}", *messages]), err=True)
+    sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("seed")
+    def seed():
+        """Charge le référentiel CQP de seed_data/ (idempotent)."""
+        from app.referential.services import load_referential
+
+        counts = load_referential()
+        db.session.commit()
+        click.echo(
+            "Référentiel chargé : {cqps_created} CQP créés, {cqps_updated} mis à jour, "
+            "{competences_created} compétences créées, {competences_updated} mises à jour.".format(**counts)
+        )
+
+    @app.cli.command("demo")
+    def demo():
+        """Charge un petit jeu de démonstration, un utilisateur par rôle, et affiche leurs identifiants."""
+        from app.demo import load_demo
+
+        try:
+            logins = load_demo()
+        except DomainError as error:
+            _fail(error)
+        db.session.commit()
+        click.echo("Comptes de démonstration (mot de passe commun) :")
+        for role, email, password in logins:
+            click.echo(f"  {role:<18} {email:<40} {password}")
+
+    users = click.Group("users", help="Gestion des utilisateurs.")
+    app.cli.add_command(users)
+
+    @users.command("create")
+    @click.argument("email")
+    @click.option("--role", required=True, help="entreprise, candidat, evaluateur, evaluateur_metier, jury, secretariat, partenaire")
+    @click.option("--siret", default=None, help="Établissement (créé s'il n'existe pas) pour le rôle entreprise.")
+    @click.option("--password", default=None, help="Mot de passe (12 caractères au moins).")
+    @click.option("--name", default="", help="Prénom Nom (ou raison sociale pour un nouvel établissement).")
+    def users_create(email, role, siret, password, name):
+        """Crée un utilisateur."""
+        from app.accounts import services
+
+        first, _, last = (name or "").strip().partition(" ")
+        try:
+            establishment = None
+            if siret:
+                establishment = services.find_establishment(siret)
+                if establishment is None:
+                    establishment = services.create_establishment(siret, name or f"Établissement {siret}")
+            user = services.create_user(email, role, password=password, first_name=first, last_name=last,
+                                        establishment=establishment)
+        except DomainError as error:
+            _fail(error)
+        db.session.commit()
+        click.echo(f"Utilisateur créé : {user.email} ({user.role}), id {user.id}.")
+
+    tokens = click.Group("tokens", help="Jetons d'API.")
+    app.cli.add_command(tokens)
+
+    @tokens.command("create")
+    @click.argument("email")
+    def tokens_create(email):
+        """Affiche un nouveau jeton d'API pour cet utilisateur (une seule fois)."""
+        from app.accounts import services
+
+        user = services.find_user_by_email(email)
+        if user is None:
+            click.echo(f"Erreur : aucun utilisateur pour l'adresse {email}.", err=True)
+            sys.exit(1)
+        token = services.create_api_token(user, name="cli")
+        db.session.commit()
+        click.echo(f"Jeton créé pour {user.email} ({user.role}). Conservez-le : il ne sera plus affiché.")
+        click.echo(token)
+
+    outbox = click.Group("outbox", help="Emails en attente d'envoi.")
+    app.cli.add_command(outbox)
+
+    @outbox.command("send")
+    def outbox_send():
+        """Envoie les emails en attente, avec reprises ; code 0 quand il ne reste rien à envoyer."""
+        from app.core.mail import pending_count, send_pending
+
+        counts = send_pending()
+        left = pending_count()
+        click.echo(f"{counts['sent']} envoyé(s), {counts['retry']} à réessayer, {counts['failed']} en échec, "
+                   f"{left} en attente.")
+        sys.exit(0 if left == 0 else 1)

@@ -1,0 +1,46 @@
+"""Business errors raised by services and the workflow, mapped to HTTP by the views and the API."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A refusal with a French message for the user; `errors` maps a field to its messages."""
+
+    status_code = 422
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+    @classmethod
+    def for_field(cls, field: str, message: str) -> DomainError:
+        return cls(message, {field: [message]})
+
+
+class ValidationFailed(DomainError):
+    """Invalid field values (422)."""
+
+
+class RuleViolation(DomainError):
+    """A rule of the branch (R1–R12) is not met (422)."""
+
+
+class Conflict(DomainError):
+    """The action does not fit the current state, or the object already exists (409)."""
+
+    status_code = 409
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Gone(DomainError):
+    """A one-time link already used or expired (410)."""
+
+    status_code = 410
+
+
+class TooLarge(DomainError):
+    status_code = 413

@@ -1,0 +1,140 @@
+"""Outbox: emails are written in the same transaction as the change that causes them, then sent
+after the commit by the in-process sender, the RQ worker (REDIS_URL) or `flask outbox send`.
+SMTP failures are retried with exponential backoff; after OUTBOX_MAX_ATTEMPTS the email is marked
+failed and shown to the secretariat. Without MAIL_SERVER (development), delivery means the local
+mailbox page (/boite-mail)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app, render_template
+from flask_mail import Message
+from sqlalchemy import select
+
+from app.core.models import OutboxEmail
+from app.db import utcnow
+from app.extensions import db, mail
+
+log = logging.getLogger(__name__)
+QUEUED_FLAG = "outbox_queued"
+
+
+def queue_email(kind: str, recipients: list[str] | str, subject: str, template: str, *, file=None, **context) -> OutboxEmail | None:
+    """Renders templates/emails/<template>.txt and .html and adds them to the outbox (no commit)."""
+    if isinstance(recipients, str):
+        recipients = [recipients]
+    unique = sorted({r.strip().lower() for r in recipients if r and r.strip()})
+    if not unique:
+        return None
+    context.setdefault("base_url", current_app.config["BASE_URL"])
+    context.setdefault("subject", subject)
+    email = OutboxEmail(
+        kind=kind,
+        recipients=",".join(unique),
+        subject=subject,
+        body_text=render_template(f"emails/{template}.txt", **context),
+        body_html=render_template(f"emails/{template}.html", **context),
+        file_id=getattr(file, "id", None),
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(email)
+    db.session.info[QUEUED_FLAG] = True
+    return email
+
+
+def _deliver(email: OutboxEmail) -> None:
+    if current_app.config.get("MAIL_DEV_MAILBOX"):
+        return  # kept in the outbox table, listed by the development mailbox page
+    message = Message(
+        subject=email.subject,
+        recipients=email.recipient_list,
+        body=email.body_text,
+        html=email.body_html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+    )
+    mail.send(message)
+
+
+def send_pending(limit: int | None = None) -> dict[str, int]:
+    """Sends what is due; each email is committed on its own so that one failure loses nothing."""
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    backoff = current_app.config["OUTBOX_BACKOFF_SECONDS"]
+    query = (
+        select(OutboxEmail.id)
+        .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= utcnow())
+        .order_by(OutboxEmail.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    ids = db.session.scalars(query).all()
+    for email_id in ids:
+        # Claim the row so that two senders (worker + cron) never send it twice.
+        email = db.session.execute(
+            select(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.status == "pending")
+            .with_for_update(skip_locked=True)
+        ).scalar_one_or_none()
+        if email is None:
+            db.session.rollback()
+            continue
+        try:
+            _deliver(email)
+        except Exception as exc:  # SMTP errors of every kind: retried later, never lost
+            email.attempts += 1
+            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if email.attempts >= max_attempts:
+                email.status = "failed"
+                counts["failed"] += 1
+            else:
+                email.next_attempt_at = utcnow() + timedelta(seconds=backoff * 2 ** (email.attempts - 1))
+                counts["retry"] += 1
+            log.warning("Envoi de l'email %s échoué (%s)", email.id, email.last_error)
+        else:
+            email.attempts += 1
+            email.status = "sent"
+            email.sent_at = utcnow()
+            email.last_error = None
+            counts["sent"] += 1
+        db.session.commit()
+    return counts
+
+
+def pending_count() -> int:
+    return db.session.query(OutboxEmail).filter(OutboxEmail.status == "pending").count()
+
+
+def dispatch_after_commit() -> None:
+    """Called once the request has committed: hands the new emails to whoever sends them."""
+    if not db.session.info.pop(QUEUED_FLAG, False):
+        return
+    mode = current_app.config.get("OUTBOX_DISPATCH", "inline")
+    if mode == "none":
+        return
+    if current_app.config.get("REDIS_URL") and mode != "inline-only":
+        try:
+            from redis import Redis
+            from rq import Queue
+
+            Queue("emails", connection=Redis.from_url(current_app.config["REDIS_URL"])).enqueue(
+                "app.core.mail.send_pending_job"
+            )
+            return
+        except Exception as exc:  # Redis down: the cron `flask outbox send` still delivers
+            log.warning("File RQ indisponible, envoi en ligne (%s)", exc)
+    try:
+        send_pending()
+    except Exception:  # never turn a committed change into an error page
+        log.exception("Envoi des emails reporté")
+        db.session.rollback()
+
+
+def send_pending_job() -> dict[str, int]:
+    """RQ job: runs in the worker process with its own app."""
+    from app import create_app
+
+    app = create_app()
+    with app.app_context():
+        return send_pending()
+

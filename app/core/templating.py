@@ -1,0 +1,41 @@
+"""Jinja filters and globals: French dates, status labels."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre")
+
+
+def date_fr(value: date | datetime | None, with_time: bool = False) -> str:
+    """12 mars 2027 (and « à 14 h 05 » with the time)."""
+    if value is None:
+        return ""
+    day = "1er" if value.day == 1 else str(value.day)
+    text = f"{day} {MONTHS[value.month - 1]} {value.year}"
+    if with_time and isinstance(value, datetime):
+        text += f" à {value.hour} h {value.minute:02d}"
+    return text
+
+
+def date_short(value: date | datetime | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def init_app(app: Flask) -> None:
+    from app.accounts.models import ROLE_LABELS, Role
+    from app.core.clock import today
+    from app.files.models import STATUS_LABELS, FileStatus
+
+    app.jinja_env.filters["date_fr"] = date_fr
+    app.jinja_env.filters["date_short"] = date_short
+    app.jinja_env.filters["status_label"] = lambda s: STATUS_LABELS.get(FileStatus(s), s) if s else ""
+    app.jinja_env.filters["role_label"] = lambda r: ROLE_LABELS.get(Role(r), r) if r else ""
+    app.jinja_env.globals["today"] = today
+    app.jinja_env.globals["FileStatus"] = FileStatus
+    app.jinja_env.globals["Role"] = Role
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,337 @@
+"""Candidates, candidate files (one per CQP attempt), documents, evaluation, job assessor, history."""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import Establishment, User
+from app.db import utcnow
+from app.extensions import db
+from app.referential.models import Assessor, Competence, Cqp
+
+
+class FileStatus(enum.StrEnum):
+    EN_COURS_INSCRIPTION = "en_cours_inscription"
+    EN_ATTENTE_EVALUATION = "en_attente_evaluation"
+    VALIDATION_EVALUATION = "validation_evaluation"
+    INSCRIPTION_JURY = "inscription_jury"
+    VALIDE = "valide"
+    PARTIEL = "partiel"
+    NON_VALIDE = "non_valide"
+    ABANDONNE = "abandonne"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+STATUS_LABELS = {
+    FileStatus.EN_COURS_INSCRIPTION: "En cours d'inscription",
+    FileStatus.EN_ATTENTE_EVALUATION: "En attente d'évaluation",
+    FileStatus.VALIDATION_EVALUATION: "Validation de l'évaluation",
+    FileStatus.INSCRIPTION_JURY: "Inscription au jury",
+    FileStatus.VALIDE: "Validé",
+    FileStatus.PARTIEL: "Partiel",
+    FileStatus.NON_VALIDE: "Non validé",
+    FileStatus.ABANDONNE: "Abandonné",
+}
+DECISION_STATUSES = (FileStatus.VALIDE, FileStatus.PARTIEL, FileStatus.NON_VALIDE)
+FINAL_STATUSES = (*DECISION_STATUSES, FileStatus.ABANDONNE)
+# The five steps of the step indicator on a file's page.
+STEPS = (
+    FileStatus.EN_COURS_INSCRIPTION,
+    FileStatus.EN_ATTENTE_EVALUATION,
+    FileStatus.VALIDATION_EVALUATION,
+    FileStatus.INSCRIPTION_JURY,
+)
+
+TRAINING_SCHEMES = {
+    "periode_professionnalisation": "Période de professionnalisation",
+    "plan_developpement_competences": "Plan de développement des compétences",
+    "contrat_professionnalisation": "Contrat de professionnalisation",
+    "vae": "Validation des acquis de l'expérience (VAE)",
+    "pro_a": "Reconversion ou promotion par l'alternance (Pro-A)",
+    "autre": "Autre dispositif",
+}
+TRAINING_PATHS = {
+    "formation": "Parcours de formation",
+    "evaluation_directe": "Évaluation directe (sans formation)",
+    "formation_et_evaluation": "Formation et évaluation",
+}
+DOCUMENT_KINDS = {
+    "diplome": "Diplôme",
+    "dossier_candidature": "Dossier de candidature (outil n°6)",
+    "guide_evaluation": "Guide d'évaluation (outil n°4)",
+}
+
+
+def _status_in(*statuses: FileStatus) -> str:
+    return "(" + ", ".join(f"'{s.value}'" for s in statuses) + ")"
+
+
+def name_key(value: str) -> str:
+    """Case- and accent-insensitive key of a name, for duplicate detection (R12)."""
+    decomposed = unicodedata.normalize("NFKD", value.strip().lower())
+    without_marks = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(without_marks.replace("-", " ").replace("'", " ").split())
+
+
+class Candidate(db.Model):
+    __tablename__ = "candidates"
+    __table_args__ = (
+        UniqueConstraint("establishment_id", "last_name_key", "first_name_key", "birth_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(120))
+    last_name: Mapped[str] = mapped_column(String(120))
+    first_name_key: Mapped[str] = mapped_column(String(120))
+    last_name_key: Mapped[str] = mapped_column(String(120), index=True)
+    birth_date: Mapped[date]
+    birth_place: Mapped[str | None] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(255))
+    job_title: Mapped[str | None] = mapped_column(String(255))
+    highest_diploma: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    establishment: Mapped[Establishment] = relationship()
+    user: Mapped[User | None] = relationship()
+    files: Mapped[list[CandidateFile]] = relationship(back_populates="candidate")
+
+    def set_names(self, first_name: str, last_name: str) -> None:
+        self.first_name = first_name.strip()
+        self.last_name = last_name.strip()
+        self.first_name_key = name_key(first_name)
+        self.last_name_key = name_key(last_name)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def public_name(self) -> str:
+        """« Prénom N. », what public verification shows of a holder."""
+        return f"{self.first_name} {self.last_name[:1].upper()}."
+
+
+file_competences = Table(
+    "file_competences",
+    db.metadata,
+    Column("file_id", ForeignKey("candidate_files.id", ondelete="CASCADE"), primary_key=True),
+    Column("competence_id", ForeignKey("competences.id"), primary_key=True, index=True),
+)
+
+
+class CandidateFile(db.Model):
+    """Un dossier candidat: one CQP attempt of one candidate. Its status changes only in workflow.py."""
+
+    __tablename__ = "candidate_files"
+    __table_args__ = (
+        CheckConstraint("status IN " + _status_in(*FileStatus), name="status"),
+        CheckConstraint(
+            "status NOT IN "
+            + _status_in(FileStatus.EN_ATTENTE_EVALUATION, FileStatus.VALIDATION_EVALUATION, FileStatus.INSCRIPTION_JURY,
+                         *DECISION_STATUSES)
+            + " OR assessor_id IS NOT NULL",
+            name="assessor_required",
+        ),
+        CheckConstraint(
+            "status NOT IN " + _status_in(FileStatus.INSCRIPTION_JURY, *DECISION_STATUSES)
+            + " OR jury_session_id IS NOT NULL",
+            name="jury_session_required",
+        ),
+        Index("ix_candidate_files_establishment_id_status", "establishment_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id"), index=True)
+    cqp_id: Mapped[int] = mapped_column(ForeignKey("cqps.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32), default=FileStatus.EN_COURS_INSCRIPTION.value, index=True)
+    training_path: Mapped[str | None] = mapped_column(String(64))
+    training_scheme: Mapped[str | None] = mapped_column(String(64))
+    training_org_siret: Mapped[str | None] = mapped_column(String(14))
+    assessor_id: Mapped[int | None] = mapped_column(ForeignKey("assessors.id"), index=True)
+    planned_interview_date: Mapped[date | None]
+    assessor_confirmed_on: Mapped[date | None]
+    jury_session_id: Mapped[int | None] = mapped_column(ForeignKey("jury_sessions.id"), index=True)
+    requested_jury_session_id: Mapped[int | None] = mapped_column(ForeignKey("jury_sessions.id"), index=True)
+    rolled_over: Mapped[bool] = mapped_column(default=False)
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+    candidate: Mapped[Candidate] = relationship(back_populates="files")
+    establishment: Mapped[Establishment] = relationship()
+    cqp: Mapped[Cqp] = relationship()
+    competences: Mapped[list[Competence]] = relationship(secondary=file_competences, order_by="Competence.position")
+    assessor: Mapped[Assessor | None] = relationship()
+    documents: Mapped[list[Document]] = relationship(back_populates="file", order_by="Document.uploaded_at")
+    history: Mapped[list[StatusChange]] = relationship(
+        back_populates="file", order_by="StatusChange.id", cascade="all, delete-orphan"
+    )
+    evaluation: Mapped[Evaluation | None] = relationship(back_populates="file", uselist=False)
+    invitations: Mapped[list[JobAssessorInvitation]] = relationship(
+        back_populates="file", order_by="JobAssessorInvitation.id"
+    )
+
+    @property
+    def status_enum(self) -> FileStatus:
+        return FileStatus(self.status)
+
+    @property
+    def status_label(self) -> str:
+        return self.status_enum.label
+
+    @property
+    def current_invitation(self) -> JobAssessorInvitation | None:
+        live = [i for i in self.invitations if i.replaced_at is None]
+        return live[-1] if live else None
+
+    @property
+    def job_assessor_observations_in(self) -> bool:
+        return any(i.used_at is not None for i in self.invitations)
+
+
+class Document(db.Model):
+    __tablename__ = "documents"
+    __table_args__ = (
+        CheckConstraint("kind IN ('diplome', 'dossier_candidature', 'guide_evaluation')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("candidate_files.id", ondelete="CASCADE"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    file: Mapped[CandidateFile | None] = relationship(back_populates="documents")
+    candidate: Mapped[Candidate] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return DOCUMENT_KINDS.get(self.kind, self.kind)
+
+
+class StatusChange(db.Model):
+    """The file's history: one row per transition, written by the workflow in the same transaction."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("candidate_files.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32), index=True)
+    event: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    file: Mapped[CandidateFile] = relationship(back_populates="history")
+    actor: Mapped[User | None] = relationship()
+
+
+class JobAssessorInvitation(db.Model):
+    """One-time link for the job assessor (évaluateur métier). The token is stored hashed."""
+
+    __tablename__ = "job_assessor_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("candidate_files.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(255))
+    first_name: Mapped[str] = mapped_column(String(120))
+    last_name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    replaced_at: Mapped[datetime | None]
+    general_comment: Mapped[str | None] = mapped_column(Text)
+
+    file: Mapped[CandidateFile] = relationship(back_populates="invitations")
+    observations: Mapped[list[JobAssessorObservation]] = relationship(
+        back_populates="invitation", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class JobAssessorObservation(db.Model):
+    __tablename__ = "job_assessor_observations"
+    __table_args__ = (UniqueConstraint("invitation_id", "competence_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("job_assessor_invitations.id", ondelete="CASCADE"), index=True)
+    competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"), index=True)
+    comment: Mapped[str] = mapped_column(Text)
+
+    invitation: Mapped[JobAssessorInvitation] = relationship(back_populates="observations")
+    competence: Mapped[Competence] = relationship()
+
+
+class Evaluation(db.Model):
+    """The assessor's evaluation of a file: a draft until submitted."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("candidate_files.id", ondelete="CASCADE"), unique=True)
+    interview_date: Mapped[date | None]
+    candidate_observations: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None]
+    # R4: the company is told once that the evaluators' comments are all in.
+    comments_notified_at: Mapped[datetime | None]
+
+    file: Mapped[CandidateFile] = relationship(back_populates="evaluation")
+    results: Mapped[list[EvaluationResult]] = relationship(
+        back_populates="evaluation", cascade="all, delete-orphan"
+    )
+
+
+class EvaluationResult(db.Model):
+    __tablename__ = "evaluation_results"
+    __table_args__ = (UniqueConstraint("evaluation_id", "competence_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"), index=True)
+    acquired: Mapped[bool | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="results")
+    competence: Mapped[Competence] = relationship()

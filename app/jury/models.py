@@ -1,0 +1,140 @@
+"""Jury sessions, decisions, parchments and what was printed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.db import utcnow
+from app.extensions import db
+from app.files.models import CandidateFile
+from app.referential.models import Competence
+
+REGISTRATION_DAYS_BEFORE = 21  # R7: at the latest 3 weeks before the jury date
+PUBLICATION_DELAY_HOURS = 48  # R10
+
+jury_members = Table(
+    "jury_members",
+    db.metadata,
+    Column("session_id", ForeignKey("jury_sessions.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class JurySession(db.Model):
+    __tablename__ = "jury_sessions"
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_positive"),
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[date] = mapped_column(index=True)
+    capacity: Mapped[int]
+    # Kept equal to the number of files registered; changed only by conditional UPDATEs (R8).
+    seats_taken: Mapped[int] = mapped_column(default=0)
+    location: Mapped[str | None] = mapped_column(String(255))
+    cancelled_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[User]] = relationship(secondary=jury_members, order_by="User.last_name")
+
+    @property
+    def registration_deadline(self) -> date:
+        return self.date - timedelta(days=REGISTRATION_DAYS_BEFORE)
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def publication_due_at(self) -> datetime:
+        return datetime.combine(self.date, datetime.min.time()) + timedelta(hours=PUBLICATION_DELAY_HOURS)
+
+
+class Decision(db.Model):
+    """The jury's decision on a file, per competence. Correctable until publication."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (CheckConstraint("status IN ('valide', 'partiel', 'non_valide')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("candidate_files.id", ondelete="CASCADE"), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("jury_sessions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+
+    file: Mapped[CandidateFile] = relationship()
+    session: Mapped[JurySession] = relationship()
+    results: Mapped[list[DecisionResult]] = relationship(back_populates="decision", cascade="all, delete-orphan")
+    rectifications: Mapped[list[DecisionRectification]] = relationship(
+        back_populates="decision", order_by="DecisionRectification.id", cascade="all, delete-orphan"
+    )
+
+
+class DecisionResult(db.Model):
+    __tablename__ = "decision_results"
+    __table_args__ = (UniqueConstraint("decision_id", "competence_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"), index=True)
+    competence_id: Mapped[int] = mapped_column(ForeignKey("competences.id"), index=True)
+    validated: Mapped[bool]
+
+    decision: Mapped[Decision] = relationship(back_populates="results")
+    competence: Mapped[Competence] = relationship()
+
+
+class DecisionRectification(db.Model):
+    """A decision changed after publication: the old one is kept with the reason."""
+
+    __tablename__ = "decision_rectifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"), index=True)
+    previous_status: Mapped[str] = mapped_column(String(16))
+    previous_results: Mapped[list] = mapped_column(JSON)
+    new_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+
+    decision: Mapped[Decision] = relationship(back_populates="rectifications")
+
+
+class Parchment(db.Model):
+    """Parchemin (valide) or attestation of validated competences (partiel), with a public number."""
+
+    __tablename__ = "parchments"
+    __table_args__ = (CheckConstraint("kind IN ('parchemin', 'attestation')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("candidate_files.id", ondelete="CASCADE"), unique=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    file: Mapped[CandidateFile] = relationship()
+    prints: Mapped[list[PrintRecord]] = relationship(back_populates="parchment", order_by="PrintRecord.id")
+
+
+class PrintRecord(db.Model):
+    """What the secretariat printed (alone or in a session batch) and when it was sent."""
+
+    __tablename__ = "print_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parchment_id: Mapped[int] = mapped_column(ForeignKey("parchments.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("jury_sessions.id"), index=True)
+    batch: Mapped[str | None] = mapped_column(String(64), index=True)
+    printed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    printed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    sent_at: Mapped[datetime | None]
+
+    parchment: Mapped[Parchment] = relationship(back_populates="prints")

@@ -1,0 +1,7 @@
+"""Imports every model so that metadata (and Alembic) see the whole schema."""
+
+from app.accounts.models import *  # noqa: F403
+from app.core.models import *  # noqa: F403
+from app.files.models import *  # noqa: F403
+from app.jury.models import *  # noqa: F403
+from app.referential.models import *  # noqa: F403
