@@ -1,0 +1,474 @@
+"""Branch statistics, computed in SQL (GROUP BY, window functions): never by loading files.
+
+Every figure takes the same filters (`StatsFilters`): the year the file was created, the CQP,
+the CQP's domain, the establishment (SIRET) and the region (the department of the
+establishment's postcode). Filters are conditions on `candidate_files` only (sub-selects on
+cqps and establishments), so that each statistic joins what it needs without duplicates.
+
+Percentiles (median, 90th percentile) are the linear interpolation of `percentile_cont`,
+written portably (ROW_NUMBER and COUNT windows, integer arithmetic for the ranks) so that
+SQLite and PostgreSQL give the same figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from sqlalchemy import Float, case, cast, distinct, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement
+from stdnum.fr import siret as siret_checker
+
+from app.accounts.models import Establishment
+from app.core.errors import ValidationFailed
+from app.extensions import db
+from app.files.models import (
+    DECISION_STATUSES,
+    STATUS_LABELS,
+    CandidateFile,
+    Evaluation,
+    EvaluationResult,
+    FileStatus,
+    StatusChange,
+)
+from app.jury.models import Decision, DecisionResult, JurySession
+from app.referential.models import Competence, Cqp
+
+DECISIONS = tuple(s.value for s in DECISION_STATUSES)
+MIN_YEAR, MAX_YEAR = 2000, 2100
+TOP_COMPETENCES_PER_CQP = 3
+
+# The funnel: how many files reached each step (from the history), the first being every file.
+FUNNEL_STEPS = (
+    ("en_cours_inscription", "Dossiers créés", None),
+    ("en_attente_evaluation", "Évaluateur confirmé", (FileStatus.EN_ATTENTE_EVALUATION.value,)),
+    ("validation_evaluation", "Évaluation transmise", (FileStatus.VALIDATION_EVALUATION.value,)),
+    ("inscription_jury", "Inscrits au jury", (FileStatus.INSCRIPTION_JURY.value,)),
+    ("decision", "Décision du jury", DECISIONS),
+)
+
+
+@dataclass(frozen=True)
+class StatsFilters:
+    year: int | None = None
+    cqp: str | None = None
+    domain: str | None = None
+    siret: str | None = None
+    region: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+    def as_args(self) -> dict[str, str]:
+        return {f.name: str(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name)}
+
+    def describe(self) -> str:
+        labels = {"year": "année", "cqp": "CQP", "domain": "domaine", "siret": "SIRET", "region": "département"}
+        parts = [f"{labels[k]} {v}" for k, v in self.as_args().items()]
+        return ", ".join(parts) if parts else "toute la branche"
+
+
+def parse_filters(args) -> StatsFilters:
+    """Reads the filters of a query string; a malformed value is refused (422) naming the field."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, object] = {}
+    raw_year = (args.get("year") or "").strip()
+    if raw_year:
+        if not raw_year.isdigit() or not MIN_YEAR <= int(raw_year) <= MAX_YEAR:
+            errors["year"] = [f"L'année doit être un nombre entre {MIN_YEAR} et {MAX_YEAR}."]
+        else:
+            values["year"] = int(raw_year)
+    cqp = (args.get("cqp") or "").strip().upper()
+    if cqp:
+        if db.session.scalar(select(Cqp.id).where(Cqp.code == cqp)) is None:
+            errors["cqp"] = [f"Le CQP « {cqp} » n'existe pas dans le référentiel."]
+        else:
+            values["cqp"] = cqp
+    domain = (args.get("domain") or "").strip()
+    if domain:
+        values["domain"] = domain
+    siret = "".join((args.get("siret") or "").split())
+    if siret:
+        if not (siret.isdigit() and len(siret) == 14 and siret_checker.is_valid(siret)):
+            errors["siret"] = ["Le SIRET doit comporter 14 chiffres et une clé de contrôle valide."]
+        else:
+            values["siret"] = siret
+    region = (args.get("region") or "").strip().upper()
+    if region:
+        if not (len(region) in (2, 3) and region.isalnum()):
+            errors["region"] = ["Le département doit être un code comme 69, 2A ou 974."]
+        else:
+            values["region"] = region
+    if errors:
+        raise ValidationFailed("Filtres invalides : " + ", ".join(errors) + ".", errors)
+    return StatsFilters(**values)
+
+
+def region_expr(postcode: ColumnElement) -> ColumnElement:
+    """SQL twin of Establishment.region_code: the department from the postcode."""
+    head = func.substr(postcode, 1, 2)
+    return case(
+        (func.length(postcode) < 2, None),
+        (head == "97", func.substr(postcode, 1, 3)),
+        (head == "20", case((postcode < "20200", "2A"), else_="2B")),
+        else_=head,
+    )
+
+
+def file_conditions(filters: StatsFilters) -> list[ColumnElement]:
+    f = CandidateFile
+    conditions: list[ColumnElement] = []
+    if filters.year:
+        conditions += [f.created_at >= datetime(filters.year, 1, 1), f.created_at < datetime(filters.year + 1, 1, 1)]
+    if filters.cqp:
+        conditions.append(f.cqp_id == select(Cqp.id).where(Cqp.code == filters.cqp).scalar_subquery())
+    if filters.domain:
+        conditions.append(f.cqp_id.in_(select(Cqp.id).where(Cqp.domain == filters.domain)))
+    if filters.siret:
+        conditions.append(
+            f.establishment_id == select(Establishment.id).where(Establishment.siret == filters.siret).scalar_subquery()
+        )
+    if filters.region:
+        conditions.append(f.establishment_id.in_(
+            select(Establishment.id).where(region_expr(Establishment.postcode) == filters.region)
+        ))
+    return conditions
+
+
+def _days_between(start: ColumnElement, end: ColumnElement) -> ColumnElement:
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.extract("epoch", end - start), Float) / 86400.0
+    return cast(func.julianday(end) - func.julianday(start), Float)
+
+
+PERCENTILES = {"median": (1, 2), "p90": (9, 10)}
+
+
+def _percentile_rows(values, group) -> list:
+    """Per group: n, median and p90 of `values.c.v` (percentile_cont, portable).
+
+    With n values sorted (0-based index i), the percentile k/d lies at h = (n-1)·k/d:
+    v[floor(h)] + (h - floor(h))·(v[floor(h)+1] - v[floor(h)]). floor(h) and its fraction are
+    computed with integer division and modulo, the same on SQLite and PostgreSQL."""
+    n = func.count().over(partition_by=group(values))
+    i = func.row_number().over(partition_by=group(values), order_by=values.c.v) - 1
+    ranked = select(group(values).label("grp"), values.c.v, i.label("i"), n.label("n")).subquery()
+    columns = [ranked.c.grp, func.max(ranked.c.n).label("n")]
+    for name, (k, d) in PERCENTILES.items():
+        scaled = (ranked.c.n - 1) * k
+        low = scaled // d
+        frac = cast(scaled % d, Float) / d
+        columns.append(func.sum(case(
+            (ranked.c.i == low, ranked.c.v * (1 - frac)),
+            (ranked.c.i == low + 1, ranked.c.v * frac),
+            else_=0.0,
+        )).label(name))
+    return db.session.execute(select(*columns).group_by(ranked.c.grp)).all()
+
+
+def _round(value) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+# ------------------------------------------------------------------ the figures
+
+
+def files_by_status(filters: StatsFilters) -> dict[str, int]:
+    rows = db.session.execute(
+        select(CandidateFile.status, func.count()).where(*file_conditions(filters)).group_by(CandidateFile.status)
+    ).all()
+    counts = {s.value: 0 for s in FileStatus}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def funnel(filters: StatsFilters, total: int) -> list[dict]:
+    """How many files reached each step at least once, from the history (a file sent back by
+    unregister_jury counts once)."""
+    sc = StatusChange
+    columns = []
+    for key, _label, statuses in FUNNEL_STEPS[1:]:
+        columns.append(func.count(distinct(case((sc.to_status.in_(statuses), sc.file_id)))).label(key))
+    row = db.session.execute(
+        select(*columns).join(CandidateFile, CandidateFile.id == sc.file_id).where(*file_conditions(filters))
+    ).one()
+    counts = {"en_cours_inscription": total, **row._asdict()}
+    steps = []
+    for key, label, _statuses in FUNNEL_STEPS:
+        n = counts[key] or 0
+        steps.append({"step": key, "label": label, "files": n, "share": _share(n, total)})
+    return steps
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def by_cqp(filters: StatsFilters) -> list[dict]:
+    f = CandidateFile
+    counts = {s: func.sum(case((f.status == s, 1), else_=0)).label(s) for s in (*DECISIONS, "abandonne")}
+    rows = db.session.execute(
+        select(Cqp.code, Cqp.title, func.count(f.id).label("files"), *counts.values())
+        .join(Cqp, Cqp.id == f.cqp_id).where(*file_conditions(filters))
+        .group_by(Cqp.code, Cqp.title).order_by(Cqp.code)
+    ).all()
+    result = []
+    for row in rows:
+        decided = sum(row._mapping[s] or 0 for s in DECISIONS)
+        entry = {"cqp_code": row.code, "cqp_title": row.title, "files": row.files, "decided": decided,
+                 "abandonne": row.abandonne or 0}
+        for s in DECISIONS:
+            entry[s] = row._mapping[s] or 0
+            entry[f"{s}_rate"] = _share(entry[s], decided)
+        result.append(entry)
+    return result
+
+
+def time_in_status(filters: StatsFilters) -> list[dict]:
+    """Days spent in each status: each history row closes the stay in its `from_status`, which
+    began at the previous row (LAG over the file's history) or at the file's creation."""
+    sc = StatusChange
+    previous = func.lag(sc.at).over(partition_by=sc.file_id, order_by=(sc.at, sc.id))
+    stays = (
+        select(sc.from_status.label("status"), sc.at.label("ended"),
+               func.coalesce(previous, CandidateFile.created_at).label("began"))
+        .join(CandidateFile, CandidateFile.id == sc.file_id)
+        .where(*file_conditions(filters))
+        .subquery()
+    )
+    values = (
+        select(stays.c.status, _days_between(stays.c.began, stays.c.ended).label("v"))
+        .where(stays.c.status.is_not(None)).subquery()
+    )
+    found = {row.grp: row for row in _percentile_rows(values, lambda v: v.c.status)}
+    result = []
+    for status in FileStatus:
+        row = found.get(status.value)
+        if row is None:
+            continue
+        result.append({"status": status.value, "label": STATUS_LABELS[status], "stays": row.n,
+                       "median_days": _round(row.median), "p90_days": _round(row.p90)})
+    return result
+
+
+def time_to_decision(filters: StatsFilters) -> dict:
+    """Days from the file's creation (registration) to the jury's decision."""
+    f = CandidateFile
+    values = (
+        select(literal("all").label("grp"), _days_between(f.created_at, f.decided_at).label("v"))
+        .where(f.status.in_(DECISIONS), f.decided_at.is_not(None), *file_conditions(filters)).subquery()
+    )
+    rows = _percentile_rows(values, lambda v: v.c.grp)
+    if not rows:
+        return {"files": 0, "median_days": None, "p90_days": None}
+    return {"files": rows[0].n, "median_days": _round(rows[0].median), "p90_days": _round(rows[0].p90)}
+
+
+def _session_counts(filters: StatsFilters):
+    f = CandidateFile
+    return (
+        select(f.jury_session_id.label("session_id"), func.count().label("files"),
+               func.sum(case((f.rolled_over.is_(True), 1), else_=0)).label("rolled_over"))
+        .where(f.jury_session_id.is_not(None), *file_conditions(filters))
+        .group_by(f.jury_session_id).subquery()
+    )
+
+
+def sessions_statement(filters: StatsFilters):
+    """One row per (not cancelled) session: date, seats offered and taken, the filtered files
+    placed in it and how many came by roll-over. With filters, only sessions holding one."""
+    counts = _session_counts(filters)
+    s = JurySession
+    stmt = select(
+        s.id, s.date, s.location, s.capacity, s.seats_taken, s.published_at,
+        func.coalesce(counts.c.files, 0).label("files"), func.coalesce(counts.c.rolled_over, 0).label("rolled_over"),
+    ).where(s.cancelled_at.is_(None))
+    if filters.active:
+        stmt = stmt.join(counts, counts.c.session_id == s.id)
+    else:
+        stmt = stmt.outerjoin(counts, counts.c.session_id == s.id)
+    return stmt.order_by(s.date.desc(), s.id.desc())
+
+
+def sessions_summary(filters: StatsFilters) -> dict:
+    rows = sessions_statement(filters).order_by(None).subquery()
+    row = db.session.execute(select(
+        func.count().label("sessions"), func.coalesce(func.sum(rows.c.capacity), 0).label("capacity"),
+        func.coalesce(func.sum(rows.c.seats_taken), 0).label("seats_taken"),
+        func.coalesce(func.sum(rows.c.files), 0).label("files"),
+        func.coalesce(func.sum(rows.c.rolled_over), 0).label("rolled_over"),
+    )).one()
+    return {"sessions": row.sessions, "capacity": int(row.capacity), "seats_taken": int(row.seats_taken),
+            "fill_rate": _share(int(row.seats_taken), int(row.capacity)), "files": int(row.files),
+            "rolled_over": int(row.rolled_over)}
+
+
+def session_rows(filters: StatsFilters, limit: int | None = None) -> list[dict]:
+    stmt = sessions_statement(filters)
+    if limit:
+        stmt = stmt.limit(limit)
+    return [session_dict(row) for row in db.session.execute(stmt)]
+
+
+def session_dict(row) -> dict:
+    return {"id": row.id, "date": row.date, "location": row.location, "capacity": row.capacity,
+            "seats_taken": row.seats_taken, "fill_rate": _share(row.seats_taken, row.capacity),
+            "files": row.files, "rolled_over": row.rolled_over, "published": row.published_at is not None}
+
+
+def _top_competences(counted, filters: StatsFilters) -> list[dict]:
+    """The TOP_COMPETENCES_PER_CQP competences with the most failures per CQP (ties by code)."""
+    ranked = select(
+        counted,
+        func.row_number().over(partition_by=counted.c.cqp_code,
+                               order_by=(counted.c.failures.desc(), counted.c.position, counted.c.code)).label("rank"),
+    ).subquery()
+    rows = db.session.execute(
+        select(ranked).where(ranked.c.rank <= TOP_COMPETENCES_PER_CQP).order_by(ranked.c.cqp_code, ranked.c.rank)
+    ).all()
+    return [{"cqp_code": r.cqp_code, "competence_code": r.code, "competence_title": r.title, "failures": r.failures,
+             "assessed": r.assessed, "failure_rate": _share(r.failures, r.assessed)} for r in rows]
+
+
+def competences_not_acquired(filters: StatsFilters) -> list[dict]:
+    """From submitted evaluations: evaluation_results.acquired = false."""
+    r = EvaluationResult
+    counted = (
+        select(Cqp.code.label("cqp_code"), Competence.code, Competence.title, Competence.position,
+               func.count().label("assessed"),
+               func.sum(case((r.acquired.is_(False), 1), else_=0)).label("failures"))
+        .select_from(r).join(Evaluation, Evaluation.id == r.evaluation_id)
+        .join(CandidateFile, CandidateFile.id == Evaluation.file_id)
+        .join(Competence, Competence.id == r.competence_id).join(Cqp, Cqp.id == Competence.cqp_id)
+        .where(Evaluation.submitted_at.is_not(None), *file_conditions(filters))
+        .group_by(Cqp.code, Competence.id, Competence.code, Competence.title, Competence.position)
+        .having(func.sum(case((r.acquired.is_(False), 1), else_=0)) > 0)
+        .subquery()
+    )
+    return _top_competences(counted, filters)
+
+
+def competences_not_validated(filters: StatsFilters) -> list[dict]:
+    """From the jury's decisions: decision_results.validated = false."""
+    r = DecisionResult
+    counted = (
+        select(Cqp.code.label("cqp_code"), Competence.code, Competence.title, Competence.position,
+               func.count().label("assessed"),
+               func.sum(case((r.validated.is_(False), 1), else_=0)).label("failures"))
+        .select_from(r).join(Decision, Decision.id == r.decision_id)
+        .join(CandidateFile, CandidateFile.id == Decision.file_id)
+        .join(Competence, Competence.id == r.competence_id).join(Cqp, Cqp.id == Competence.cqp_id)
+        .where(*file_conditions(filters))
+        .group_by(Cqp.code, Competence.id, Competence.code, Competence.title, Competence.position)
+        .having(func.sum(case((r.validated.is_(False), 1), else_=0)) > 0)
+        .subquery()
+    )
+    return _top_competences(counted, filters)
+
+
+@dataclass
+class BranchStatistics:
+    filters: StatsFilters
+    total_files: int
+    files_by_status: dict[str, int]
+    decisions: dict[str, int]
+    funnel: list[dict]
+    by_cqp: list[dict]
+    time_in_status: list[dict]
+    time_to_decision: dict
+    sessions_summary: dict
+    sessions: list[dict]
+    competences_not_acquired: list[dict]
+    competences_not_validated: list[dict]
+
+
+def branch_statistics(filters: StatsFilters, session_limit: int | None = 12) -> BranchStatistics:
+    """Every figure of the statistics page: a fixed number of queries whatever the data."""
+    by_status = files_by_status(filters)
+    total = sum(by_status.values())
+    return BranchStatistics(
+        filters=filters,
+        total_files=total,
+        files_by_status=by_status,
+        decisions={s: by_status[s] for s in DECISIONS},
+        funnel=funnel(filters, total),
+        by_cqp=by_cqp(filters),
+        time_in_status=time_in_status(filters),
+        time_to_decision=time_to_decision(filters),
+        sessions_summary=sessions_summary(filters),
+        sessions=session_rows(filters, session_limit),
+        competences_not_acquired=competences_not_acquired(filters),
+        competences_not_validated=competences_not_validated(filters),
+    )
+
+
+def filter_choices() -> dict[str, list]:
+    """What the filter form offers: years with files, CQPs, domains, departments."""
+    year = func.extract("year", CandidateFile.created_at)
+    years = [int(y) for y in db.session.scalars(
+        select(year).where(CandidateFile.created_at.is_not(None)).distinct().order_by(year.desc())
+    ) if y is not None]
+    cqps = db.session.execute(select(Cqp.code, Cqp.title).order_by(Cqp.code)).all()
+    domains = list(db.session.scalars(select(Cqp.domain).distinct().order_by(Cqp.domain)))
+    region = region_expr(Establishment.postcode)
+    regions = [r for r in db.session.scalars(
+        select(region).where(Establishment.postcode.is_not(None)).distinct().order_by(region)
+    ) if r]
+    return {"years": years, "cqps": cqps, "domains": domains, "regions": regions}
+
+
+# ------------------------------------------------------------------ statistic tables as rows (exports)
+
+STAT_TABLES = {
+    "statuts": "Dossiers par statut",
+    "entonnoir": "Entonnoir des dossiers",
+    "cqp": "Décisions par CQP",
+    "durees": "Durée dans chaque statut",
+    "sessions": "Sessions de jury",
+    "non-acquises": "Compétences le plus souvent non acquises",
+    "non-validees": "Compétences le plus souvent non validées",
+}
+
+
+def stat_table(name: str, filters: StatsFilters):
+    """(headers, rows iterator) of one statistic table, for the exports."""
+    if name == "statuts":
+        counts = files_by_status(filters)
+        total = sum(counts.values())
+        return (["Statut", "Code", "Dossiers", "Part (%)"],
+                ([STATUS_LABELS[FileStatus(s)], s, n, _share(n, total)] for s, n in counts.items()))
+    if name == "entonnoir":
+        counts = files_by_status(filters)
+        return (["Étape", "Code", "Dossiers", "Part des dossiers créés (%)"],
+                ([s["label"], s["step"], s["files"], s["share"]] for s in funnel(filters, sum(counts.values()))))
+    if name == "cqp":
+        return (["CQP", "Intitulé", "Dossiers", "Décisions", "Validé", "Partiel", "Non validé", "Abandonné",
+                 "Taux validé (%)", "Taux partiel (%)", "Taux non validé (%)"],
+                ([c["cqp_code"], c["cqp_title"], c["files"], c["decided"], c["valide"], c["partiel"],
+                  c["non_valide"], c["abandonne"], c["valide_rate"], c["partiel_rate"], c["non_valide_rate"]]
+                 for c in by_cqp(filters)))
+    if name == "durees":
+        rows = [[t["label"], t["status"], t["stays"], t["median_days"], t["p90_days"]] for t in time_in_status(filters)]
+        decision = time_to_decision(filters)
+        rows.append(["De l'inscription à la décision", "decision", decision["files"], decision["median_days"],
+                     decision["p90_days"]])
+        return (["Statut", "Code", "Passages", "Médiane (jours)", "90e centile (jours)"], iter(rows))
+    if name == "sessions":
+        from app.core.exports import streamed_rows
+
+        def to_row(row):
+            d = session_dict(row)
+            return [d["id"], d["date"], d["location"], d["capacity"], d["seats_taken"], d["fill_rate"],
+                    d["files"], d["rolled_over"], d["published"]]
+
+        return (["Session", "Date", "Lieu", "Places offertes", "Places prises", "Remplissage (%)",
+                 "Dossiers (filtrés)", "Reports (dossiers reportés)", "Publiée"],
+                streamed_rows(sessions_statement(filters), to_row))
+    if name in ("non-acquises", "non-validees"):
+        items = competences_not_acquired(filters) if name == "non-acquises" else competences_not_validated(filters)
+        return (["CQP", "Compétence", "Intitulé", "Échecs", "Évaluées", "Taux d'échec (%)"],
+                ([c["cqp_code"], c["competence_code"], c["competence_title"], c["failures"], c["assessed"],
+                  c["failure_rate"]] for c in items))
+    raise KeyError(name)
+
