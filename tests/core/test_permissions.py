@@ -57,6 +57,9 @@ def test_anonymous_api_call_is_401_problem(client):
 # Pages anyone may open without logging in: each one is here on purpose.
 PUBLIC_ALLOWLIST = {
     "index", "accounts.login", "core.mailbox", "core.mailbox_email", "api-docs.openapi_json",
+    "jury.verify", "api_jury.Verify",
+    # accounts: the company account request and the emailed password links
+    "accounts.account_request", "accounts.account_request_sent", "accounts.forgot_password", "accounts.set_password",
 }
 
 

@@ -1,0 +1,198 @@
+"""Emails of the jury area and the daily reminders (`flask reminders send`).
+
+Each reminder is sent once: a SentReminder row (kind, target_key) is written with the email, in the
+same transaction, and a target already recorded is skipped."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from app.accounts.models import Establishment, Role, User
+from app.core.clock import today
+from app.core.mail import queue_email
+from app.core.models import SentReminder
+from app.extensions import db
+from app.files.models import CandidateFile, FileStatus, JobAssessorInvitation
+from app.files.workflow import results_window
+from app.jury.models import JurySession
+from app.referential.models import Assessor
+
+ASSESSOR_DAYS_BEFORE_WINDOW_CLOSES = 2
+JOB_ASSESSOR_DAYS_AFTER_INVITATION = 7
+COMPANY_DAYS_BEFORE_DEADLINE = 7
+HABILITATION_MONTHS_BEFORE_END = 9
+
+
+def company_recipients(establishment: Establishment) -> list[str]:
+    """API.md: every `entreprise` user of the establishment, plus its contact_email."""
+    users = db.session.scalars(select(User).where(User.establishment_id == establishment.id,
+                                                  User.role == Role.ENTREPRISE.value, User.active.is_(True)))
+    return [u.email for u in users] + ([establishment.contact_email] if establishment.contact_email else [])
+
+
+def secretariat_recipients() -> list[str]:
+    return list(db.session.scalars(select(User.email).where(User.role == Role.SECRETARIAT.value,
+                                                            User.active.is_(True))))
+
+
+def session_cancelled(file: CandidateFile, session: JurySession, target: JurySession | None) -> None:
+    queue_email("jury_session_cancelled", company_recipients(file.establishment),
+                f"Session de jury du {session.date.strftime('%d/%m/%Y')} annulée", "jury_session_cancelled",
+                file=file, session=session, target=target, candidate_file=file)
+
+
+def results_published(session: JurySession, files: list[CandidateFile]) -> None:
+    establishment = files[0].establishment
+    queue_email("jury_results", company_recipients(establishment),
+                f"Résultats du jury du {session.date.strftime('%d/%m/%Y')}", "jury_results",
+                session=session, files=files, establishment=establishment)
+
+
+# ---------------------------------------------------------------- reminders
+
+
+def _once(kind: str, target_key: str) -> bool:
+    """True the first time (kind, target_key) is seen; records it."""
+    exists = db.session.scalar(select(SentReminder.id).where(SentReminder.kind == kind,
+                                                             SentReminder.target_key == target_key))
+    if exists:
+        return False
+    db.session.add(SentReminder(kind=kind, target_key=target_key))
+    return True
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=d)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def _results_missing(file: CandidateFile) -> bool:
+    evaluation = file.evaluation
+    results = {r.competence_id: r for r in evaluation.results} if evaluation else {}
+    return any(
+        results.get(c.id) is None or results[c.id].acquired is None or not (results[c.id].comment or "").strip()
+        for c in file.competences
+    )
+
+
+def remind_assessors_window(on: date) -> int:
+    """R5: 2 days (or less) before the results window closes, results still missing."""
+    sent = 0
+    files = db.session.scalars(select(CandidateFile).where(
+        CandidateFile.status == FileStatus.EN_ATTENTE_EVALUATION.value, CandidateFile.assessor_id.is_not(None)))
+    for file in files:
+        interview = (file.evaluation.interview_date if file.evaluation and file.evaluation.interview_date
+                     else file.planned_interview_date)
+        if interview is None:
+            continue
+        opens, closes = results_window(interview)
+        if not (opens <= on and 0 <= (closes - on).days <= ASSESSOR_DAYS_BEFORE_WINDOW_CLOSES):
+            continue
+        if not _results_missing(file) or not _once("assessor_window", f"file:{file.id}:{closes.isoformat()}"):
+            continue
+        queue_email("reminder_assessor_window", file.assessor.user.email,
+                    f"Rappel : saisie des résultats à terminer avant le {closes.strftime('%d/%m/%Y')}",
+                    "jury_reminder_assessor_window", file=file, candidate_file=file, closes=closes)
+        sent += 1
+    return sent
+
+
+def remind_job_assessors(on: date) -> int:
+    sent = 0
+    invitations = db.session.scalars(select(JobAssessorInvitation).where(
+        JobAssessorInvitation.used_at.is_(None), JobAssessorInvitation.replaced_at.is_(None)))
+    for invitation in invitations:
+        if invitation.created_at.date() > on - timedelta(days=JOB_ASSESSOR_DAYS_AFTER_INVITATION):
+            continue
+        if invitation.expires_at.date() < on:
+            continue  # the link is dead: the assessor has to invite again
+        if invitation.file.status != FileStatus.EN_ATTENTE_EVALUATION.value:
+            continue
+        if not _once("job_assessor_invitation", f"invitation:{invitation.id}"):
+            continue
+        queue_email("reminder_job_assessor", invitation.email,
+                    "Rappel : vos observations d'évaluateur métier sont attendues", "jury_reminder_job_assessor",
+                    file=invitation.file, candidate_file=invitation.file, invitation=invitation)
+        sent += 1
+    return sent
+
+
+def remind_companies_deadline(on: date) -> int:
+    """7 days (or less) before a session's registration deadline, for files in validation_evaluation."""
+    sessions = [s for s in db.session.scalars(select(JurySession).where(JurySession.cancelled_at.is_(None))
+                                              .order_by(JurySession.date))
+                if 0 <= (s.registration_deadline - on).days <= COMPANY_DAYS_BEFORE_DEADLINE and s.seats_left > 0]
+    if not sessions:
+        return 0
+    waiting: dict[int, list[CandidateFile]] = defaultdict(list)
+    for file in db.session.scalars(select(CandidateFile).where(
+            CandidateFile.status == FileStatus.VALIDATION_EVALUATION.value).order_by(CandidateFile.id)):
+        waiting[file.establishment_id].append(file)
+    sent = 0
+    for session in sessions:
+        for establishment_id, files in waiting.items():
+            if not _once("company_deadline", f"session:{session.id}:establishment:{establishment_id}"):
+                continue
+            establishment = db.session.get(Establishment, establishment_id)
+            queue_email("reminder_company_deadline", company_recipients(establishment),
+                        f"Rappel : inscriptions au jury du {session.date.strftime('%d/%m/%Y')} jusqu'au "
+                        f"{session.registration_deadline.strftime('%d/%m/%Y')}", "jury_reminder_company_deadline",
+                        session=session, files=files, establishment=establishment)
+            sent += 1
+    return sent
+
+
+def remind_secretariat_late(on: date) -> int:
+    from app.jury.services import late_sessions
+
+    sent = 0
+    recipients = secretariat_recipients()
+    for session in late_sessions():
+        if not _once("session_unpublished", f"session:{session.id}"):
+            continue
+        queue_email("reminder_session_unpublished", recipients,
+                    f"Résultats du jury du {session.date.strftime('%d/%m/%Y')} non publiés",
+                    "jury_reminder_session_unpublished", session=session)
+        sent += 1
+    return sent
+
+
+def remind_habilitations(on: date) -> int:
+    limit = add_months(on, HABILITATION_MONTHS_BEFORE_END)
+    sent = 0
+    assessors = db.session.scalars(select(Assessor).where(Assessor.habilitation_until >= on,
+                                                          Assessor.habilitation_until <= limit))
+    for assessor in assessors:
+        if not assessor.user.active:
+            continue
+        if not _once("habilitation_end", f"assessor:{assessor.id}:{assessor.habilitation_until.isoformat()}"):
+            continue
+        queue_email("reminder_habilitation", assessor.user.email,
+                    f"Votre habilitation d'évaluateur prend fin le {assessor.habilitation_until.strftime('%d/%m/%Y')}",
+                    "jury_reminder_habilitation", assessor=assessor)
+        sent += 1
+    return sent
+
+
+REMINDERS = {
+    "assessor_window": remind_assessors_window,
+    "job_assessor_invitation": remind_job_assessors,
+    "company_deadline": remind_companies_deadline,
+    "session_unpublished": remind_secretariat_late,
+    "habilitation_end": remind_habilitations,
+}
+
+
+def send_reminders(on: date | None = None) -> dict[str, int]:
+    """Queues every reminder due today (each once). The caller commits, then delivers the outbox."""
+    on = on or today()
+    return {kind: remind(on) for kind, remind in REMINDERS.items()}

@@ -1,0 +1,53 @@
+"""PDFs of the jury area, rendered by WeasyPrint from Jinja templates in templates/pdf/."""
+
+from __future__ import annotations
+
+import segno
+from flask import current_app, render_template
+from weasyprint import HTML
+
+from app.extensions import db
+from app.files.models import CandidateFile
+from app.jury.models import JurySession, Parchment
+
+BRANCH = "Industries Chimiques"
+
+
+def verify_url(number: str) -> str:
+    return f"{current_app.config['BASE_URL']}/verify/{number}"
+
+
+def qr_data_uri(url: str) -> str:
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+
+
+def _render(template: str, **context) -> bytes:
+    html = render_template(template, branch=BRANCH, **context)
+    return HTML(string=html, base_url=current_app.root_path).write_pdf()
+
+
+def _parchment_context(parchment: Parchment) -> dict:
+    from app.jury.services import decision_of
+
+    file: CandidateFile = parchment.file
+    session = db.session.get(JurySession, file.jury_session_id)
+    decision = decision_of(file)
+    validated = [r.competence for r in sorted(decision.results, key=lambda r: r.competence.position) if r.validated]
+    url = verify_url(parchment.number)
+    return {"parchment": parchment, "file": file, "session": session, "validated": validated,
+            "verify_url": url, "qr": qr_data_uri(url)}
+
+
+def parchment_pdf(parchment: Parchment) -> bytes:
+    """A parchment (valide) or an attestation of validated competences (partiel)."""
+    return _render("pdf/parchments.html", items=[_parchment_context(parchment)])
+
+
+def parchments_batch_pdf(parchments: list[Parchment]) -> bytes:
+    """Every parchment and attestation of a session in one PDF, one page each."""
+    return _render("pdf/parchments.html", items=[_parchment_context(p) for p in parchments])
+
+
+def booklet_pdf(session: JurySession, files: list[CandidateFile]) -> bytes:
+    """The jury members' booklet: one section per file to examine."""
+    return _render("pdf/booklet.html", session=session, files=files)
