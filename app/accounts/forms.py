@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
 from app.core.forms import BaseForm
@@ -31,3 +31,47 @@ class SetPasswordForm(BaseForm):
 
 class EstablishmentNameForm(BaseForm):
     name = StringField("Raison sociale", validators=[DataRequired(message="La raison sociale est obligatoire.")])
+
+
+class AccountRequestForm(BaseForm):
+    """The manual's « demande de création de compte » (one account per establishment, R12)."""
+
+    siret = StringField("SIRET de l'établissement", validators=[
+        DataRequired(message="Le SIRET est obligatoire."), Length(max=20, message="Le SIRET comporte 14 chiffres.")])
+    establishment_name = StringField("Raison sociale de l'établissement", validators=[
+        DataRequired(message="La raison sociale de l'établissement est obligatoire."), Length(max=255)])
+    address = StringField("Adresse", validators=[DataRequired(message="L'adresse est obligatoire."), Length(max=255)])
+    postcode = StringField("Code postal", validators=[DataRequired(message="Le code postal est obligatoire."),
+                                                      Length(max=10)])
+    city = StringField("Ville", validators=[DataRequired(message="La ville est obligatoire."), Length(max=120)])
+    contact_first_name = StringField("Prénom du contact", validators=[
+        DataRequired(message="Le prénom est obligatoire."), Length(max=120)])
+    contact_last_name = StringField("Nom du contact", validators=[
+        DataRequired(message="Le nom est obligatoire."), Length(max=120)])
+    email = EmailField("Adresse email du contact", validators=[
+        DataRequired(message="L'adresse email est obligatoire."), Length(max=255)])
+    phone = StringField("Téléphone", validators=[DataRequired(message="Le téléphone est obligatoire."),
+                                                 Length(max=40)])
+
+
+class ForgotPasswordForm(BaseForm):
+    email = EmailField("Adresse email de votre compte", validators=[
+        DataRequired(message="Saisissez votre adresse email."), Email(message="L'adresse email n'est pas valide.")])
+
+
+class RefuseRequestForm(BaseForm):
+    reason = TextAreaField("Motif du refus (envoyé au demandeur)", validators=[
+        DataRequired(message="Indiquez le motif du refus : il est envoyé au demandeur."), Length(max=2000)])
+
+
+class ConfirmForm(BaseForm):
+    """A button-only form: the CSRF token is all it carries."""
+
+
+class InviteUserForm(BaseForm):
+    role = SelectField("Rôle", choices=[("jury", "Membre du jury"), ("partenaire", "Partenaire (OPCO, administration)")],
+                       validators=[DataRequired(message="Choisissez le rôle.")])
+    first_name = StringField("Prénom", validators=[DataRequired(message="Le prénom est obligatoire."), Length(max=120)])
+    last_name = StringField("Nom", validators=[DataRequired(message="Le nom est obligatoire."), Length(max=120)])
+    email = EmailField("Adresse email", validators=[DataRequired(message="L'adresse email est obligatoire."),
+                                                    Length(max=255)])

@@ -1,19 +1,24 @@
-"""Account operations: establishments, users, API tokens, login sessions."""
+"""Account operations: establishments, users, company account requests, one-time links
+(set / reset password), API tokens, login sessions."""
 
 from __future__ import annotations
 
+import re
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask import session
+from flask import current_app, g, session, url_for
 from flask_login import login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from stdnum.fr import siret as siret_checker
 
 from app.accounts.auth import hash_password, password_problems
-from app.accounts.models import ApiToken, Establishment, Role, User
-from app.core import audit
-from app.core.errors import Conflict, ValidationFailed
+from app.accounts.models import AccountRequest, ApiToken, Establishment, OneTimeToken, Role, User
+from app.core import audit, clock
+from app.core.errors import Conflict, Gone, RuleViolation, ValidationFailed
+from app.core.mail import queue_email
 from app.core.tokens import hash_token, new_token
 from app.db import utcnow
 from app.extensions import db
@@ -107,9 +112,16 @@ def set_password(user: User, password: str) -> None:
     audit.record("user.password_set", user, user)
 
 
+def _clear_session() -> None:
+    session.clear()
+    # Flask-WTF caches the CSRF token of the old session in g: it must not outlive that session
+    # (g lives as long as the app context, which tests and the CLI reuse across requests).
+    g.pop("csrf_token", None)
+
+
 def start_session(user: User, remember: bool = False) -> None:
     """Login: a fresh session (no fixation) bound to a new nonce."""
-    session.clear()
+    _clear_session()
     user.session_nonce = secrets.token_hex(16)
     user.last_login_at = utcnow()
     login_user(user, remember=remember, fresh=True)
@@ -122,7 +134,7 @@ def end_session(user: User) -> None:
     user.session_nonce = secrets.token_hex(16)
     audit.record("user.logout", user, user)
     logout_user()
-    session.clear()
+    _clear_session()
 
 
 def create_api_token(user: User, name: str | None = None) -> str:
@@ -131,3 +143,265 @@ def create_api_token(user: User, name: str | None = None) -> str:
     db.session.flush()
     audit.record("api_token.create", user, user)
     return token
+
+
+# ---------------------------------------------------------------- one-time links (set / reset password)
+
+SET_PASSWORD = "set_password"
+RESET_PASSWORD = "reset_password"
+TOKEN_LIFETIMES = {SET_PASSWORD: timedelta(days=7), RESET_PASSWORD: timedelta(hours=2)}
+GONE_MESSAGE = ("Ce lien a déjà été utilisé ou a expiré. Demandez un nouveau lien depuis la page "
+                "« Mot de passe oublié ».")
+
+
+def issue_password_link(user: User, purpose: str = SET_PASSWORD) -> str:
+    """Creates a single-use token (32 random bytes, only its SHA-256 kept) and returns the emailed URL.
+
+    A new link voids the earlier unused links of the same purpose: only the last email works."""
+    now = clock.now()
+    db.session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose,
+               OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now)
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    token = new_token(32)
+    db.session.add(OneTimeToken(user_id=user.id, purpose=purpose, token_hash=hash_token(token),
+                                created_at=now, expires_at=now + TOKEN_LIFETIMES[purpose]))
+    db.session.flush()
+    return f"{current_app.config['BASE_URL']}{url_for('accounts.set_password', token=token)}"
+
+
+def _live_token_query(token: str):
+    return select(OneTimeToken).where(
+        OneTimeToken.token_hash == hash_token(token or ""),
+        OneTimeToken.purpose.in_((SET_PASSWORD, RESET_PASSWORD)),
+        OneTimeToken.used_at.is_(None),
+        OneTimeToken.expires_at > clock.now(),
+    )
+
+
+def find_password_link(token: str) -> OneTimeToken:
+    """The live token behind an emailed link, or Gone (410): used, expired, unknown or inactive user."""
+    found = db.session.scalar(_live_token_query(token))
+    if found is None or not found.user.active:
+        raise Gone(GONE_MESSAGE)
+    return found
+
+
+def set_password_from_link(token: str, password: str) -> User:
+    """Spends the link (one conditional UPDATE: two concurrent submissions cannot both win), sets the
+    password and kills every other session of the user (set_password rotates the nonce)."""
+    problems = password_problems(password or "")
+    if problems:
+        raise ValidationFailed("; ".join(problems), {"password": problems})
+    found = find_password_link(token)
+    now = clock.now()
+    spent = db.session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.id == found.id, OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        raise Gone(GONE_MESSAGE)
+    user = found.user
+    set_password(user, password)
+    audit.record("user.password_link_used", user, user, purpose=found.purpose)
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Emails a reset link when the address belongs to an active account; says nothing otherwise
+    (the page answers the same in both cases, so it does not reveal who has an account)."""
+    try:
+        address = check_email(email)
+    except ValidationFailed:
+        return
+    user = find_user_by_email(address)
+    if user is None or not user.active or user.role == Role.EVALUATEUR_METIER:
+        return
+    link = issue_password_link(user, RESET_PASSWORD)
+    queue_email("password_reset", user.email, "Réinitialisation de votre mot de passe Certifia",
+                "password_reset", user=user, link=link, hours=2)
+    audit.record("user.password_reset_requested", None, user)
+
+
+def invite_user(user: User, actor=None) -> str:
+    """Emails a new user (or one who lost the first email) the link to choose a password."""
+    if not user.active:
+        raise Conflict("Ce compte est désactivé : réactivez-le avant d'envoyer un lien.")
+    if user.role == Role.EVALUATEUR_METIER:
+        raise RuleViolation("Un évaluateur métier n'a pas de mot de passe : il reçoit un lien par dossier.")
+    link = issue_password_link(user, SET_PASSWORD)
+    queue_email("account_invitation", user.email, "Votre compte Certifia : choisissez votre mot de passe",
+                "account_invitation", user=user, link=link, days=7)
+    audit.record("user.invited", actor, user)
+    return link
+
+
+# ---------------------------------------------------------------- company account requests
+
+PHONE_RE = re.compile(r"^\+?[0-9 .()-]{10,20}$")
+POSTCODE_RE = re.compile(r"^(?:[0-9]{5}|2[AB][0-9]{3})$")
+
+
+@dataclass
+class AccountRequestData:
+    siret: str
+    establishment_name: str
+    address: str
+    postcode: str
+    city: str
+    contact_first_name: str
+    contact_last_name: str
+    email: str
+    phone: str
+
+
+def _required(value: str | None, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed.for_field(field, message)
+    return value
+
+
+def pending_request_for(siret: str) -> AccountRequest | None:
+    return db.session.scalar(select(AccountRequest).where(
+        AccountRequest.siret == siret, AccountRequest.status == "pending"))
+
+
+def secretariat_addresses() -> list[str]:
+    return list(db.session.scalars(select(User.email).where(User.role == Role.SECRETARIAT, User.active.is_(True))))
+
+
+def request_account(data: AccountRequestData) -> AccountRequest:
+    """A company asks for an account. R12: refused when the SIRET already has an establishment or a
+    pending request. The secretariat and the requester each get an email."""
+    siret = check_siret(data.siret)
+    values = {
+        "establishment_name": _required(data.establishment_name, "establishment_name",
+                                        "La raison sociale de l'établissement est obligatoire."),
+        "address": _required(data.address, "address", "L'adresse est obligatoire."),
+        "postcode": _required(data.postcode, "postcode", "Le code postal est obligatoire.").upper(),
+        "city": _required(data.city, "city", "La ville est obligatoire."),
+        "contact_first_name": _required(data.contact_first_name, "contact_first_name", "Le prénom est obligatoire."),
+        "contact_last_name": _required(data.contact_last_name, "contact_last_name", "Le nom est obligatoire."),
+        "phone": _required(data.phone, "phone", "Le téléphone est obligatoire."),
+    }
+    if not POSTCODE_RE.match(values["postcode"]):
+        raise ValidationFailed.for_field("postcode", "Le code postal doit comporter 5 chiffres.")
+    if not PHONE_RE.match(values["phone"]) or sum(ch.isdigit() for ch in values["phone"]) < 10:
+        raise ValidationFailed.for_field("phone", "Le numéro de téléphone doit comporter au moins 10 chiffres.")
+    email = check_email(data.email)
+    if find_establishment(siret) is not None:
+        raise RuleViolation.for_field(
+            "siret", f"Un compte existe déjà pour l'établissement de SIRET {siret} (un seul compte par "
+                     "établissement) : demandez à ses utilisateurs de vous donner accès, ou contactez le secrétariat.")
+    if pending_request_for(siret) is not None:
+        raise RuleViolation.for_field(
+            "siret", f"Une demande de création de compte est déjà en cours d'examen pour le SIRET {siret} : "
+                     "le secrétariat CQP y répondra par email.")
+    if find_user_by_email(email) is not None:
+        raise RuleViolation.for_field("email", f"Un compte existe déjà pour l'adresse {email} : connectez-vous, "
+                                               "ou utilisez « Mot de passe oublié ».")
+    account_request = AccountRequest(siret=siret, email=email, **values)
+    db.session.add(account_request)
+    db.session.flush()
+    queue_email("account_request_received", secretariat_addresses(),
+                f"Nouvelle demande de compte entreprise : {account_request.establishment_name}",
+                "account_request_received", request=account_request,
+                link=f"{current_app.config['BASE_URL']}"
+                     f"{url_for('accounts.account_request_detail', request_id=account_request.id)}")
+    queue_email("account_request_ack", email, "Votre demande de compte Certifia a bien été reçue",
+                "account_request_ack", request=account_request)
+    audit.record("account_request.create", None, account_request, siret=siret)
+    return account_request
+
+
+def list_account_requests() -> list[AccountRequest]:
+    """Pending first (oldest first, as they wait), then the decided ones, newest decision first."""
+    pending_first = case((AccountRequest.status == "pending", 0), else_=1)
+    return list(db.session.scalars(select(AccountRequest).order_by(
+        pending_first, case((AccountRequest.status == "pending", AccountRequest.created_at), else_=None),
+        AccountRequest.decided_at.desc(), AccountRequest.id.desc())))
+
+
+def get_account_request(request_id: int) -> AccountRequest | None:
+    return db.session.get(AccountRequest, request_id)
+
+
+def _decide(account_request: AccountRequest, status: str, actor: User, reason: str | None = None) -> None:
+    """pending → approved/refused by one conditional UPDATE: two secretaries deciding at once cannot
+    both win (the second gets a 409)."""
+    decided = db.session.execute(
+        update(AccountRequest)
+        .where(AccountRequest.id == account_request.id, AccountRequest.status == "pending")
+        .values(status=status, decided_at=utcnow(), decided_by_id=actor.id, refusal_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if decided.rowcount != 1:
+        raise Conflict("Cette demande a déjà été traitée.")
+    db.session.refresh(account_request)
+
+
+def approve_account_request(account_request: AccountRequest, actor: User) -> User:
+    """Creates the establishment (R12) and its `entreprise` user, and emails the set-password link."""
+    _decide(account_request, "approved", actor)
+    establishment = create_establishment(
+        account_request.siret, account_request.establishment_name, actor=actor, address=account_request.address,
+        postcode=account_request.postcode, city=account_request.city, contact_email=account_request.email,
+    )
+    user = create_user(account_request.email, Role.ENTREPRISE, first_name=account_request.contact_first_name,
+                       last_name=account_request.contact_last_name, establishment=establishment, actor=actor)
+    link = issue_password_link(user, SET_PASSWORD)
+    queue_email("account_approved", user.email, "Votre compte Certifia est ouvert : choisissez votre mot de passe",
+                "account_approved", request=account_request, user=user, link=link, days=7)
+    audit.record("account_request.approve", actor, account_request, siret=account_request.siret)
+    return user
+
+
+def refuse_account_request(account_request: AccountRequest, reason: str, actor: User) -> AccountRequest:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed.for_field("reason", "Indiquez le motif du refus : il est envoyé au demandeur.")
+    _decide(account_request, "refused", actor, reason)
+    queue_email("account_refused", account_request.email, "Votre demande de compte Certifia n'a pas été acceptée",
+                "account_refused", request=account_request, reason=reason)
+    audit.record("account_request.refuse", actor, account_request, reason=reason)
+    return account_request
+
+
+# ---------------------------------------------------------------- users managed by the secretariat
+
+INVITABLE_ROLES = (Role.JURY, Role.PARTENAIRE)
+
+
+def create_invited_user(email: str, role: str, first_name: str, last_name: str, actor: User) -> User:
+    """A jury member or a partner, created by the secretariat; they choose their password from the link."""
+    if role not in {r.value for r in INVITABLE_ROLES}:
+        raise ValidationFailed.for_field("role", "Choisissez le rôle : membre du jury ou partenaire.")
+    first_name = _required(first_name, "first_name", "Le prénom est obligatoire.")
+    last_name = _required(last_name, "last_name", "Le nom est obligatoire.")
+    user = create_user(email, role, first_name=first_name, last_name=last_name, actor=actor)
+    invite_user(user, actor)
+    return user
+
+
+def list_users(role: str | None = None) -> list[User]:
+    query = select(User).order_by(User.role, User.last_name, User.first_name, User.email)
+    if role:
+        query = query.where(User.role == role)
+    return list(db.session.scalars(query))
+
+
+def set_user_active(user: User, active: bool, actor: User) -> User:
+    """Deactivation kills the user's sessions (new nonce) and their API tokens stop working."""
+    if user.id == actor.id and not active:
+        raise RuleViolation("Vous ne pouvez pas désactiver votre propre compte.")
+    user.active = active
+    if not active:
+        user.session_nonce = secrets.token_hex(16)
+    audit.record("user.activate" if active else "user.deactivate", actor, user)
+    return user

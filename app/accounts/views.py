@@ -1,4 +1,5 @@
-"""Login, logout (account requests and password reset are added by the accounts issue)."""
+"""Login, logout, the company account request, password links; the secretariat's account requests
+and users pages."""
 
 from __future__ import annotations
 
@@ -7,9 +8,19 @@ from flask_login import current_user
 
 from app.accounts import services
 from app.accounts.auth import verify_password
-from app.accounts.forms import LoginForm
-from app.core.permissions import login_required, public
-from app.extensions import limiter
+from app.accounts.forms import (
+    AccountRequestForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    InviteUserForm,
+    LoginForm,
+    RefuseRequestForm,
+    SetPasswordForm,
+)
+from app.accounts.models import ROLE_LABELS, Role, User
+from app.core.errors import DomainError, Gone
+from app.core.permissions import login_required, public, require, roles_required
+from app.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
 
@@ -24,10 +35,14 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+def _rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_key)
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(_rate_limit, methods=["POST"], key_func=_login_key)
+@limiter.limit(_rate_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -49,3 +64,199 @@ def logout():
     services.end_session(current_user._get_current_object())
     flash("Vous êtes déconnecté.", "success")
     return redirect(url_for("accounts.login"))
+
+
+# ---------------------------------------------------------------- public: account request, passwords
+
+
+@bp.route("/demande-de-compte", methods=["GET", "POST"])
+@public
+@limiter.limit(_rate_limit, methods=["POST"])
+def account_request():
+    form = AccountRequestForm()
+    if form.validate_on_submit():
+        data = services.AccountRequestData(**{name: form[name].data for name in (
+            "siret", "establishment_name", "address", "postcode", "city", "contact_first_name",
+            "contact_last_name", "email", "phone")})
+        try:
+            services.request_account(data)
+        except DomainError as error:
+            form.add_domain_errors(error)
+        else:
+            return redirect(url_for("accounts.account_request_sent"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/account_request.html", form=form), status
+
+
+@bp.route("/demande-de-compte/envoyee")
+@public
+def account_request_sent():
+    return render_template("accounts/account_request_sent.html")
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@public
+@limiter.limit(_rate_limit, methods=["POST"])
+@limiter.limit(_rate_limit, methods=["POST"], key_func=_login_key)
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        # The same answer whether the address has an account or not.
+        return render_template("accounts/forgot_password_sent.html", email=form.email.data)
+    status = 422 if form.errors else 200
+    return render_template("accounts/forgot_password.html", form=form), status
+
+
+@bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(_rate_limit, methods=["POST"])
+def set_password(token: str):
+    try:
+        link = services.find_password_link(token)
+    except Gone as error:
+        return render_template("accounts/link_gone.html", message=error.message), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.set_password_from_link(token, form.password.data)
+        except Gone as error:
+            return render_template("accounts/link_gone.html", message=error.message), 410
+        except DomainError as error:
+            form.add_domain_errors(error)
+        else:
+            services.start_session(user)
+            flash("Votre mot de passe est enregistré. Vous êtes connecté.", "success")
+            return redirect(url_for("core.home"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/set_password.html", form=form, link=link), status
+
+
+# ---------------------------------------------------------------- secretariat: account requests
+
+
+def _load_request(request_id: int):
+    account_request = services.get_account_request(request_id)
+    require(account_request is not None)
+    return account_request
+
+
+def _render_request(account_request, refuse_form=None, error: DomainError | None = None, status: int = 200):
+    if error is not None:
+        flash(error.message, "error")
+    return render_template(
+        "accounts/account_request_detail.html", req=account_request, approve_form=ConfirmForm(),
+        refuse_form=refuse_form or RefuseRequestForm(formdata=None),
+        existing=services.find_establishment(account_request.siret),
+    ), status
+
+
+@bp.route("/secretariat/demandes-de-compte")
+@roles_required("secretariat")
+def account_requests():
+    return render_template("accounts/account_requests.html", requests=services.list_account_requests())
+
+
+@bp.route("/secretariat/demandes-de-compte/<int:request_id>")
+@roles_required("secretariat")
+def account_request_detail(request_id: int):
+    return _render_request(_load_request(request_id))
+
+
+@bp.route("/secretariat/demandes-de-compte/<int:request_id>/approuver", methods=["POST"])
+@roles_required("secretariat")
+def approve_request(request_id: int):
+    account_request = _load_request(request_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return _render_request(account_request, status=400)
+    try:
+        user = services.approve_account_request(account_request, current_user._get_current_object())
+    except DomainError as error:
+        db.session.rollback()
+        return _render_request(_load_request(request_id), error=error, status=error.status_code)
+    flash(f"Demande approuvée : l'établissement est créé et un lien pour choisir le mot de passe a été envoyé à "
+          f"{user.email}.", "success")
+    return redirect(url_for("accounts.account_requests"))
+
+
+@bp.route("/secretariat/demandes-de-compte/<int:request_id>/refuser", methods=["POST"])
+@roles_required("secretariat")
+def refuse_request(request_id: int):
+    account_request = _load_request(request_id)
+    form = RefuseRequestForm()
+    if form.validate_on_submit():
+        try:
+            services.refuse_account_request(account_request, form.reason.data, current_user._get_current_object())
+        except DomainError as error:
+            db.session.rollback()
+            form.add_domain_errors(error)
+            return _render_request(_load_request(request_id), refuse_form=form, status=error.status_code)
+        flash(f"Demande refusée : le motif a été envoyé à {account_request.email}.", "success")
+        return redirect(url_for("accounts.account_requests"))
+    return _render_request(account_request, refuse_form=form, status=422)
+
+
+# ---------------------------------------------------------------- secretariat: users
+
+
+def _render_users(form: InviteUserForm, status: int = 200):
+    role = request.args.get("role") or None
+    if role not in {r.value for r in Role}:
+        role = None
+    return render_template("accounts/users.html", form=form, users=services.list_users(role), role=role,
+                           role_labels={r.value: label for r, label in ROLE_LABELS.items()},
+                           action_form=ConfirmForm(formdata=None)), status
+
+
+@bp.route("/secretariat/utilisateurs", methods=["GET", "POST"])
+@roles_required("secretariat")
+def users():
+    form = InviteUserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_invited_user(form.email.data, form.role.data, form.first_name.data,
+                                                form.last_name.data, current_user._get_current_object())
+        except DomainError as error:
+            form.add_domain_errors(error)
+            return _render_users(form, error.status_code)
+        flash(f"Compte créé : {user.email} a reçu un lien pour choisir son mot de passe (valable 7 jours).",
+              "success")
+        return redirect(url_for("accounts.users"))
+    return _render_users(form, 422 if form.errors else 200)
+
+
+def _load_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    require(user is not None)
+    return user
+
+
+@bp.route("/secretariat/utilisateurs/<int:user_id>/<any(desactiver, reactiver):action>", methods=["POST"])
+@roles_required("secretariat")
+def user_activation(user_id: int, action: str):
+    user = _load_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        return _render_users(InviteUserForm(formdata=None), 400)
+    try:
+        services.set_user_active(user, action == "reactiver", current_user._get_current_object())
+    except DomainError as error:
+        flash(error.message, "error")
+        return _render_users(InviteUserForm(formdata=None), error.status_code)
+    flash(f"Compte {'réactivé' if user.active else 'désactivé'} : {user.email}.", "success")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.route("/secretariat/utilisateurs/<int:user_id>/renvoyer-lien", methods=["POST"])
+@roles_required("secretariat")
+def reinvite_user(user_id: int):
+    user = _load_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        return _render_users(InviteUserForm(formdata=None), 400)
+    try:
+        services.invite_user(user, current_user._get_current_object())
+    except DomainError as error:
+        flash(error.message, "error")
+        return _render_users(InviteUserForm(formdata=None), error.status_code)
+    flash(f"Un nouveau lien pour choisir le mot de passe a été envoyé à {user.email}.", "success")
+    return redirect(url_for("accounts.users"))

@@ -7,11 +7,12 @@ mailbox page (/boite-mail)."""
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import timedelta
 
 from flask import current_app, render_template
-from flask_mail import Message
-from sqlalchemy import select
+from flask_mail import Connection, Message
+from sqlalchemy import select, update
 
 from app.core.models import OutboxEmail
 from app.db import utcnow
@@ -44,6 +45,27 @@ def queue_email(kind: str, recipients: list[str] | str, subject: str, template: 
     return email
 
 
+class _SmtpConnection(Connection):
+    """flask-mail's connection, with a timeout so that a silent SMTP server cannot hang a sender."""
+
+    def configure_host(self) -> smtplib.SMTP:
+        timeout = current_app.config.get("MAIL_TIMEOUT", 15)
+        smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = smtp_class(self.mail.server, self.mail.port, timeout=timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+def _smtp_settings():
+    """The SMTP settings as the config says now (flask-mail freezes them at init_app, and silently
+    suppresses sending whenever TESTING is on: our tests deliver to a real loopback server)."""
+    config = current_app.config
+    return mail.init_mail({**config, "MAIL_SUPPRESS_SEND": config.get("MAIL_SUPPRESS_SEND", False)})
+
+
 def _deliver(email: OutboxEmail) -> None:
     if current_app.config.get("MAIL_DEV_MAILBOX"):
         return  # kept in the outbox table, listed by the development mailbox page
@@ -54,7 +76,8 @@ def _deliver(email: OutboxEmail) -> None:
         html=email.body_html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
     )
-    mail.send(message)
+    with _SmtpConnection(_smtp_settings()) as connection:
+        message.send(connection)
 
 
 def send_pending(limit: int | None = None) -> dict[str, int]:
@@ -138,3 +161,27 @@ def send_pending_job() -> dict[str, int]:
     with app.app_context():
         return send_pending()
 
+
+
+def failed_emails() -> list[OutboxEmail]:
+    return list(db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.status == "failed").order_by(OutboxEmail.id.desc())))
+
+
+def requeue_failed(email: OutboxEmail, actor=None) -> OutboxEmail:
+    """The secretariat's « renvoyer »: back to pending with a fresh set of attempts, sent after the commit."""
+    from app.core import audit
+    from app.core.errors import Conflict
+
+    requeued = db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == email.id, OutboxEmail.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if requeued.rowcount != 1:
+        raise Conflict("Cet email n'est plus en échec : il a déjà été remis en file d'envoi.")
+    db.session.refresh(email)
+    db.session.info[QUEUED_FLAG] = True
+    audit.record("outbox.requeue", actor, email, recipients=email.recipients)
+    return email

@@ -1,13 +1,16 @@
-"""Home page per role and the development mailbox."""
+"""Home page per role, the development mailbox, and the secretariat's list of emails that failed."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from app.core import mail
+from app.core.errors import DomainError
 from app.core.models import OutboxEmail
-from app.core.permissions import login_required, public
+from app.core.permissions import login_required, public, roles_required
 from app.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -31,12 +34,16 @@ def home():
     return redirect(url_for(endpoint))
 
 
+def _dev_mailbox_only() -> None:
+    if not current_app.config.get("MAIL_DEV_MAILBOX") or current_app.config["APP_ENV"] == "production":
+        abort(404)
+
+
 @bp.route("/boite-mail")
 @public
 def mailbox():
     """Development only: the emails the platform sent, since there is no SMTP server."""
-    if not current_app.config.get("MAIL_DEV_MAILBOX") or current_app.config["APP_ENV"] == "production":
-        abort(404)
+    _dev_mailbox_only()
     emails = db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(200)).all()
     return render_template("core/mailbox.html", emails=emails)
 
@@ -44,7 +51,26 @@ def mailbox():
 @bp.route("/boite-mail/<int:email_id>")
 @public
 def mailbox_email(email_id: int):
-    if not current_app.config.get("MAIL_DEV_MAILBOX") or current_app.config["APP_ENV"] == "production":
-        abort(404)
+    _dev_mailbox_only()
     email = db.get_or_404(OutboxEmail, email_id)
     return render_template("core/mailbox_email.html", email=email)
+
+
+@bp.route("/secretariat/emails-en-echec")
+@roles_required("secretariat")
+def failed_emails():
+    return render_template("core/failed_emails.html", emails=mail.failed_emails(), form=FlaskForm())
+
+
+@bp.route("/secretariat/emails-en-echec/<int:email_id>/renvoyer", methods=["POST"])
+@roles_required("secretariat")
+def resend_email(email_id: int):
+    email = db.get_or_404(OutboxEmail, email_id)
+    try:
+        mail.requeue_failed(email, current_user._get_current_object())
+    except DomainError as error:
+        flash(error.message, "error")
+        return render_template("core/failed_emails.html", emails=mail.failed_emails(), form=FlaskForm()), \
+            error.status_code
+    flash(f"L'email « {email.subject} » est remis en file d'envoi vers {email.recipients}.", "success")
+    return redirect(url_for("core.failed_emails"))

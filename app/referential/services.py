@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 from datetime import date
 from pathlib import Path
@@ -87,15 +88,69 @@ def update_competence(competence: Competence, *, title: str, active: bool, actor
     return competence
 
 
+def get_cqp_for_edit(code: str) -> Cqp:
+    """Any CQP, active or not (the secretariat edits them all); NotFound otherwise."""
+    cqp = db.session.scalar(select(Cqp).options(selectinload(Cqp.competences)).where(Cqp.code == code))
+    if cqp is None:
+        raise NotFound(f"Le CQP « {code} » n'existe pas dans le référentiel.")
+    return cqp
+
+
+def update_cqp_referential(cqp: Cqp, *, title: str, domain: str, active: bool,
+                           competences: list[dict], actor=None) -> Cqp:
+    """One edit of a CQP and of its competences' titles and active flags (codes never change: files
+    refer to them). `competences` items: {code, title, active}; errors name `competences-<i>-title`."""
+    by_code = {c.code: c for c in cqp.competences}
+    for index, item in enumerate(competences):
+        competence = by_code.get(item.get("code"))
+        if competence is None:
+            raise ValidationFailed.for_field(f"competences-{index}-title",
+                                             f"La compétence « {item.get('code')} » n'appartient pas à ce CQP.")
+        try:
+            update_competence(competence, title=item.get("title") or "", active=bool(item.get("active")), actor=actor)
+        except ValidationFailed as error:
+            raise ValidationFailed.for_field(f"competences-{index}-title", error.message) from None
+    if active and competences and not any(item.get("active") for item in competences):
+        raise ValidationFailed.for_field("active", "Un CQP actif doit garder au moins une compétence active.")
+    update_cqp(cqp, title=title, domain=domain, active=active, actor=actor)
+    db.session.flush()
+    return cqp
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day `months` later (the last day of the month when that day does not exist)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+HABILITATION_WARNING_MONTHS = 9
+
+
+def habilitation_alert(assessor: Assessor, on: date | None = None) -> str | None:
+    """'expiree' when the habilitation is over, 'bientot' when it ends within 9 months (time to renew)."""
+    on = on or today()
+    if assessor.habilitation_until < on:
+        return "expiree"
+    if assessor.habilitation_until <= add_months(on, HABILITATION_WARNING_MONTHS):
+        return "bientot"
+    return None
+
+
 def _cqps_from_codes(codes: list[str] | None) -> list[Cqp]:
-    cqps = []
+    cqps: list[Cqp] = []
     for code in codes or []:
-        cqps.append(get_cqp_by_code(code, field="cqp_codes"))
+        cqp = get_cqp_by_code(code, field="cqp_codes")
+        if cqp not in cqps:  # a code given twice is one habilitation (not a duplicate row)
+            cqps.append(cqp)
     return cqps
 
 
 def create_assessor(email: str, first_name: str, last_name: str, habilitation_until: date,
-                    cqp_codes: list[str] | None = None, *, actor=None, organisation=None, phone=None) -> Assessor:
+                    cqp_codes: list[str] | None = None, *, actor=None, organisation=None, phone=None,
+                    invite: bool = False) -> Assessor:
+    """Creates the assessor and their `evaluateur` user; with `invite`, emails them the link to choose
+    their password (the secretariat's page and the API do; the demo sets a password instead)."""
     if not (first_name or "").strip():
         raise ValidationFailed.for_field("first_name", "Le prénom est obligatoire.")
     if not (last_name or "").strip():
@@ -109,14 +164,27 @@ def create_assessor(email: str, first_name: str, last_name: str, habilitation_un
     db.session.add(assessor)
     db.session.flush()
     audit.record("assessor.create", actor, assessor, habilitation_until=habilitation_until.isoformat())
+    if invite:
+        accounts.invite_user(user, actor)
     return assessor
+
+
+_UNCHANGED = object()
 
 
 def update_assessor(assessor: Assessor, *, habilitation_until: date, cqp_codes: list[str] | None = None,
                     first_name: str | None = None, last_name: str | None = None, active: bool | None = None,
-                    actor=None) -> Assessor:
+                    organisation=_UNCHANGED, phone=_UNCHANGED, actor=None) -> Assessor:
     if habilitation_until is None:
         raise ValidationFailed.for_field("habilitation_until", "La date de fin d'habilitation est obligatoire.")
+    if first_name is not None and not first_name.strip():
+        raise ValidationFailed.for_field("first_name", "Le prénom est obligatoire.")
+    if last_name is not None and not last_name.strip():
+        raise ValidationFailed.for_field("last_name", "Le nom est obligatoire.")
+    if organisation is not _UNCHANGED:
+        assessor.organisation = (organisation or "").strip() or None
+    if phone is not _UNCHANGED:
+        assessor.phone = (phone or "").strip() or None
     previous = assessor.habilitation_until
     assessor.habilitation_until = habilitation_until
     if cqp_codes is not None:

@@ -58,6 +58,8 @@ def test_anonymous_api_call_is_401_problem(client):
 PUBLIC_ALLOWLIST = {
     "index", "accounts.login", "core.mailbox", "core.mailbox_email", "api-docs.openapi_json",
     "jury.verify", "api_jury.Verify",
+    # files: the job assessor's one-time link (no account) and the candidate's invitation link
+    "files.job_assessor_observations", "files.candidate_invitation", "api_files.JobAssessorObservations",
     # accounts: the company account request and the emailed password links
     "accounts.account_request", "accounts.account_request_sent", "accounts.forgot_password", "accounts.set_password",
 }

@@ -1,0 +1,80 @@
+"""Secretariat forms: a CQP with its competences, an assessor with their habilitation."""
+
+from __future__ import annotations
+
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.core.forms import BaseForm
+
+
+class NestedErrorsMixin:
+    def add_domain_errors(self, error) -> None:
+        """Like BaseForm's, but also finds nested fields by their full name (competences-0-title)."""
+        by_name = {}
+        for field in self:
+            by_name[field.name] = field
+            if isinstance(field, FieldList):
+                for entry in field:
+                    for sub in entry.form:
+                        by_name[sub.name] = sub
+        placed = False
+        for name, messages in error.errors.items():
+            field = by_name.get(name)
+            if field is not None:
+                field.errors = list(field.errors) + list(messages)
+                placed = True
+        if not placed:
+            self.form_errors.append(error.message)
+
+
+class CompetenceRow(Form):
+    """One competence of the CQP; its code is fixed (files refer to it), only title and active change."""
+
+    code = HiddenField()
+    title = StringField("Intitulé", validators=[
+        DataRequired(message="L'intitulé de la compétence est obligatoire."), Length(max=500)])
+    active = BooleanField("Active")
+
+
+class CqpForm(NestedErrorsMixin, BaseForm):
+    title = StringField("Intitulé du CQP", validators=[
+        DataRequired(message="L'intitulé du CQP est obligatoire."), Length(max=255)])
+    domain = StringField("Domaine", validators=[DataRequired(message="Le domaine du CQP est obligatoire."),
+                                                Length(max=120)])
+    active = BooleanField("CQP actif (proposé aux entreprises pour les nouvelles candidatures)")
+    competences = FieldList(FormField(CompetenceRow))
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AssessorForm(BaseForm):
+    email = EmailField("Adresse email", validators=[DataRequired(message="L'adresse email est obligatoire."),
+                                                    Length(max=255)])
+    first_name = StringField("Prénom", validators=[DataRequired(message="Le prénom est obligatoire."), Length(max=120)])
+    last_name = StringField("Nom", validators=[DataRequired(message="Le nom est obligatoire."), Length(max=120)])
+    organisation = StringField("Organisme", validators=[Optional(), Length(max=255)])
+    phone = StringField("Téléphone", validators=[Optional(), Length(max=40)])
+    habilitation_until = DateField("Fin de l'habilitation", validators=[
+        DataRequired(message="La date de fin d'habilitation est obligatoire (format JJ/MM/AAAA ou AAAA-MM-JJ).")],
+        format=["%Y-%m-%d", "%d/%m/%Y"])
+    cqp_codes = CheckboxesField("CQP pour lesquels l'évaluateur est habilité (aucun coché : tous les CQP)",
+                                choices=[], validate_choice=False)
+    active = BooleanField("Compte actif")
+
+    def set_cqp_choices(self, cqps) -> None:
+        self.cqp_codes.choices = [(c.code, f"{c.code} · {c.title}") for c in cqps]
