@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from flask import jsonify, request
+from flask.views import MethodView
+from flask_login import current_user
 from flask_smorest import Blueprint
+from marshmallow import fields, validate
 
+from app.api.schemas import BaseSchema
+from app.core.permissions import public, roles_required
+from app.core.uploads import serve_document
 from app.extensions import db
-from app.files.models import DECISION_STATUSES, STATUS_LABELS, CandidateFile, FileStatus
+from app.files import services
+from app.files.models import DECISION_STATUSES, DOCUMENT_KINDS, STATUS_LABELS, CandidateFile, FileStatus
 from app.jury.models import JurySession
 from app.jury.visibility import decision_payload, may_see_decision, visible_status
 
@@ -69,3 +77,298 @@ def file_json(file: CandidateFile, viewer) -> dict:
         "assessor_confirmed_on": _iso(file.assessor_confirmed_on),
         "withdraw_reason": file.withdraw_reason,
     }
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class CandidateIn(BaseSchema):
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+    birth_date = fields.Date(required=True)
+    birth_place = fields.String(load_default=None, allow_none=True)
+    email = fields.String(load_default=None, allow_none=True)
+    phone = fields.String(load_default=None, allow_none=True)
+    address = fields.String(load_default=None, allow_none=True)
+    job_title = fields.String(load_default=None, allow_none=True)
+    highest_diploma = fields.String(load_default=None, allow_none=True)
+
+
+class FilePatch(BaseSchema):
+    cqp_code = fields.String()
+    competence_codes = fields.List(fields.String())
+    training_path = fields.String(allow_none=True)
+    training_scheme = fields.String(allow_none=True)
+    training_org_siret = fields.String(allow_none=True)
+    assessor_id = fields.Integer(allow_none=True, strict=False)
+    interview_date = fields.Date(allow_none=True)
+
+
+class FileIn(FilePatch):
+    candidate_id = fields.Integer(required=True, strict=False)
+    cqp_code = fields.String(required=True)
+    competence_codes = fields.List(fields.String(), required=True)
+    training_path = fields.String(required=True)
+    training_scheme = fields.String(required=True)
+
+
+class FileQuery(BaseSchema):
+    status = fields.String(load_default=None)
+    cqp = fields.String(load_default=None)
+    q = fields.String(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Doit être supérieur ou égal à 1."))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(
+        min=1, max=100, error="Doit être compris entre 1 et 100."))
+
+
+class ConfirmAssessorIn(BaseSchema):
+    assessor_id = fields.Integer(load_default=None, allow_none=True, strict=False)
+    interview_date = fields.Date(load_default=None, allow_none=True)
+
+
+class JobAssessorInvitationIn(BaseSchema):
+    email = fields.String(required=True)
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+
+
+class ObservationIn(BaseSchema):
+    competence_code = fields.String(required=True)
+    comment = fields.String(required=True)
+
+
+class ObservationsIn(BaseSchema):
+    observations = fields.List(fields.Nested(ObservationIn), required=True)
+    general_comment = fields.String(load_default=None, allow_none=True)
+
+
+class ResultIn(BaseSchema):
+    competence_code = fields.String(required=True)
+    acquired = fields.Boolean(load_default=None, allow_none=True)
+    comment = fields.String(load_default=None, allow_none=True)
+
+
+class EvaluationIn(BaseSchema):
+    interview_date = fields.Date(required=True)
+    results = fields.List(fields.Nested(ResultIn), load_default=list)
+    candidate_observations = fields.String(load_default=None, allow_none=True)
+
+
+class WithdrawIn(BaseSchema):
+    reason = fields.String(required=True)
+
+
+# ---------------------------------------------------------------- payloads
+
+
+def candidate_json(candidate) -> dict:
+    return {
+        "id": candidate.id,
+        "first_name": candidate.first_name,
+        "last_name": candidate.last_name,
+        "birth_date": _iso(candidate.birth_date),
+        "birth_place": candidate.birth_place,
+        "email": candidate.email,
+        "phone": candidate.phone,
+        "address": candidate.address,
+        "job_title": candidate.job_title,
+        "highest_diploma": candidate.highest_diploma,
+        "establishment": {"siret": candidate.establishment.siret, "name": candidate.establishment.name},
+        "file_ids": [f.id for f in candidate.files],
+    }
+
+
+def document_json(document) -> dict:
+    return {"id": document.id, "kind": document.kind, "filename": document.filename, "size": document.size,
+            "content_type": document.content_type, "uploaded_at": _iso(document.uploaded_at)}
+
+
+def evaluation_json(evaluation) -> dict:
+    file = evaluation.file
+    results = {r.competence_id: r for r in evaluation.results}
+    return {
+        "file_id": file.id,
+        "interview_date": _iso(evaluation.interview_date),
+        "results": [{
+            "competence_code": c.code,
+            "acquired": results[c.id].acquired if c.id in results else None,
+            "comment": results[c.id].comment if c.id in results else None,
+        } for c in file.competences],
+        "candidate_observations": evaluation.candidate_observations,
+        "submitted_at": _iso(evaluation.submitted_at),
+        "comments_notified_at": _iso(evaluation.comments_notified_at),
+    }
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _json(payload: dict, status: int = 200):
+    response = jsonify(payload)
+    response.status_code = status
+    return response
+
+
+# ---------------------------------------------------------------- candidates
+
+
+@blp.route("/candidates")
+class Candidates(MethodView):
+    @roles_required("entreprise")
+    @blp.arguments(CandidateIn)
+    @blp.response(201)
+    def post(self, data):
+        """Crée un candidat dans l'établissement (doublon nom + prénom + date de naissance : 409, R12)."""
+        candidate = services.create_candidate(_me().establishment, _me(), **data)
+        return _json(candidate_json(candidate), 201)
+
+
+@blp.route("/candidates/<int:candidate_id>")
+class CandidateItem(MethodView):
+    @roles_required("entreprise", "secretariat", "candidat")
+    @blp.response(200)
+    def get(self, candidate_id):
+        """Un candidat (l'entreprise qui l'a créé, le candidat lui-même, le secrétariat)."""
+        return _json(candidate_json(services.get_candidate_for(_me(), candidate_id)))
+
+
+# ---------------------------------------------------------------- files
+
+
+@blp.route("/files")
+class Files(MethodView):
+    @roles_required("entreprise", "evaluateur", "candidat", "secretariat", "jury")
+    @blp.arguments(FileQuery, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """Les dossiers visibles par l'utilisateur, filtrés par statut et CQP, paginés."""
+        page = services.search_files(_me(), status=args["status"], cqp=args["cqp"], q=args["q"],
+                                     page=args["page"], per_page=args["per_page"])
+        return _json({"items": [file_json(f, _me()) for f in page.items], "total": page.total,
+                      "page": page.page, "per_page": page.per_page})
+
+    @roles_required("entreprise")
+    @blp.arguments(FileIn)
+    @blp.response(201)
+    def post(self, data):
+        """Crée une candidature (statut en_cours_inscription)."""
+        candidate = services.get_candidate_for(_me(), data.pop("candidate_id"), field="candidate_id")
+        file = services.create_file(candidate, _me(), **data)
+        return _json(file_json(file, _me()), 201)
+
+
+@blp.route("/files/<int:file_id>")
+class FileItem(MethodView):
+    @roles_required("entreprise", "evaluateur", "candidat", "secretariat", "jury")
+    @blp.response(200)
+    def get(self, file_id):
+        """Un dossier, avec son historique."""
+        return _json(file_json(services.get_file_for(_me(), file_id), _me()))
+
+    @roles_required("entreprise")
+    @blp.arguments(FilePatch)
+    @blp.response(200)
+    def patch(self, data, file_id):
+        """Modifie la candidature tant qu'elle est en cours d'inscription (409 ensuite)."""
+        file = services.get_file_for(_me(), file_id)
+        return _json(file_json(services.update_file(file, _me(), **data), _me()))
+
+
+@blp.route("/files/<int:file_id>/documents")
+class FileDocuments(MethodView):
+    @roles_required("entreprise", "candidat", "evaluateur")
+    @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["kind", "file"],
+        "properties": {"kind": {"type": "string", "enum": list(DOCUMENT_KINDS)},
+                       "file": {"type": "string", "format": "binary"}}}}}})
+    @blp.response(201)
+    def post(self, file_id):
+        """Dépose un document (PDF, PNG ou JPEG vérifié par son contenu, 10 Mo au maximum)."""
+        file = services.get_file_for(_me(), file_id)
+        document = services.upload_document(_me(), kind=(request.form.get("kind") or "").strip(),
+                                            upload=request.files.get("file"), candidate=file.candidate, file=file)
+        return _json(document_json(document), 201)
+
+
+@blp.route("/files/<int:file_id>/documents/<int:document_id>")
+class FileDocument(MethodView):
+    @roles_required("entreprise", "evaluateur", "candidat", "secretariat", "jury")
+    @blp.response(200, content_type="application/octet-stream")
+    def get(self, file_id, document_id):
+        """Le contenu d'un document du dossier."""
+        file = services.get_file_for(_me(), file_id)
+        return serve_document(services.get_document_for(_me(), document_id, file=file))
+
+
+@blp.route("/files/<int:file_id>/confirm-assessor")
+class ConfirmAssessor(MethodView):
+    @roles_required("entreprise")
+    @blp.arguments(ConfirmAssessorIn)
+    @blp.response(200)
+    def post(self, data, file_id):
+        """Confirme l'évaluateur (R2) : le dossier passe en attente d'évaluation, l'évaluateur est prévenu."""
+        file = services.get_file_for(_me(), file_id)
+        return _json(file_json(services.confirm_assessor(file, _me(), **data), _me()))
+
+
+@blp.route("/files/<int:file_id>/job-assessor-invitations")
+class JobAssessorInvitations(MethodView):
+    @roles_required("evaluateur")
+    @blp.arguments(JobAssessorInvitationIn)
+    @blp.response(201)
+    def post(self, data, file_id):
+        """Invite l'évaluateur métier (R3) : lien à usage unique valable 30 jours, envoyé par email."""
+        file = services.get_file_for(_me(), file_id)
+        invitation, _token = services.invite_job_assessor(file, _me(), **data)
+        return _json({"id": invitation.id, "file_id": file.id, "email": invitation.email,
+                      "first_name": invitation.first_name, "last_name": invitation.last_name,
+                      "expires_at": _iso(invitation.expires_at)}, 201)
+
+
+@blp.route("/invitations/<token>/observations")
+class JobAssessorObservations(MethodView):
+    @public
+    @blp.arguments(ObservationsIn)
+    @blp.response(200)
+    @blp.doc(security=[])
+    def post(self, data, token):
+        """Observations de l'évaluateur métier, authentifiées par le lien lui-même (usage unique : 410 ensuite)."""
+        observations = {o["competence_code"]: o["comment"] for o in data["observations"]}
+        invitation = services.submit_job_assessor_observations(token, observations, data["general_comment"])
+        return _json({"file_id": invitation.file_id, "submitted_at": _iso(invitation.used_at),
+                      "observations": [{"competence_code": o.competence.code, "comment": o.comment}
+                                       for o in invitation.observations],
+                      "general_comment": invitation.general_comment})
+
+
+@blp.route("/files/<int:file_id>/evaluation")
+class FileEvaluation(MethodView):
+    @roles_required("evaluateur")
+    @blp.arguments(EvaluationIn)
+    @blp.response(200)
+    def put(self, data, file_id):
+        """Enregistre le brouillon de l'évaluation (fenêtre R5 : jour de l'entretien à J+8)."""
+        file = services.get_file_for(_me(), file_id)
+        return _json(evaluation_json(services.save_evaluation(file, _me(), **data)))
+
+
+@blp.route("/files/<int:file_id>/submit-evaluation")
+class SubmitEvaluation(MethodView):
+    @roles_required("evaluateur")
+    @blp.response(200)
+    def post(self, file_id):
+        """Transmet l'évaluation (R3, R5, R6) : le dossier passe en validation de l'évaluation."""
+        file = services.get_file_for(_me(), file_id)
+        return _json(file_json(services.submit_evaluation(file, _me()), _me()))
+
+
+@blp.route("/files/<int:file_id>/withdraw")
+class Withdraw(MethodView):
+    @roles_required("entreprise", "secretariat")
+    @blp.arguments(WithdrawIn)
+    @blp.response(200)
+    def post(self, data, file_id):
+        """Abandon du dossier, avec son motif."""
+        file = services.get_file_for(_me(), file_id)
+        return _json(file_json(services.withdraw(file, _me(), data["reason"]), _me()))

@@ -1,7 +1,581 @@
-"""Company, candidate and assessor pages for candidates and files."""
+"""Company, candidate, assessor and job-assessor pages for candidates and files.
+
+Each view: load (scoped: another tenant's object is a 404) → call ONE service → respond. A refused
+form is re-rendered with what the user typed and the service's status (422, 409, 413)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.accounts import services as accounts
+from app.core.errors import DomainError
+from app.core.permissions import public, require, roles_required
+from app.files import forms, services, workflow
+from app.files.models import (
+    DECISION_STATUSES,
+    DOCUMENT_KINDS,
+    STATUS_LABELS,
+    STEPS,
+    TRAINING_PATHS,
+    TRAINING_SCHEMES,
+    CandidateFile,
+    FileStatus,
+)
+from app.jury.visibility import may_see_decision, visible_status
+from app.referential import services as referential
 
 bp = Blueprint("files", __name__)
+
+FILE_READERS = ("entreprise", "evaluateur", "candidat", "secretariat", "jury")
+DECISION_EVENTS = {"record_decision", "correct_decision", "rectify_decision"}
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _int_arg(name: str, default: int = 1) -> int:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 7 else default
+
+
+def _fail(form, error: DomainError) -> int:
+    form.add_domain_errors(error)
+    return error.status_code
+
+
+# ---------------------------------------------------------------- template helpers
+
+
+def shown_status(file: CandidateFile) -> str:
+    """R10: an unpublished decision is shown to a company or candidate as « Inscription au jury »."""
+    return visible_status(file, _me())
+
+
+def shown_history(file: CandidateFile) -> list:
+    if may_see_decision(file, _me()):
+        return list(file.history)
+    decided = {s.value for s in DECISION_STATUSES}
+    return [h for h in file.history if h.event not in DECISION_EVENTS and h.to_status not in decided]
+
+
+def waiting_for(file: CandidateFile) -> str:
+    """What the file waits for, in a few words (the assessor's list)."""
+    status = FileStatus(shown_status(file))
+    if status == FileStatus.EN_COURS_INSCRIPTION:
+        return "La confirmation de l'évaluateur par l'entreprise"
+    if status == FileStatus.EN_ATTENTE_EVALUATION:
+        problems = workflow.next_step_problems(file)
+        return problems[0] if problems else "Prêt à être transmis"
+    if status == FileStatus.VALIDATION_EVALUATION:
+        return "L'inscription au jury par l'entreprise"
+    if status == FileStatus.INSCRIPTION_JURY:
+        return "La décision du jury"
+    return "Rien : dossier clos"
+
+
+@bp.app_context_processor
+def _helpers():
+    return {
+        "file_shown_status": shown_status, "file_waiting_for": waiting_for,
+        "TRAINING_PATHS": TRAINING_PATHS, "TRAINING_SCHEMES": TRAINING_SCHEMES,
+        "DOCUMENT_KINDS": DOCUMENT_KINDS, "EVENT_LABELS": workflow.EVENT_LABELS,
+    }
+
+
+# ---------------------------------------------------------------- candidates (company)
+
+
+@bp.route("/entreprise/candidats")
+@roles_required("entreprise")
+def candidate_list():
+    form = forms.CandidateSearchForm(request.args)
+    page = services.search_candidates(_me(), form.q.data, _int_arg("page"))
+    return render_template("files/candidate_list.html", form=form, page=page)
+
+
+@bp.route("/entreprise/candidats/nouveau", methods=["GET", "POST"])
+@roles_required("entreprise")
+def candidate_new():
+    form = forms.CandidateForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            candidate = services.create_candidate(_me().establishment, _me(), **form.service_data())
+        except DomainError as error:
+            status = _fail(form, error)
+        else:
+            flash(f"Le candidat {candidate.full_name} est créé.", "success")
+            return redirect(url_for("files.candidate_show", candidate_id=candidate.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("files/candidate_form.html", form=form, candidate=None), status
+
+
+@bp.route("/entreprise/candidats/<int:candidate_id>")
+@roles_required("entreprise")
+def candidate_show(candidate_id: int):
+    candidate = services.get_candidate_for(_me(), candidate_id)
+    return _render_candidate(candidate)
+
+
+def _render_candidate(candidate, status: int = 200, document_form=None, invite_form=None):
+    return render_template(
+        "files/candidate_show.html", candidate=candidate, documents=services.candidate_documents(candidate),
+        document_form=document_form or forms.DocumentForm(formdata=None),
+        invite_form=invite_form or forms.InviteCandidateForm(formdata=None, email=candidate.email),
+        upload_kinds=services.allowed_upload_kinds(_me(), None),
+    ), status
+
+
+@bp.route("/entreprise/candidats/<int:candidate_id>/modifier", methods=["GET", "POST"])
+@roles_required("entreprise")
+def candidate_edit(candidate_id: int):
+    candidate = services.get_candidate_for(_me(), candidate_id)
+    form = forms.CandidateForm(obj=candidate)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_candidate(candidate, _me(), **form.service_data())
+        except DomainError as error:
+            status = _fail(form, error)
+        else:
+            flash("La fiche du candidat est enregistrée.", "success")
+            return redirect(url_for("files.candidate_show", candidate_id=candidate.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("files/candidate_form.html", form=form, candidate=candidate), status
+
+
+@bp.route("/entreprise/candidats/<int:candidate_id>/documents", methods=["POST"])
+@roles_required("entreprise")
+def candidate_upload(candidate_id: int):
+    candidate = services.get_candidate_for(_me(), candidate_id)
+    form = forms.DocumentForm()
+    if form.validate_on_submit():
+        try:
+            services.upload_document(_me(), kind=form.kind.data, upload=form.file.data, candidate=candidate)
+        except DomainError as error:
+            return _render_candidate(candidate, _fail(form, error), document_form=form)
+        flash("Le document est déposé.", "success")
+        return redirect(url_for("files.candidate_show", candidate_id=candidate.id))
+    return _render_candidate(candidate, 422, document_form=form)
+
+
+@bp.route("/entreprise/candidats/<int:candidate_id>/inviter", methods=["POST"])
+@roles_required("entreprise")
+def candidate_invite(candidate_id: int):
+    candidate = services.get_candidate_for(_me(), candidate_id)
+    form = forms.InviteCandidateForm()
+    if form.validate_on_submit():
+        try:
+            services.invite_candidate(candidate, _me(), form.email.data)
+        except DomainError as error:
+            return _render_candidate(candidate, _fail(form, error), invite_form=form)
+        flash(f"Une invitation est envoyée à {candidate.email}.", "success")
+        return redirect(url_for("files.candidate_show", candidate_id=candidate.id))
+    return _render_candidate(candidate, 422, invite_form=form)
+
+
+@bp.route("/candidats/<int:candidate_id>/documents/<int:document_id>")
+@roles_required(*FILE_READERS)
+def candidate_document(candidate_id: int, document_id: int):
+    candidate = services.get_candidate_for(_me(), candidate_id)
+    document = services.get_document_for(_me(), document_id, candidate=candidate)
+    from app.core.uploads import serve_document
+
+    return serve_document(document)
+
+
+# ---------------------------------------------------------------- the candidate themself
+
+
+@bp.route("/invitation-candidat/<token>", methods=["GET", "POST"])
+@public
+def candidate_invitation(token: str):
+    invitation = services.candidate_invitation(token)  # 404 / 410 page
+    form = forms.SetPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.accept_candidate_invitation(token, form.password.data)
+        except DomainError as error:
+            status = _fail(form, error)
+        else:
+            accounts.start_session(user)
+            flash("Votre mot de passe est enregistré. Vérifiez maintenant votre état civil et vos diplômes.",
+                  "success")
+            return redirect(url_for("files.own_civil_status"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("files/candidate_invitation.html", form=form, invitation=invitation), status
+
+
+def _own_candidate():
+    candidate = services.own_candidate(_me())
+    require(candidate is not None)
+    return candidate
+
+
+def _render_own(candidate, form, status=200, document_form=None):
+    return render_template(
+        "files/own_civil_status.html", candidate=candidate, form=form,
+        documents=services.candidate_documents(candidate),
+        document_form=document_form or forms.DocumentForm(formdata=None),
+        upload_kinds=services.allowed_upload_kinds(_me(), None),
+    ), status
+
+
+@bp.route("/candidat/etat-civil", methods=["GET", "POST"])
+@roles_required("candidat")
+def own_civil_status():
+    candidate = _own_candidate()
+    form = forms.CandidateForm(obj=candidate)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_candidate(candidate, _me(), **form.service_data())
+        except DomainError as error:
+            status = _fail(form, error)
+        else:
+            flash("Votre état civil est enregistré.", "success")
+            return redirect(url_for("files.own_civil_status"))
+    elif form.is_submitted():
+        status = 422
+    return _render_own(candidate, form, status)
+
+
+@bp.route("/candidat/documents", methods=["POST"])
+@roles_required("candidat")
+def own_upload():
+    candidate = _own_candidate()
+    form = forms.DocumentForm()
+    if form.validate_on_submit():
+        try:
+            services.upload_document(_me(), kind=form.kind.data, upload=form.file.data, candidate=candidate)
+        except DomainError as error:
+            return _render_own(candidate, forms.CandidateForm(obj=candidate), _fail(form, error), form)
+        flash("Le document est déposé.", "success")
+        return redirect(url_for("files.own_civil_status"))
+    return _render_own(candidate, forms.CandidateForm(obj=candidate), 422, form)
+
+
+# ---------------------------------------------------------------- files: lists and page
+
+
+@bp.route("/dossiers")
+@bp.route("/candidat/dossiers", endpoint="own_files")
+@bp.route("/evaluateur/dossiers", endpoint="assessor_files")
+@roles_required(*FILE_READERS)
+def file_list():
+    form = forms.FileSearchForm(request.args)
+    form.status.choices = [("", "Tous les statuts"), *((s.value, STATUS_LABELS[s]) for s in FileStatus)]
+    status = form.status.data if form.status.data in {s.value for s in FileStatus} else None
+    page = services.search_files(_me(), status=status, q=form.q.data, page=_int_arg("page"))
+    return render_template("files/file_list.html", form=form, page=page, endpoint=request.endpoint)
+
+
+def _render_file(file: CandidateFile, status: int = 200, **given_forms):
+    me = _me()
+    context = {
+        "document_form": forms.DocumentForm(formdata=None),
+        "withdraw_form": forms.WithdrawForm(formdata=None),
+        "confirm_form": forms.ConfirmAssessorForm(formdata=None),
+        **given_forms,
+    }
+    shown = shown_status(file)
+    return render_template(
+        "files/file_show.html", f=file, shown=shown, steps=STEPS,
+        history=shown_history(file),
+        missing=workflow.next_step_problems(file) if shown == file.status else [],
+        upload_kinds=services.allowed_upload_kinds(me, file),
+        can_edit=me.role == "entreprise" and file.status == FileStatus.EN_COURS_INSCRIPTION,
+        can_withdraw=me.role in ("entreprise", "secretariat") and not file.status_enum.is_final,
+        is_assessor=me.role == "evaluateur",
+        show_evaluation=me.role in ("entreprise", "evaluateur", "secretariat", "jury"),
+        jury_register_available="jury.register_file" in current_app.view_functions,
+        **context,
+    ), status
+
+
+@bp.route("/dossiers/<int:file_id>")
+@bp.route("/candidat/dossiers/<int:file_id>", endpoint="own_file")
+@roles_required(*FILE_READERS)
+def file_show(file_id: int):
+    return _render_file(services.get_file_for(_me(), file_id))
+
+
+@bp.route("/entreprise/dossiers/nouveau", methods=["GET", "POST"])
+@roles_required("entreprise")
+def file_new():
+    me = _me()
+    source = request.form if request.method == "POST" else request.args
+    candidate_id, cqp_code = source.get("candidate_id", ""), source.get("cqp_code", "")
+    candidate = cqp = None
+    if candidate_id and cqp_code:
+        candidate = services.get_candidate_for(me, candidate_id)
+        try:
+            cqp = referential.get_cqp_by_code(cqp_code)
+        except DomainError:
+            cqp = None
+    if candidate is None or cqp is None:
+        # First step (GET, no JavaScript needed): the candidate and the CQP.
+        choose = forms.ChooseCqpForm(request.args if request.args else None)
+        choose.candidate_id.choices = [("", "— Choisir —")] + [
+            (str(c.id), f"{c.last_name} {c.first_name} ({c.birth_date.strftime('%d/%m/%Y')})")
+            for c in services.search_candidates(me, per_page=100).items]
+        choose.cqp_code.choices = [("", "— Choisir —")] + [
+            (c.code, f"{c.code} – {c.title}") for c in referential.list_cqps()]
+        status = 200
+        if request.args.get("step") and not choose.validate():
+            status = 422
+        elif cqp_code and cqp is None:
+            choose.cqp_code.errors = [f"Le CQP « {cqp_code} » n'existe pas dans le référentiel."]
+            status = 422
+        return render_template("files/file_choose_cqp.html", form=choose), status
+    form = _file_form(cqp, candidate_id=str(candidate.id), cqp_code=cqp.code)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                file = services.create_file(candidate, me, cqp_code=cqp.code, **form.service_data())
+            except DomainError as error:
+                status = _fail(form, error)
+            else:
+                flash("La candidature est créée. Confirmez l'évaluateur quand tout est renseigné.", "success")
+                return redirect(url_for("files.file_show", file_id=file.id))
+        else:
+            status = 422
+    return render_template("files/file_form.html", form=form, candidate=candidate, cqp=cqp, file=None), status
+
+
+def _file_form(cqp, obj=None, **defaults) -> forms.FileForm:
+    form = forms.FileForm(obj=obj, **defaults)
+    form.competence_codes.choices = [(c.code, f"{c.code} – {c.title}") for c in cqp.active_competences]
+    assessors = referential.habilitated_assessors(cqp=cqp)
+    form.assessor_id.choices = [("", "— À choisir plus tard —")] + [
+        (str(a.id), f"{a.name}{' – ' + a.organisation if a.organisation else ''} "
+                    f"(habilité jusqu'au {a.habilitation_until.strftime('%d/%m/%Y')})") for a in assessors]
+    if obj is not None and obj.assessor is not None and obj.assessor not in assessors:
+        form.assessor_id.choices.append((str(obj.assessor.id), f"{obj.assessor.name} (habilitation non valide)"))
+    return form
+
+
+@bp.route("/dossiers/<int:file_id>/modifier", methods=["GET", "POST"])
+@roles_required("entreprise")
+def file_edit(file_id: int):
+    file = services.get_file_for(_me(), file_id)
+    form = _file_form(file.cqp, obj=None if request.method == "POST" else _FileDefaults(file))
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                services.update_file(file, _me(), **form.service_data())
+            except DomainError as error:
+                status = _fail(form, error)
+            else:
+                flash("La candidature est enregistrée.", "success")
+                return redirect(url_for("files.file_show", file_id=file.id))
+        else:
+            status = 422
+    elif file.status != FileStatus.EN_COURS_INSCRIPTION:
+        flash(f"Le dossier est au statut « {file.status_label} » : il ne peut plus être modifié.", "warning")
+        return redirect(url_for("files.file_show", file_id=file.id))
+    return render_template("files/file_form.html", form=form, candidate=file.candidate, cqp=file.cqp,
+                           file=file), status
+
+
+class _FileDefaults:
+    """The file's values under the form's field names."""
+
+    def __init__(self, file: CandidateFile):
+        self.competence_codes = [c.code for c in file.competences]
+        self.training_path = file.training_path or ""
+        self.training_scheme = file.training_scheme or ""
+        self.training_org_siret = file.training_org_siret or ""
+        self.assessor_id = str(file.assessor_id) if file.assessor_id else ""
+        self.interview_date = file.planned_interview_date
+
+
+@bp.route("/dossiers/<int:file_id>/confirmer-evaluateur", methods=["POST"])
+@roles_required("entreprise")
+def confirm_assessor(file_id: int):
+    file = services.get_file_for(_me(), file_id)
+    form = forms.ConfirmAssessorForm()
+    if not form.validate_on_submit():
+        return _render_file(file, 422, confirm_form=form)
+    try:
+        services.confirm_assessor(file, _me())
+    except DomainError as error:
+        return _render_file(file, _fail(form, error), confirm_form=form)
+    flash(f"L'évaluateur {file.assessor.name} est confirmé ; il est prévenu par email.", "success")
+    return redirect(url_for("files.file_show", file_id=file.id))
+
+
+@bp.route("/dossiers/<int:file_id>/abandon", methods=["POST"])
+@roles_required("entreprise", "secretariat")
+def withdraw(file_id: int):
+    file = services.get_file_for(_me(), file_id)
+    form = forms.WithdrawForm()
+    if not form.validate_on_submit():
+        return _render_file(file, 422, withdraw_form=form)
+    try:
+        services.withdraw(file, _me(), form.reason.data)
+    except DomainError as error:
+        return _render_file(file, _fail(form, error), withdraw_form=form)
+    flash("Le dossier est abandonné.", "success")
+    return redirect(url_for("files.file_show", file_id=file.id))
+
+
+@bp.route("/dossiers/<int:file_id>/documents", methods=["POST"])
+@roles_required("entreprise", "candidat", "evaluateur")
+def file_upload(file_id: int):
+    file = services.get_file_for(_me(), file_id)
+    form = forms.DocumentForm()
+    back_to_evaluation = request.form.get("back") == "evaluation" and _me().role == "evaluateur"
+    if form.validate_on_submit():
+        try:
+            services.upload_document(_me(), kind=form.kind.data, upload=form.file.data, candidate=file.candidate,
+                                     file=file)
+        except DomainError as error:
+            status = _fail(form, error)
+        else:
+            flash("Le document est déposé.", "success")
+            target = "files.evaluation" if back_to_evaluation else "files.file_show"
+            return redirect(url_for(target, file_id=file.id))
+    else:
+        status = 422
+    if back_to_evaluation:
+        return _render_evaluation(file, status=status, document_form=form)
+    return _render_file(file, status, document_form=form)
+
+
+@bp.route("/dossiers/<int:file_id>/documents/<int:document_id>")
+@roles_required(*FILE_READERS)
+def file_document(file_id: int, document_id: int):
+    file = services.get_file_for(_me(), file_id)
+    document = services.get_document_for(_me(), document_id, file=file)
+    from app.core.uploads import serve_document
+
+    return serve_document(document)
+
+
+# ---------------------------------------------------------------- assessor
+
+
+@bp.route("/dossiers/<int:file_id>/evaluateur-metier", methods=["GET", "POST"])
+@roles_required("evaluateur")
+def invite_job_assessor(file_id: int):
+    file = services.get_file_for(_me(), file_id)
+    form = forms.JobAssessorInvitationForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            invitation, _token = services.invite_job_assessor(
+                file, _me(), email=form.email.data, first_name=form.first_name.data, last_name=form.last_name.data)
+        except DomainError as error:
+            status = _fail(form, error)
+        else:
+            flash(f"L'invitation est envoyée à {invitation.full_name} ({invitation.email}).", "success")
+            return redirect(url_for("files.file_show", file_id=file.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("files/job_assessor_invite.html", f=file, form=form), status
+
+
+def _evaluation_form(file: CandidateFile, formdata=True):
+    form_class = forms.evaluation_form_class(file.competences)
+    if formdata is not True:
+        return form_class(formdata=None, data=_evaluation_defaults(file))
+    return form_class()
+
+
+def _evaluation_defaults(file: CandidateFile) -> dict:
+    evaluation = file.evaluation
+    data = {"interview_date": (evaluation.interview_date if evaluation else None) or file.planned_interview_date,
+            "candidate_observations": evaluation.candidate_observations if evaluation else ""}
+    results = {r.competence_id: r for r in evaluation.results} if evaluation else {}
+    for competence in file.competences:
+        result = results.get(competence.id)
+        if result is not None:
+            data[f"acquired_{competence.code}"] = {True: "1", False: "0"}.get(result.acquired)
+            data[f"comment_{competence.code}"] = result.comment or ""
+    return data
+
+
+def _render_evaluation(file: CandidateFile, form=None, status: int = 200, document_form=None, submit_form=None):
+    return render_template(
+        "files/evaluation_form.html", f=file, form=form or _evaluation_form(file, formdata=None),
+        document_form=document_form or forms.DocumentForm(formdata=None, kind="guide_evaluation"),
+        submit_form=submit_form or forms.SubmitEvaluationForm(formdata=None),
+        missing=workflow.next_step_problems(file),
+        window=workflow.results_window(file.evaluation.interview_date)
+        if file.evaluation and file.evaluation.interview_date else None,
+    ), status
+
+
+@bp.route("/dossiers/<int:file_id>/evaluation", methods=["GET", "POST"])
+@roles_required("evaluateur")
+def evaluation(file_id: int):
+    file = services.get_file_for(_me(), file_id)
+    if request.method == "GET":
+        if file.status != FileStatus.EN_ATTENTE_EVALUATION:
+            flash(f"Le dossier est au statut « {file.status_label} » : l'évaluation n'est plus modifiable.", "info")
+            return redirect(url_for("files.file_show", file_id=file.id))
+        return _render_evaluation(file)
+    form = _evaluation_form(file)
+    if not form.validate_on_submit():
+        return _render_evaluation(file, form, 422)
+    results = [{
+        "competence_code": c.code,
+        "acquired": getattr(form, f"acquired_{c.code}").data,
+        "comment": getattr(form, f"comment_{c.code}").data,
+    } for c in file.competences]
+    try:
+        services.save_evaluation(file, _me(), interview_date=form.interview_date.data, results=results,
+                                 candidate_observations=form.candidate_observations.data)
+    except DomainError as error:
+        return _render_evaluation(file, form, _fail(form, error))
+    flash("Le brouillon de l'évaluation est enregistré.", "success")
+    return redirect(url_for("files.evaluation", file_id=file.id))
+
+
+@bp.route("/dossiers/<int:file_id>/transmettre", methods=["POST"])
+@roles_required("evaluateur")
+def submit_evaluation(file_id: int):
+    file = services.get_file_for(_me(), file_id)
+    form = forms.SubmitEvaluationForm()
+    if not form.validate_on_submit():
+        return _render_evaluation(file, status=422, submit_form=form)
+    try:
+        services.submit_evaluation(file, _me())
+    except DomainError as error:
+        return _render_evaluation(file, status=_fail(form, error), submit_form=form)
+    flash("L'évaluation est transmise : le dossier passe en « Validation de l'évaluation ».", "success")
+    return redirect(url_for("files.file_show", file_id=file.id))
+
+
+# ---------------------------------------------------------------- job assessor (public link)
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@public
+def job_assessor_observations(token: str):
+    invitation = services.job_assessor_invitation(token)  # 404 unknown; 410 spent, replaced or expired
+    file = invitation.file
+    form = forms.observations_form_class(file.competences)()
+    status = 200
+    if form.validate_on_submit():
+        observations = {c.code: getattr(form, f"observation_{c.code}").data for c in file.competences}
+        try:
+            services.submit_job_assessor_observations(token, observations, form.general_comment.data)
+        except DomainError as error:
+            if error.status_code == 410:
+                raise
+            status = _fail(form, error)
+        else:
+            return render_template("files/job_assessor_done.html", invitation=invitation, f=file)
+    elif form.is_submitted():
+        status = 422
+    return render_template("files/job_assessor_form.html", invitation=invitation, f=file, form=form), status

@@ -1,0 +1,208 @@
+"""Forms of the files area. Field names are those of the services (and API), so that a refusal's
+`errors={field: …}` lands on the right field."""
+
+from __future__ import annotations
+
+from flask_wtf.file import FileField
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SearchField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.core.forms import BaseForm
+from app.files.models import DOCUMENT_KINDS, TRAINING_PATHS, TRAINING_SCHEMES
+
+DATE_MESSAGE = "Date invalide : format attendu AAAA-MM-JJ (ou choisissez-la dans le calendrier)."
+
+
+class FrenchDateField(DateField):
+    """A date input whose parse error is French."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(DATE_MESSAGE) from None
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        known = {value for value, _label in self.choices}
+        for value in self.data or []:
+            if value not in known:
+                raise ValidationError(f"« {value} » n'est pas une compétence de ce CQP.")
+
+
+class CandidateForm(BaseForm):
+    last_name = StringField("Nom", validators=[DataRequired(message="Le nom est obligatoire."), Length(max=120)])
+    first_name = StringField("Prénom", validators=[DataRequired(message="Le prénom est obligatoire."),
+                                                   Length(max=120)])
+    birth_date = FrenchDateField("Date de naissance",
+                                 validators=[DataRequired(message="La date de naissance est obligatoire.")])
+    birth_place = StringField("Lieu de naissance", validators=[Optional(), Length(max=120)])
+    email = EmailField("Adresse email", validators=[Optional(), Email(message="L'adresse email n'est pas valide.")])
+    phone = StringField("Téléphone", validators=[Optional(), Length(max=40)])
+    address = StringField("Adresse postale", validators=[Optional(), Length(max=255)])
+    job_title = StringField("Emploi occupé", validators=[Optional(), Length(max=255)])
+    highest_diploma = StringField("Diplôme le plus élevé", validators=[Optional(), Length(max=255)])
+
+    def service_data(self) -> dict:
+        return {name: getattr(self, name).data for name in (
+            "first_name", "last_name", "birth_date", "birth_place", "email", "phone", "address", "job_title",
+            "highest_diploma")}
+
+
+class CandidateSearchForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField("Rechercher un candidat (nom ou prénom)", validators=[Optional()])
+
+
+class FileSearchForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField("Candidat (nom ou prénom)", validators=[Optional()])
+    status = SelectField("Statut", validators=[Optional()])
+
+
+class ChooseCqpForm(BaseForm):
+    """First step of a new file, without JavaScript: the candidate and the CQP (sent by GET)."""
+
+    class Meta:
+        csrf = False
+
+    candidate_id = SelectField("Candidat", validators=[DataRequired(message="Choisissez le candidat.")])
+    cqp_code = SelectField("CQP visé", validators=[DataRequired(message="Choisissez le CQP.")])
+
+
+class FileForm(BaseForm):
+    candidate_id = HiddenField()
+    cqp_code = HiddenField()
+    competence_codes = CheckboxListField("Compétences à évaluer",
+                                         validators=[DataRequired(message="Choisissez au moins une compétence.")])
+    training_path = SelectField("Parcours", choices=[("", "— Choisir —"), *TRAINING_PATHS.items()],
+                                validators=[Optional()], validate_choice=False)
+    training_scheme = SelectField("Dispositif de formation", choices=[("", "— Choisir —"), *TRAINING_SCHEMES.items()],
+                                  validators=[Optional()], validate_choice=False)
+    training_org_siret = StringField("SIRET de l'organisme de formation (le cas échéant)",
+                                     validators=[Optional(), Length(max=20)])
+    assessor_id = SelectField("Évaluateur habilité CPNE", validators=[Optional()], validate_choice=False)
+    interview_date = FrenchDateField("Date d'entretien prévue", validators=[Optional()])
+
+    def service_data(self) -> dict:
+        return {
+            "competence_codes": self.competence_codes.data or [],
+            "training_path": self.training_path.data or None,
+            "training_scheme": self.training_scheme.data or None,
+            "training_org_siret": self.training_org_siret.data or None,
+            "assessor_id": self.assessor_id.data or None,
+            "interview_date": self.interview_date.data,
+        }
+
+
+class ConfirmAssessorForm(BaseForm):
+    pass
+
+
+class WithdrawForm(BaseForm):
+    reason = TextAreaField("Motif de l'abandon",
+                           validators=[DataRequired(message="Le motif de l'abandon est obligatoire."),
+                                       Length(max=2000)])
+
+
+class DocumentForm(BaseForm):
+    kind = SelectField("Type de document", choices=list(DOCUMENT_KINDS.items()),
+                       validators=[DataRequired(message="Choisissez le type de document.")])
+    file = FileField("Fichier (PDF, PNG ou JPEG, 10 Mo au maximum)")
+
+
+class InviteCandidateForm(BaseForm):
+    email = EmailField("Adresse email du candidat",
+                       validators=[DataRequired(message="L'adresse email du candidat est obligatoire."),
+                                   Email(message="L'adresse email n'est pas valide.")])
+
+
+class JobAssessorInvitationForm(BaseForm):
+    first_name = StringField("Prénom", validators=[DataRequired(message="Le prénom est obligatoire.")])
+    last_name = StringField("Nom", validators=[DataRequired(message="Le nom est obligatoire.")])
+    email = EmailField("Adresse email", validators=[DataRequired(message="L'adresse email est obligatoire."),
+                                                    Email(message="L'adresse email n'est pas valide.")])
+
+
+class SetPasswordForm(BaseForm):
+    password = PasswordField(
+        "Mot de passe (12 caractères au moins)",
+        validators=[DataRequired(message="Saisissez un mot de passe."),
+                    Length(min=12, message="Le mot de passe doit contenir au moins 12 caractères.")],
+    )
+    confirm = PasswordField("Confirmez le mot de passe", validators=[DataRequired(message="Confirmez le mot de passe.")])
+
+    def validate_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError("Les deux mots de passe ne sont pas identiques.")
+
+
+class SubmitEvaluationForm(BaseForm):
+    pass
+
+
+# ------------------------------------------------- forms with one field per competence of the file
+
+
+class CompetenceFieldsForm(BaseForm):
+    """Routes "results.C3" / "observation_C3" errors of the services to the competence's fields."""
+
+    def add_domain_errors(self, error) -> None:
+        remapped = {}
+        for name, messages in error.errors.items():
+            if name.startswith("results."):
+                name = f"comment_{name.split('.', 1)[1]}"
+            remapped[name] = messages
+        error.errors = remapped
+        super().add_domain_errors(error)
+        if error.message not in self.form_errors:
+            self.form_errors.insert(0, error.message)
+
+
+def evaluation_form_class(competences) -> type[CompetenceFieldsForm]:
+    class EvaluationForm(CompetenceFieldsForm):
+        interview_date = FrenchDateField("Date de l'entretien d'évaluation",
+                                         validators=[DataRequired(message="La date de l'entretien est obligatoire.")])
+        candidate_observations = TextAreaField("Observations du candidat", validators=[Optional(),
+                                                                                      Length(max=5000)])
+
+    for competence in competences:
+        setattr(EvaluationForm, f"acquired_{competence.code}", RadioField(
+            f"Résultat – {competence.code}", choices=[("1", "Acquis"), ("0", "Non acquis")],
+            validators=[Optional()], validate_choice=False))
+        setattr(EvaluationForm, f"comment_{competence.code}", TextAreaField(
+            f"Commentaire – {competence.code}", validators=[Optional(), Length(max=5000)]))
+    return EvaluationForm
+
+
+def observations_form_class(competences) -> type[CompetenceFieldsForm]:
+    class ObservationsForm(CompetenceFieldsForm):
+        general_comment = TextAreaField("Commentaire général (facultatif)", validators=[Optional(),
+                                                                                       Length(max=5000)])
+
+    for competence in competences:
+        setattr(ObservationsForm, f"observation_{competence.code}", TextAreaField(
+            f"{competence.code} – {competence.title}", validators=[Optional(), Length(max=5000)]))
+    return ObservationsForm
