@@ -267,9 +267,15 @@ def register_to_jury(file: CandidateFile, actor, requested_session: JurySession 
                    + " : le dossier reste au statut « Validation de l'évaluation ». Contactez le secrétariat CQP.")
         raise Conflict(message, {"jury_session_id": [message]})
     rolled_over = requested_session is not None and session.id != requested_session.id
-    workflow.fire(file, "register_jury", actor, session=session,
-                  comment=f"Session du {session.date.strftime('%d/%m/%Y')}" + (" (report)" if rolled_over else ""))
+    # Set before the transition: the CHECK constraint ties inscription_jury to a session.
+    previous_session_id = file.jury_session_id
     file.jury_session_id = session.id
+    try:
+        workflow.fire(file, "register_jury", actor, session=session,
+                      comment=f"Session du {session.date.strftime('%d/%m/%Y')}" + (" (report)" if rolled_over else ""))
+    except Exception:
+        file.jury_session_id = previous_session_id
+        raise
     file.requested_jury_session_id = requested_session.id if requested_session else session.id
     file.rolled_over = rolled_over
     db.session.flush()

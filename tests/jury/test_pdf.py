@@ -1,0 +1,76 @@
+"""R11: the parchment (valide), the attestation (partiel), the session batch and the jury booklet
+are real PDFs whose text says what they should."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+
+from app.files.models import FileStatus
+from app.jury import pdf, services
+from tests.factories import make_session
+from tests.jury.helpers import decide, make_file
+
+
+def pdf_text(data: bytes) -> str:
+    assert data.startswith(b"%PDF")
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.fixture
+def session(secretariat, today_is):
+    today_is("2027-05-01")
+    session = make_session(on=date(2027, 6, 15), location="Paris")
+    today_is("2027-06-15")
+    return session
+
+
+def test_parchment_of_a_valid_file(session, secretariat):
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=session)
+    decide(file, secretariat, True)
+    parchment = services.parchment_of(file)
+    text = pdf_text(pdf.parchment_pdf(parchment))
+    assert "Certificat de Qualification Professionnelle" in text
+    assert "Industries Chimiques" in text and file.cqp.title in text
+    assert file.candidate.first_name in text and file.candidate.last_name.upper() in text
+    assert "15 juin 2027" in text and parchment.number in text
+    assert f"http://certifia.test/verify/{parchment.number}" in text
+
+
+def test_attestation_lists_only_the_validated_competences(session, secretariat):
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=session)
+    decide(file, secretariat, [True, False, True])
+    text = pdf_text(pdf.parchment_pdf(services.parchment_of(file)))
+    assert "Attestation de compétences" in text
+    first, second, third = file.competences
+    assert first.code in text and third.code in text and f"{second.code} —" not in text
+
+
+def test_qr_code_encodes_the_verification_url(app_ctx):
+    uri = pdf.qr_data_uri(pdf.verify_url("CQP-7K4M-QX2D"))
+    assert uri.startswith("data:image/svg+xml")
+
+
+def test_batch_has_one_page_per_document(session, secretariat):
+    files = [make_file(FileStatus.INSCRIPTION_JURY, session=session) for _ in range(3)]
+    decide(files[0], secretariat, True)
+    decide(files[1], secretariat, [True, False, False])
+    decide(files[2], secretariat, False)
+    printable = services.printable_files(session)
+    assert printable == files[:2]
+    data = pdf.parchments_batch_pdf([services.parchment_of(f) for f in printable])
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 2
+    assert services.parchment_of(files[1]).number in reader.pages[1].extract_text()
+
+
+def test_booklet_has_a_section_per_file(session):
+    files = [make_file(FileStatus.INSCRIPTION_JURY, session=session) for _ in range(2)]
+    text = pdf_text(pdf.booklet_pdf(session, files))
+    assert "Livret du jury paritaire national du 15 juin 2027" in text
+    for f in files:
+        assert f.candidate.full_name in text
+    assert "Maîtrisé au poste." in text and "Entretien constructif." in text
