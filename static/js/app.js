@@ -1,19 +1,59 @@
 // Certifia: small progressive enhancements (no inline scripts: the CSP forbids them).
-document.addEventListener("DOMContentLoaded", () => {
-  // Confirmation before irreversible actions: <form data-confirm="Message">
-  document.querySelectorAll("form[data-confirm]").forEach((form) => {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
+// Listeners are delegated to the document, so forms added later (or re-rendered) behave the same.
+(() => {
+  "use strict";
+
+  // Confirmation before irreversible actions: <form data-confirm="Message">, or a submit button
+  // carrying its own data-confirm (one form, several actions).
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    const button = event.submitter;
+    const message = (button && button.dataset && button.dataset.confirm) || form.dataset.confirm;
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    // Progress indicator on long operations: <form data-busy="Génération en cours…">
+    if (form.dataset.busy !== undefined) showBusy(form, form.dataset.busy, button);
+    // One click is enough: a second click while the page loads would send the form twice.
+    // (given back after a while: a download does not leave the page)
+    if (button && form.method.toLowerCase() === "post") {
+      window.setTimeout(() => { button.disabled = true; }, 0);
+      window.setTimeout(() => { button.disabled = false; }, 15000);
+    }
+  }, true);
+
+  // Links to long operations (exports, PDF batches): <a data-busy="Préparation de l'export…">
+  document.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a[data-busy]") : null;
+    if (link) showBusy(link, link.dataset.busy, null);
   });
-  // Progress indicator on long operations: <form data-busy="Génération en cours…">
-  document.querySelectorAll("form[data-busy], a[data-busy]").forEach((el) => {
-    el.addEventListener(el.tagName === "FORM" ? "submit" : "click", () => {
-      const note = document.createElement("p");
+
+  function showBusy(el, text, button) {
+    let note = el.nextElementSibling;
+    if (!note || !note.classList.contains("busy")) {
+      note = document.createElement("p");
       note.className = "busy";
       note.setAttribute("role", "status");
-      note.textContent = el.dataset.busy;
       el.after(note);
-    });
+    }
+    note.textContent = text || "Traitement en cours, merci de patienter…";
+    el.setAttribute("aria-busy", "true");
+    if (button) button.classList.add("is-busy");
+    // A download does not leave the page: give the control back after a while.
+    window.setTimeout(() => {
+      el.removeAttribute("aria-busy");
+      if (button) button.classList.remove("is-busy");
+    }, 15000);
+  }
+
+  // Move the focus to the first field in error (or the error summary) after a refused form.
+  document.addEventListener("DOMContentLoaded", () => {
+    const invalid = document.querySelector("main [aria-invalid='true']");
+    if (invalid) { invalid.focus(); return; }
+    const alert = document.querySelector("main .flash-error[role='alert']");
+    if (alert) { alert.setAttribute("tabindex", "-1"); alert.focus(); }
   });
-});
+})();
