@@ -438,11 +438,13 @@ def _apply_file_fields(file: CandidateFile, cqp: Cqp, data: dict, partial: bool)
 def create_file(candidate: Candidate, actor, *, cqp_code, **data) -> CandidateFile:
     """A candidature: the candidate, a CQP and its competences, the training, the assessor."""
     cqp = referential.get_cqp_by_code(_required(cqp_code, "cqp_code", "Le CQP"))
-    file = CandidateFile(candidate=candidate, establishment_id=candidate.establishment_id,
+    # Built detached (ids, not the candidate relationship) so that a refused field leaves nothing pending.
+    file = CandidateFile(candidate_id=candidate.id, establishment_id=candidate.establishment_id,
                          status=FileStatus.EN_COURS_INSCRIPTION.value, created_by_id=getattr(actor, "id", None))
     _apply_file_fields(file, cqp, data, partial=False)
     db.session.add(file)
     db.session.flush()
+    db.session.expire(candidate, ["files"])
     audit.record("file.create", actor, file, cqp=cqp.code)
     return file
 

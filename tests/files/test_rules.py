@@ -1,0 +1,402 @@
+"""The branch's rules R1–R6 and R12 on candidate files, through the services the pages and the API call.
+
+Each refusal is asserted by the guard's own French message (and the status left unchanged), so a
+test fails if its guard is removed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.core.errors import Conflict, Gone, RuleViolation, ValidationFailed
+from app.core.models import OutboxEmail
+from app.core.tokens import hash_token
+from app.extensions import db
+from app.files import services, workflow
+from app.files.models import Candidate, FileStatus, JobAssessorInvitation
+from tests import factories
+from tests.files.conftest import (
+    INTERVIEW,
+    add_guide,
+    confirmed_file,
+    day,
+    draft,
+    full_results,
+    invite,
+    new_candidate,
+    new_file,
+    observe,
+    ready_to_submit,
+)
+
+
+def outbox(kind: str) -> list[OutboxEmail]:
+    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == kind)))
+
+
+# ---------------------------------------------------------------- R1: steps in order
+
+
+@pytest.mark.parametrize("status,event", [
+    (FileStatus.EN_COURS_INSCRIPTION, "submit_evaluation"),
+    (FileStatus.EN_COURS_INSCRIPTION, "register_jury"),
+    (FileStatus.EN_ATTENTE_EVALUATION, "confirm_assessor"),
+    (FileStatus.EN_ATTENTE_EVALUATION, "register_jury"),
+    (FileStatus.VALIDATION_EVALUATION, "submit_evaluation"),
+    (FileStatus.ABANDONNE, "confirm_assessor"),
+    (FileStatus.VALIDE, "withdraw"),
+])
+def test_r1_an_event_out_of_order_is_refused_naming_the_status(app_ctx, status, event):
+    file = factories.make_file(status, assessor=factories.make_assessor())
+    with pytest.raises(Conflict, match=f"« {status.label} »"):
+        workflow.fire(file, event, None, reason="x")
+    assert file.status == status
+
+
+def test_r1_the_evaluation_cannot_be_saved_before_the_assessor_is_confirmed(company, assessor):
+    file = new_file(company, assessor)
+    with pytest.raises(Conflict, match="En attente d'évaluation"):
+        services.save_evaluation(file, assessor.user, interview_date=INTERVIEW, results=[])
+    with pytest.raises(Conflict):
+        services.invite_job_assessor(file, assessor.user, email="m@x.fr", first_name="A", last_name="B")
+
+
+def test_r1_a_file_is_edited_only_while_en_cours_inscription(company, assessor):
+    file = confirmed_file(company, assessor)
+    with pytest.raises(Conflict, match="« En attente d'évaluation »"):
+        services.update_file(file, company, training_path="evaluation_directe")
+    db.session.rollback()
+    assert file.training_path == "formation"
+
+
+# ---------------------------------------------------------------- R2: confirm the assessor
+
+
+def test_r2_confirm_moves_the_file_dates_it_and_queues_one_email_to_the_assessor(company, assessor):
+    file = confirmed_file(company, assessor)
+    assert file.status == FileStatus.EN_ATTENTE_EVALUATION
+    assert file.assessor_confirmed_on == date(2027, 3, 1)
+    assert [h.event for h in file.history] == ["confirm_assessor"]
+    assert file.history[0].actor_id == company.id
+    emails = outbox("assessor_confirmed")
+    assert len(emails) == 1 and emails[0].recipients == assessor.user.email
+    assert f"/dossiers/{file.id}" in emails[0].body_text
+
+
+@pytest.mark.parametrize("missing,message", [
+    ({"assessor_id": None}, "L'évaluateur habilité n'est pas choisi."),
+    ({"interview_date": None}, "La date d'entretien prévue n'est pas renseignée."),
+    ({"training_path": None}, "Le parcours de formation n'est pas renseigné."),
+    ({"training_scheme": None}, "Le dispositif de formation n'est pas renseigné."),
+])
+def test_r2_confirm_is_refused_while_something_is_missing(company, assessor, missing, message):
+    file = new_file(company, assessor, **missing)
+    with pytest.raises(RuleViolation) as refused:
+        services.confirm_assessor(file, company)
+    assert message in refused.value.message
+    assert file.status == FileStatus.EN_COURS_INSCRIPTION and file.history == []
+    assert outbox("assessor_confirmed") == []
+
+
+def test_r2_confirm_is_refused_once_the_assessors_habilitation_has_ended(company, today_is):
+    assessor = factories.make_assessor(until=date(2027, 3, 5))
+    file = new_file(company, assessor)  # chosen while habilitated
+    today_is("2027-03-06")
+    with pytest.raises(RuleViolation, match=r"n'est pas valide à cette date \(fin le 05/03/2027\)"):
+        services.confirm_assessor(file, company)
+    assert file.status == FileStatus.EN_COURS_INSCRIPTION
+
+
+def test_r2_confirm_is_accepted_on_the_last_day_of_the_habilitation(company, today_is):
+    assessor = factories.make_assessor(until=date(2027, 3, 5))
+    file = new_file(company, assessor)
+    today_is("2027-03-05")
+    services.confirm_assessor(file, company)
+    assert file.status == FileStatus.EN_ATTENTE_EVALUATION
+
+
+def test_r2_an_assessor_habilitated_for_other_cqps_only_is_refused(company, on_registration_day):
+    other = factories.make_assessor(until=date(2028, 1, 1), cqps=[factories.get_cqp("FAB-OPF")])
+    file = new_file(company, other)
+    file.cqp.code  # noqa: B018 (loaded)
+    other.cqps = [db.session.scalar(select(factories.Cqp).where(factories.Cqp.code != "FAB-OPF"))]
+    db.session.commit()
+    with pytest.raises(RuleViolation, match="n'est pas habilité pour ce CQP"):
+        services.confirm_assessor(file, company)
+
+
+def test_r2_the_choice_of_an_assessor_whose_habilitation_ended_is_refused_at_once(company, on_registration_day):
+    expired = factories.make_assessor(until=date(2027, 2, 1))
+    with pytest.raises(ValidationFailed, match="a pris fin le 01/02/2027") as refused:
+        new_file(company, expired)
+    assert "assessor_id" in refused.value.errors
+
+
+def test_r2_a_competence_of_another_cqp_is_refused(company, assessor):
+    with pytest.raises(ValidationFailed, match="C99") as refused:
+        new_file(company, assessor, competence_codes=["C1", "C99"])
+    assert "competence_codes" in refused.value.errors
+
+
+# ---------------------------------------------------------------- R3: the job assessor first
+
+
+def test_r3_no_submission_before_the_job_assessor_is_invited(company, assessor, today_is):
+    file = confirmed_file(company, assessor)
+    today_is(INTERVIEW.isoformat())
+    draft(file, assessor)  # results may be drafted before the invitation
+    add_guide(file, assessor)
+    with pytest.raises(RuleViolation, match="L'évaluateur métier n'a pas été invité."):
+        services.submit_evaluation(file, assessor.user)
+    assert file.status == FileStatus.EN_ATTENTE_EVALUATION
+
+
+def test_r3_the_link_is_random_stored_hashed_valid_30_days_and_emailed(company, assessor):
+    file = confirmed_file(company, assessor)
+    invitation, token = services.invite_job_assessor(file, assessor.user, email="Metier@Chimie-Test.fr",
+                                                     first_name="Jules", last_name="Métier")
+    db.session.commit()
+    assert len(token) >= 43  # 32 random bytes, base64url
+    assert invitation.token_hash == hash_token(token) and token not in invitation.token_hash
+    assert (invitation.expires_at - invitation.created_at).days == 30
+    (email,) = outbox("job_assessor_invitation")
+    assert email.recipients == "metier@chimie-test.fr"
+    assert f"http://certifia.test/invitations/{token}" in email.body_text
+
+
+def test_r3_a_new_invitation_replaces_the_old_link(company, assessor):
+    file = confirmed_file(company, assessor)
+    first = invite(file, assessor)
+    second = invite(file, assessor, email="autre@chimie-test.fr")
+    with pytest.raises(Gone, match="remplacé"):
+        services.job_assessor_invitation(first)
+    assert services.job_assessor_invitation(second).email == "autre@chimie-test.fr"
+    assert file.current_invitation.email == "autre@chimie-test.fr"
+
+
+def test_r3_the_link_works_once(company, assessor):
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    observe(file, token)
+    assert file.job_assessor_observations_in
+    with pytest.raises(Gone, match="déjà été enregistrées"):
+        observe(file, token)
+
+
+def test_r3_the_link_expires_after_30_days(company, assessor, today_is):
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    today_is("2027-03-30")
+    assert services.job_assessor_invitation(token)
+    today_is("2027-04-01")
+    with pytest.raises(Gone, match="expiré"):
+        observe(file, token)
+
+
+def test_r3_the_spending_update_refuses_a_link_already_spent(company, assessor):
+    """The conditional UPDATE itself (not only the check before it) refuses a spent link."""
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    invitation = services.job_assessor_invitation(token)  # passes the check...
+    db.session.execute(JobAssessorInvitation.__table__.update().values(used_at=date(2027, 3, 1)))
+    with pytest.raises(Gone):  # ...but the UPDATE … WHERE used_at IS NULL matches nothing
+        services.submit_job_assessor_observations(token, {c.code: "x" for c in file.competences})
+    assert invitation.observations == []
+
+
+def test_r3_every_competence_needs_an_observation(company, assessor):
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    with pytest.raises(ValidationFailed, match="compétence C2") as refused:
+        services.submit_job_assessor_observations(token, {"C1": "ok", "C2": " ", "C3": "ok"})
+    assert "observation_C2" in refused.value.errors
+    db.session.rollback()
+    assert services.job_assessor_invitation(token).used_at is None  # not spent by a refused form
+
+
+# ---------------------------------------------------------------- R4: one email when both comments are in
+
+
+def test_r4_company_gets_one_email_when_both_evaluators_commented(company, assessor, today_is):
+    file = confirmed_file(company, assessor)
+    today_is(INTERVIEW.isoformat())
+    partial = full_results(file)
+    partial[-1]["comment"] = ""
+    draft(file, assessor, results=partial)
+    token = invite(file, assessor)
+    observe(file, token)
+    assert outbox("evaluators_comments_in") == []  # one assessor comment missing
+    draft(file, assessor)
+    (email,) = outbox("evaluators_comments_in")
+    assert set(email.recipient_list) == {company.email, "contact@chimie-test.fr"}
+    draft(file, assessor)  # saving again sends nothing more
+    assert len(outbox("evaluators_comments_in")) == 1
+    assert file.evaluation.comments_notified_at is not None
+
+
+def test_r4_the_email_also_leaves_when_the_job_assessor_comes_last(company, assessor, today_is):
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    today_is(INTERVIEW.isoformat())
+    draft(file, assessor)
+    assert outbox("evaluators_comments_in") == []
+    observe(file, token)
+    assert len(outbox("evaluators_comments_in")) == 1
+
+
+# ---------------------------------------------------------------- R5: the results window
+
+
+@pytest.mark.parametrize("offset,accepted,message", [
+    (-1, False, "La saisie des résultats ouvre le jour de l'entretien (10/03/2027)."),
+    (0, True, None),
+    (8, True, None),
+    (9, False, "La saisie des résultats est close depuis le 18/03/2027 (8 jours après l'entretien)."),
+])
+def test_r5_draft_accepted_from_the_interview_day_to_8_days_after(company, assessor, today_is, offset, accepted,
+                                                                   message):
+    file = confirmed_file(company, assessor)
+    today_is(day(offset))
+    if accepted:
+        assert draft(file, assessor).interview_date == INTERVIEW
+    else:
+        with pytest.raises(RuleViolation) as refused:
+            draft(file, assessor)
+        assert refused.value.message == message
+        db.session.rollback()
+        assert file.evaluation is None
+
+
+@pytest.mark.parametrize("offset,accepted", [(8, True), (9, False)])
+def test_r5_submission_inside_the_window_only(company, assessor, today_is, offset, accepted):
+    file = ready_to_submit(company, assessor, today_is)
+    today_is(day(offset))
+    if accepted:
+        services.submit_evaluation(file, assessor.user)
+        assert file.status == FileStatus.VALIDATION_EVALUATION
+    else:
+        with pytest.raises(RuleViolation, match="close depuis le 18/03/2027"):
+            services.submit_evaluation(file, assessor.user)
+        assert file.status == FileStatus.EN_ATTENTE_EVALUATION
+
+
+def test_r5_the_interview_cannot_precede_the_confirmation(company, assessor, today_is):
+    file = confirmed_file(company, assessor)  # confirmed on 01/03/2027
+    today_is("2027-03-02")
+    with pytest.raises(RuleViolation, match="ne peut pas précéder la confirmation de l'évaluateur \\(01/03/2027\\)"):
+        draft(file, assessor, interview=date(2027, 2, 28))
+
+
+def test_r5_the_actual_interview_may_differ_from_the_planned_one(company, assessor, today_is):
+    file = confirmed_file(company, assessor)
+    today_is("2027-03-05")
+    assert draft(file, assessor, interview=date(2027, 3, 4)).interview_date == date(2027, 3, 4)
+
+
+# ---------------------------------------------------------------- R6: what a submission needs
+
+
+def test_r6_a_complete_evaluation_is_submitted(company, assessor, today_is):
+    file = ready_to_submit(company, assessor, today_is)
+    services.submit_evaluation(file, assessor.user)
+    assert file.status == FileStatus.VALIDATION_EVALUATION
+    assert file.evaluation.submitted_at is not None
+    assert [h.event for h in file.history] == ["confirm_assessor", "submit_evaluation"]
+
+
+@pytest.mark.parametrize("spoil,message", [
+    ("result", "Le résultat de la compétence C2 n'est pas saisi."),
+    ("comment", "Le commentaire de la compétence C2 n'est pas saisi."),
+    ("observations", "Les observations du candidat ne sont pas saisies."),
+    ("guide", "Le guide d'évaluation scanné (outil n°4) n'est pas déposé."),
+    ("job_assessor", "Les observations de l'évaluateur métier ne sont pas saisies."),
+])
+def test_r6_submission_refused_naming_what_is_missing(company, assessor, today_is, spoil, message):
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    if spoil != "job_assessor":
+        observe(file, token)
+    today_is(INTERVIEW.isoformat())
+    results = full_results(file)
+    if spoil == "result":
+        results[1]["acquired"] = None
+    if spoil == "comment":
+        results[1]["comment"] = ""
+    draft(file, assessor, results=results, observations="" if spoil == "observations" else "Satisfait.")
+    if spoil != "guide":
+        add_guide(file, assessor)
+    with pytest.raises(RuleViolation) as refused:
+        services.submit_evaluation(file, assessor.user)
+    assert message in refused.value.message
+    assert file.status == FileStatus.EN_ATTENTE_EVALUATION
+
+
+def test_r6_a_result_of_a_competence_outside_the_file_is_refused(company, assessor, today_is):
+    file = confirmed_file(company, assessor)
+    today_is(INTERVIEW.isoformat())
+    with pytest.raises(ValidationFailed, match="C7"):
+        draft(file, assessor, results=[{"competence_code": "C7", "acquired": True, "comment": "x"}])
+
+
+# ---------------------------------------------------------------- withdraw
+
+
+def test_withdraw_needs_a_reason_and_is_final(company, assessor):
+    file = new_file(company, assessor)
+    with pytest.raises(RuleViolation, match="Le motif de l'abandon est obligatoire."):
+        services.withdraw(file, company, "  ")
+    services.withdraw(file, company, "Départ de l'entreprise")
+    assert file.status == FileStatus.ABANDONNE and file.withdraw_reason == "Départ de l'entreprise"
+    assert file.history[-1].comment == "Départ de l'entreprise"
+    with pytest.raises(Conflict, match="« Abandonné »"):
+        services.withdraw(file, company, "encore")
+
+
+# ---------------------------------------------------------------- R12: a candidate once per establishment
+
+
+@pytest.mark.parametrize("first,last", [("Élodie", "Martin"), ("elodie", "MARTIN"), (" Elodie ", "martin")])
+def test_r12_the_same_person_twice_in_an_establishment_is_refused(company, first, last):
+    new_candidate(company)
+    with pytest.raises(Conflict, match="existe déjà dans votre établissement") as refused:
+        new_candidate(company, first_name=first, last_name=last)
+    assert "last_name" in refused.value.errors
+
+
+def test_r12_another_birth_date_or_establishment_is_another_candidate(company):
+    new_candidate(company)
+    assert new_candidate(company, birth_date=date(1991, 4, 2)).id
+    other = factories.make_user(establishment=factories.make_establishment())
+    assert new_candidate(other).id
+
+
+def test_r12_an_update_into_a_duplicate_is_refused(company):
+    new_candidate(company)
+    second = new_candidate(company, first_name="Paul")
+    with pytest.raises(Conflict):
+        services.update_candidate(second, company, first_name="ÉLODIE", last_name="Martin",
+                                  birth_date=date(1990, 4, 2))
+
+
+def test_r12_the_database_constraint_backs_the_check(company):
+    first = new_candidate(company)
+    twin = Candidate(establishment_id=first.establishment_id, birth_date=first.birth_date)
+    twin.set_names("ELODIE", "martin")
+    db.session.add(twin)
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_r12_an_integrity_error_becomes_a_409(company):
+    """The race fallback: a duplicate that slipped past the check is answered as a Conflict."""
+    first = new_candidate(company)
+    twin = Candidate(establishment_id=first.establishment_id, birth_date=first.birth_date)
+    twin.set_names("Elodie", "MARTIN")
+    db.session.add(twin)
+    with pytest.raises(Conflict, match="existe déjà"):
+        services._flush_candidate(twin)
+    db.session.rollback()
