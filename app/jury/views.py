@@ -25,7 +25,7 @@ from app.jury.models import JurySession
 
 bp = Blueprint("jury", __name__)
 
-FILE_PAGE_ENDPOINTS = ("files.file_detail", "files.show_file", "files.file_page", "files.detail", "files.file")
+FILE_PAGE_ENDPOINTS = ("files.file_show", "files.file_detail", "files.show_file", "files.file_page", "files.detail", "files.file")
 
 
 @bp.app_template_global("file_page_url")
@@ -40,7 +40,7 @@ def file_page_url(file: CandidateFile) -> str | None:
     return None
 
 
-DOCUMENT_ENDPOINTS = ("files.document_download", "files.download_document", "files.document")
+DOCUMENT_ENDPOINTS = ("files.file_document", "files.document_download", "files.download_document", "files.document")
 
 
 @bp.app_template_global("document_url")

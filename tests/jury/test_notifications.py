@@ -1,0 +1,120 @@
+"""`flask reminders send`: each reminder is sent once, over real SMTP, and recorded."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from app.core.models import SentReminder
+from app.extensions import db
+from app.files.models import Evaluation, FileStatus, JobAssessorInvitation
+from app.jury.notifications import add_months
+from tests.factories import make_assessor, make_establishment, make_session, make_user
+from tests.jury.helpers import make_file
+
+
+def send(runner, mailbox):
+    mailbox.clear()
+    result = runner.invoke(args=["reminders", "send"])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def twice(runner, mailbox, address):
+    """Runs the command twice: the reminder reaches `address` once."""
+    send(runner, mailbox)
+    first = mailbox.to(address)
+    send(runner, mailbox)
+    assert len(first) == 1 and mailbox.to(address) == []
+    return first[0]
+
+
+def test_assessor_is_reminded_two_days_before_the_results_window_closes(app_ctx, runner, mailbox, today_is):
+    today_is("2027-03-01")
+    assessor = make_assessor()
+    file = make_file(FileStatus.EN_ATTENTE_EVALUATION, assessor=assessor, interview_date=date(2027, 3, 2))
+    db.session.add(Evaluation(file=file, interview_date=date(2027, 3, 2)))
+    db.session.commit()
+    today_is("2027-03-07")  # window closes 2027-03-10: too early
+    send(runner, mailbox)
+    assert mailbox.to(assessor.user.email) == []
+    today_is("2027-03-08")
+    message = twice(runner, mailbox, assessor.user.email)
+    assert "10 mars 2027" in mailbox.text_of(message) and file.candidate.full_name in mailbox.text_of(message)
+
+
+def test_assessor_with_every_result_in_is_not_reminded(app_ctx, runner, mailbox, today_is):
+    today_is("2027-03-01")
+    file = make_file(FileStatus.VALIDATION_EVALUATION)
+    file.status = FileStatus.EN_ATTENTE_EVALUATION.value  # results all in, not yet submitted
+    file.evaluation.interview_date = date(2027, 3, 1)
+    db.session.commit()
+    today_is("2027-03-08")
+    send(runner, mailbox)
+    assert mailbox.to(file.assessor.user.email) == []
+
+
+def test_job_assessor_is_reminded_seven_days_after_an_unanswered_invitation(app_ctx, runner, mailbox, today_is):
+    today_is("2027-03-01")
+    file = make_file(FileStatus.EN_ATTENTE_EVALUATION)
+    db.session.add(JobAssessorInvitation(file=file, email="metier@usine.fr", first_name="Jo", last_name="Métier",
+                                         token_hash="a" * 64, created_at=datetime(2027, 3, 1, 9),
+                                         expires_at=datetime(2027, 4, 1)))
+    db.session.commit()
+    today_is("2027-03-07")
+    send(runner, mailbox)
+    assert mailbox.to("metier@usine.fr") == []
+    today_is("2027-03-08")
+    message = twice(runner, mailbox, "metier@usine.fr")
+    assert "observations" in mailbox.text_of(message)
+
+
+def test_company_is_reminded_seven_days_before_a_registration_deadline(app_ctx, runner, mailbox, today_is):
+    today_is("2027-05-01")
+    establishment = make_establishment()
+    company = make_user("entreprise", establishment=establishment)
+    file = make_file(FileStatus.VALIDATION_EVALUATION, establishment=establishment)
+    make_session(on=date(2027, 6, 15))  # deadline 2027-05-25
+    today_is("2027-05-17")
+    send(runner, mailbox)
+    assert mailbox.to(company.email) == []
+    today_is("2027-05-18")
+    message = twice(runner, mailbox, company.email)
+    text = mailbox.text_of(message)
+    assert "25 mai 2027" in text and f"http://certifia.test/entreprise/dossiers/{file.id}/jury" in text
+
+
+def test_secretariat_is_reminded_of_an_unpublished_session_after_48_hours(app_ctx, runner, mailbox, today_is):
+    secretariat = make_user("secretariat")
+    session = make_session(on=date(2027, 6, 15))
+    today_is("2027-06-16")
+    send(runner, mailbox)
+    assert mailbox.to(secretariat.email) == []
+    today_is("2027-06-18")
+    message = twice(runner, mailbox, secretariat.email)
+    assert f"/secretariat/jurys/{session.id}" in mailbox.text_of(message)
+
+
+def test_assessor_is_reminded_nine_months_before_the_habilitation_ends(app_ctx, runner, mailbox, today_is):
+    today_is("2027-01-10")
+    soon = make_assessor(until=date(2027, 10, 10))
+    later = make_assessor(until=date(2027, 10, 11))
+    message = twice(runner, mailbox, soon.user.email)
+    assert "10 octobre 2027" in mailbox.text_of(message)
+    assert mailbox.to(later.user.email) == []
+    assert db.session.query(SentReminder).filter_by(kind="habilitation_end").count() == 1
+
+
+@pytest.mark.parametrize(("day", "months", "expected"), [
+    (date(2027, 1, 10), 9, date(2027, 10, 10)),
+    (date(2027, 5, 31), 9, date(2028, 2, 29)),
+    (date(2027, 12, 1), 1, date(2028, 1, 1)),
+])
+def test_add_months(day, months, expected):
+    assert add_months(day, months) == expected
+
+
+def test_the_command_says_what_it_sent(app_ctx, runner, mailbox):
+    result = send(runner, mailbox)
+    assert "rappel(s) aux entreprises" in result.output

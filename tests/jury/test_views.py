@@ -1,0 +1,192 @@
+"""The jury pages: secretariat calendar and decisions, company registration, jury members, prints."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from app.extensions import db
+from app.files.models import FileStatus
+from app.jury import services
+from app.jury.models import PrintRecord
+from tests.conftest import submit_form
+from tests.factories import make_establishment, make_session, make_user
+from tests.jury.helpers import decide, make_file
+
+
+@pytest.fixture(autouse=True)
+def _today(today_is, app_ctx):
+    today_is("2027-05-01")
+
+
+def test_secretariat_creates_a_session(secretariat, client, login_as):
+    member = make_user("jury", last_name="Jurémembre")
+    login_as(secretariat)
+    response = submit_form(client, "/secretariat/jurys/nouvelle", {
+        "date": "2027-06-15", "capacity": "25", "location": "Paris", "member_ids": [str(member.id)]})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Jury du 15 juin 2027" in page and "25 mai 2027" in page and "Jurémembre" in page
+    listing = client.get("/secretariat/jurys").get_data(as_text=True)
+    assert "15 juin 2027" in listing and "Ouverte" in listing
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"date": "2027-04-30", "capacity": "10"}, "ne peut pas être passée"),
+    ({"date": "2027-06-15", "capacity": "0"}, "entre 1 et 10 000"),
+    ({"date": "", "capacity": "10"}, "La date du jury est obligatoire."),
+])
+def test_bad_session_input_is_refused_with_a_french_message(secretariat, client, login_as, data, message):
+    login_as(secretariat)
+    response = submit_form(client, "/secretariat/jurys/nouvelle", {"location": "Lyon", **data})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in html and 'value="Lyon"' in html
+    assert services.list_sessions() == []
+
+
+def test_capacity_below_the_seats_taken_is_refused_on_the_edit_page(secretariat, client, login_as):
+    session = make_session(on=date(2027, 6, 15), capacity=10, seats_taken=6)
+    login_as(secretariat)
+    response = submit_form(client, f"/secretariat/jurys/{session.id}/modifier",
+                           {"date": "2027-06-15", "capacity": "5"})
+    assert response.status_code == 422 and "places déjà prises (6)" in response.get_data(as_text=True)
+
+
+def test_company_registers_a_file_and_is_told_it_was_rolled_over(client, login_as):
+    establishment = make_establishment()
+    company = make_user("entreprise", establishment=establishment)
+    file = make_file(FileStatus.VALIDATION_EVALUATION, establishment=establishment)
+    full = make_session(on=date(2027, 6, 15), capacity=1, seats_taken=1)
+    later = make_session(on=date(2027, 9, 15), capacity=5)
+    login_as(company)
+    url = f"/entreprise/dossiers/{file.id}/jury"
+    assert "21 jours" in client.get(url).get_data(as_text=True)
+    response = submit_form(client, url, {"jury_session_id": str(full.id)}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "complète ou close" in html and "15 septembre 2027" in html
+    db.session.refresh(file)
+    assert file.jury_session_id == later.id and file.rolled_over
+    response = submit_form(client, f"{url}/desinscription", {}, form_url=url, follow_redirects=True)
+    assert "la place est libérée" in response.get_data(as_text=True)
+    db.session.refresh(later)
+    assert later.seats_taken == 0
+
+
+def test_company_without_open_session_gets_a_clear_refusal(client, login_as):
+    establishment = make_establishment()
+    company = make_user("entreprise", establishment=establishment)
+    file = make_file(FileStatus.VALIDATION_EVALUATION, establishment=establishment)
+    make_session(on=date(2027, 6, 15), capacity=1, seats_taken=1)
+    login_as(company)
+    response = submit_form(client, f"/entreprise/dossiers/{file.id}/jury", {"jury_session_id": ""})
+    assert response.status_code == 422 and "Aucune session de jury ouverte" in response.get_data(as_text=True)
+    db.session.refresh(file)
+    assert file.status == "validation_evaluation"
+
+
+def test_another_companys_file_does_not_exist(client, login_as):
+    file = make_file(FileStatus.VALIDATION_EVALUATION)
+    login_as(make_user("entreprise"))
+    assert client.get(f"/entreprise/dossiers/{file.id}/jury").status_code == 404
+    assert client.get(f"/dossiers/{file.id}/parchemin.pdf").status_code == 404
+
+
+def test_session_decision_screen_saves_a_row_and_lists_what_is_undecided(secretariat, client, login_as, today_is):
+    session = make_session(on=date(2027, 6, 15))
+    first = make_file(FileStatus.INSCRIPTION_JURY, session=session)
+    second = make_file(FileStatus.INSCRIPTION_JURY, session=session)
+    login_as(secretariat)
+    url = f"/secretariat/jurys/{session.id}/decisions"
+    today_is("2027-06-14")
+    html = client.get(url).get_data(as_text=True)
+    assert "à partir de la date du jury" in html and "Reste à décider : 2 dossier(s) sur 2" in html
+    today_is("2027-06-15")
+    c1, c2, c3 = first.competences
+    data = {f"f{first.id}-c_{c1.id}": "y", f"f{first.id}-c_{c3.id}": "y", f"f{first.id}-comment": "Bon dossier"}
+    response = submit_form(client, f"{url}/{first.id}", data, form_url=url, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Décision enregistrée" in html and "Reste à décider : 1 dossier(s) sur 2" in html
+    assert f'href="#dossier-{second.id}"' in html and f'href="#dossier-{first.id}"' not in html
+    db.session.refresh(first)
+    assert first.status == "partiel"
+    assert [r.validated for r in sorted(services.decision_of(first).results, key=lambda r: r.competence.position)] \
+        == [True, False, True]
+
+
+def test_decision_before_the_jury_date_is_refused_on_the_file_form(secretariat, client, login_as):
+    session = make_session(on=date(2027, 6, 15))
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=session)
+    login_as(secretariat)
+    url = f"/secretariat/dossiers/{file.id}/decision"
+    response = submit_form(client, url, {f"c_{c.id}": "y" for c in file.competences})
+    assert response.status_code == 422 and "15/06/2027" in response.get_data(as_text=True)
+    db.session.refresh(file)
+    assert file.status == "inscription_jury"
+
+
+def test_publication_then_batch_print_then_marked_sent(secretariat, client, login_as, today_is):
+    session = make_session(on=date(2027, 6, 15))
+    files = [make_file(FileStatus.INSCRIPTION_JURY, session=session) for _ in range(2)]
+    today_is("2027-06-15")
+    decide(files[0], secretariat, True)
+    decide(files[1], secretariat, False)
+    db.session.commit()
+    login_as(secretariat)
+    url = f"/secretariat/jurys/{session.id}"
+    response = submit_form(client, f"{url}/publier", {}, form_url=url, follow_redirects=True)
+    assert "Résultats publiés" in response.get_data(as_text=True)
+    pdf = submit_form(client, f"{url}/parchemins.pdf", {}, form_url=url)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    [record] = db.session.query(PrintRecord).all()
+    assert record.parchment.file_id == files[0].id and record.sent_at is None
+    page = client.get(url).get_data(as_text=True)
+    action = re.search(r'action="([^"]+/envoye)"', page).group(1)
+    submit_form(client, action, {}, form_url=url)
+    db.session.refresh(record)
+    assert record.sent_at is not None
+    assert "Envoyé le" in client.get(url).get_data(as_text=True)
+
+
+def test_company_downloads_its_parchment_only_once_published(secretariat, client, login_as, today_is):
+    establishment = make_establishment()
+    company = make_user("entreprise", establishment=establishment)
+    session = make_session(on=date(2027, 6, 15))
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=session, establishment=establishment)
+    today_is("2027-06-15")
+    decide(file, secretariat, True)
+    db.session.commit()
+    login_as(company)
+    assert client.get(f"/dossiers/{file.id}/parchemin.pdf").status_code == 409
+    services.publish_session(session, secretariat)
+    db.session.commit()
+    response = client.get(f"/dossiers/{file.id}/parchemin.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_jury_member_sees_the_files_of_their_sessions_only(client, login_as):
+    member = make_user("jury")
+    mine = make_session(on=date(2027, 6, 15))
+    mine.members.append(member)
+    other = make_session(on=date(2027, 7, 15))
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=mine)
+    db.session.commit()
+    login_as(member)
+    assert "15 juin 2027" in client.get("/jury/sessions").get_data(as_text=True)
+    page = client.get(f"/jury/sessions/{mine.id}").get_data(as_text=True)
+    assert file.candidate.full_name in page and "Maîtrisé au poste." in page and "Acquis." in page
+    assert "(guide.pdf)" in page and f"/dossiers/{file.id}/documents/" in page
+    booklet = client.get(f"/jury/sessions/{mine.id}/livret.pdf")
+    assert booklet.status_code == 200 and booklet.data.startswith(b"%PDF")
+    assert client.get(f"/jury/sessions/{other.id}").status_code == 404
+    assert client.get(f"/jury/sessions/{other.id}/livret.pdf").status_code == 404
+
+
+@pytest.mark.parametrize(("role", "url"), [
+    ("entreprise", "/secretariat/jurys"), ("jury", "/secretariat/jurys/nouvelle"),
+    ("evaluateur", "/jury/sessions"), ("candidat", "/entreprise/jurys"),
+])
+def test_other_roles_are_refused(app_ctx, client, login_as, role, url):
+    login_as(make_user(role))
+    assert client.get(url).status_code == 403
