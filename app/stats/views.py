@@ -1,45 +1,138 @@
-"""Home page of every role ("what do I have to do now?"), statistics, exports."""
+"""Home page of every role ("what do I have to do now?"), statistics, lists and exports."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
+from werkzeug.routing import BuildError
 
+from app.core import exports, listing
+from app.core.errors import DomainError
 from app.core.permissions import roles_required
+from app.files.models import STATUS_LABELS, FileStatus
+from app.stats import charts, homes, lists, services
 
 bp = Blueprint("stats", __name__)
+
+
+def page_url(endpoint: str, **values) -> str | None:
+    """The URL of another area's page, or None while that page does not exist (areas are built
+    in parallel: a home page links to what is there)."""
+    from flask import url_for
+
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+@bp.record_once
+def _register_template_helpers(state) -> None:
+    listing.init_app(state.app)
+    state.app.jinja_env.globals["page_url"] = page_url
+    state.app.jinja_env.globals["since_text"] = homes.since_text
+
+
+# ------------------------------------------------------------------ home pages
 
 
 @bp.route("/entreprise")
 @roles_required("entreprise")
 def company_home():
-    return render_template("stats/company_home.html")
+    return render_template("stats/company_home.html", home=homes.company_home(current_user))
 
 
 @bp.route("/candidat")
 @roles_required("candidat")
 def candidate_home():
-    return render_template("stats/candidate_home.html")
+    return render_template("stats/candidate_home.html", home=homes.candidate_home(current_user))
 
 
 @bp.route("/evaluateur")
 @roles_required("evaluateur")
 def assessor_home():
-    return render_template("stats/assessor_home.html")
+    return render_template("stats/assessor_home.html", home=homes.assessor_home(current_user))
 
 
 @bp.route("/jury")
 @roles_required("jury")
 def jury_home():
-    return render_template("stats/jury_home.html")
+    return render_template("stats/jury_home.html", home=homes.jury_home(current_user))
 
 
 @bp.route("/secretariat")
 @roles_required("secretariat")
 def secretariat_home():
-    return render_template("stats/secretariat_home.html")
+    return render_template("stats/secretariat_home.html", home=homes.secretariat_home())
 
 
 @bp.route("/partenaire")
 @roles_required("partenaire")
 def partner_home():
-    return render_template("stats/partner_home.html")
+    return render_template("stats/partner_home.html", calls=homes.partner_recent_calls(current_user),
+                           base_url=current_app.config["BASE_URL"])
+
+
+# ------------------------------------------------------------------ statistics
+
+
+@bp.route("/statistiques")
+@roles_required("secretariat")
+def statistics():
+    errors: dict = {}
+    try:
+        filters = services.parse_filters(request.args)
+    except DomainError as error:
+        filters, errors = services.StatsFilters(), error.errors
+    stats = services.branch_statistics(filters)
+    return render_template(
+        "stats/statistics.html", stats=stats, filters=filters, errors=errors, choices=services.filter_choices(),
+        charts=charts.statistics_charts(stats), tables=services.STAT_TABLES, status_labels=STATUS_LABELS,
+    ), (422 if errors else 200)
+
+
+@bp.route("/statistiques/export/<name>.<fmt>")
+@roles_required("secretariat")
+def statistics_export(name: str, fmt: str):
+    if name not in services.STAT_TABLES or fmt not in exports.FORMATS:
+        return render_template("errors/error.html", code=404, message="Cet export n'existe pas."), 404
+    filters = services.parse_filters(request.args)
+    headers, rows = services.stat_table(name, filters)
+    return exports.export_response(fmt, f"statistiques-{name}", headers, rows, services.STAT_TABLES[name])
+
+
+# ------------------------------------------------------------------ lists
+
+
+@bp.route("/statistiques/dossiers")
+@roles_required("secretariat")
+def file_list():
+    query = lists.parse_file_list_args(request.args)
+    return render_template("stats/file_list.html", query=query, page=lists.file_list_page(query),
+                           choices=services.filter_choices(), statuses=list(FileStatus))
+
+
+@bp.route("/statistiques/dossiers/export.<fmt>")
+@roles_required("secretariat")
+def file_list_export(fmt: str):
+    query = lists.parse_file_list_args(request.args)
+    rows = exports.streamed_rows(lists.file_list_statement(query), lists.file_row)
+    return exports.export_response(fmt, "dossiers", lists.FILE_HEADERS, rows, "Dossiers")
+
+
+@bp.route("/statistiques/acces-partenaires")
+@roles_required("secretariat")
+def access_log():
+    query = lists.parse_access_log_args(request.args)
+    return render_template("stats/access_log.html", query=query, page=lists.access_log_page(query),
+                           callers=lists.partner_callers())
+
+
+@bp.route("/statistiques/acces-partenaires/export.<fmt>")
+@roles_required("secretariat")
+def access_log_export(fmt: str):
+    query = lists.parse_access_log_args(request.args)
+    rows = exports.streamed_rows(lists.access_log_statement(query), lists.access_row)
+    return exports.export_response(fmt, "acces-partenaires", lists.ACCESS_HEADERS, rows, "Accès partenaires")

@@ -1,0 +1,471 @@
+"""Home pages: "what do I have to do now?" for each role.
+
+Read-only queries over the other areas' models, each page a fixed number of queries whatever
+the number of files (relations are loaded with selectinload, sessions preloaded so that
+app.jury.visibility finds them in the identity map). Business rules are not restated here: the
+R5 window comes from workflow.results_window, what a file lacks from
+workflow.confirm_assessor_problems, deadlines from JurySession, what a company may see of a
+decision from app.jury.visibility."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app.accounts.models import AccountRequest, PartnerAccessLog, User
+from app.core.clock import now, today
+from app.core.models import OutboxEmail
+from app.extensions import db
+from app.files import workflow
+from app.files.models import (
+    DECISION_STATUSES,
+    FINAL_STATUSES,
+    STATUS_LABELS,
+    STEPS,
+    Candidate,
+    CandidateFile,
+    Evaluation,
+    FileStatus,
+)
+from app.jury import visibility
+from app.jury.models import REGISTRATION_DAYS_BEFORE, JurySession, jury_members
+from app.referential.models import Assessor
+
+S = FileStatus
+DECIDED = [s.value for s in DECISION_STATUSES]
+FINAL = [s.value for s in FINAL_STATUSES]
+RECENT_RESULTS_DAYS = 30
+HABILITATION_WARNING_MONTHS = 9
+UPCOMING_SESSIONS = 3
+HOME_LIST_LIMIT = 20
+
+
+def add_months(day: date, months: int) -> date:
+    years, month_index = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month_index + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def since_text(moment: date | datetime | None, on: date | None = None) -> str:
+    """« depuis 9 jours » / « depuis aujourd'hui »."""
+    if moment is None:
+        return ""
+    days = ((on or today()) - (moment.date() if isinstance(moment, datetime) else moment)).days
+    if days <= 0:
+        return "depuis aujourd'hui"
+    return "depuis 1 jour" if days == 1 else f"depuis {days} jours"
+
+
+def days_until(day: date, on: date | None = None) -> int:
+    return (day - (on or today())).days
+
+
+@dataclass
+class NextAction:
+    """What a file waits for: who, to do what, since when."""
+
+    waiting_for: str  # "vous", "l'évaluateur habilité", "l'évaluateur métier", "le jury", "le secrétariat"
+    action: str
+    since: date | datetime | None
+
+    @property
+    def yours(self) -> bool:
+        return self.waiting_for == "vous"
+
+    @property
+    def text(self) -> str:
+        since = since_text(self.since)
+        if self.yours:
+            return f"À vous : {self.action} ({since})" if since else f"À vous : {self.action}"
+        return f"En attente {_de(self.waiting_for)} {since}".strip()
+
+
+def _de(who: str) -> str:
+    if who.startswith("le "):
+        return "du " + who[3:]
+    return "de " + who
+
+
+def _session_of(file: CandidateFile) -> JurySession | None:
+    return db.session.get(JurySession, file.jury_session_id) if file.jury_session_id else None
+
+
+def company_next_action(file: CandidateFile, viewer) -> NextAction | None:
+    status = file.status_enum
+    if status == S.EN_COURS_INSCRIPTION:
+        missing = workflow.confirm_assessor_problems(file)
+        action = (f"compléter le dossier ({len(missing)} élément{'s' if len(missing) > 1 else ''} manquant"
+                  f"{'s' if len(missing) > 1 else ''}) puis confirmer l'évaluateur" if missing
+                  else "confirmer l'évaluateur")
+        return NextAction("vous", action, file.status_changed_at)
+    if status == S.EN_ATTENTE_EVALUATION:
+        invitation = file.current_invitation
+        if invitation is None:
+            return NextAction("l'évaluateur habilité", "invitation de l'évaluateur métier", file.status_changed_at)
+        if invitation.used_at is None:
+            return NextAction("l'évaluateur métier", "observations", invitation.created_at)
+        return NextAction("l'évaluateur habilité", "saisie et transmission de l'évaluation", invitation.used_at)
+    if status == S.VALIDATION_EVALUATION:
+        return NextAction("vous", "inscrire le candidat à une session de jury", file.status_changed_at)
+    if visibility.visible_status(file, viewer) == S.INSCRIPTION_JURY.value:
+        session = _session_of(file)
+        if session is not None and session.date > today():
+            return NextAction("le jury", f"session du {session.date.strftime('%d/%m/%Y')}", file.status_changed_at)
+        return NextAction("le secrétariat", "publication des résultats du jury",
+                          session.date if session is not None else file.status_changed_at)
+    return None
+
+
+def _file_options():
+    return (
+        selectinload(CandidateFile.candidate),
+        selectinload(CandidateFile.cqp),
+        selectinload(CandidateFile.competences),
+        selectinload(CandidateFile.assessor).selectinload(Assessor.user),
+        selectinload(CandidateFile.assessor).selectinload(Assessor.cqps),
+        selectinload(CandidateFile.invitations),
+        selectinload(CandidateFile.evaluation).selectinload(Evaluation.results),
+    )
+
+
+def _preload_sessions(files: list[CandidateFile]) -> dict[int, JurySession]:
+    """One query for every session the files sit in (visibility then reads the identity map)."""
+    ids = {f.jury_session_id for f in files if f.jury_session_id}
+    if not ids:
+        return {}
+    return {s.id: s for s in db.session.scalars(select(JurySession).where(JurySession.id.in_(ids)))}
+
+
+def open_sessions(limit: int = UPCOMING_SESSIONS) -> list[JurySession]:
+    """Sessions a file can still be registered to (R7: until 21 days before), with a seat."""
+    on = today()
+    return list(db.session.scalars(
+        select(JurySession).where(
+            JurySession.cancelled_at.is_(None), JurySession.date > on,
+            JurySession.seats_taken < JurySession.capacity,
+            # registration_deadline (date − 21 days) not passed, written on the date column for SQL
+            JurySession.date >= on + timedelta(days=REGISTRATION_DAYS_BEFORE),
+        ).order_by(JurySession.date).limit(limit)
+    ))
+
+
+# ------------------------------------------------------------------ company
+
+
+@dataclass
+class FileLine:
+    file: CandidateFile
+    status: str  # as this viewer may see it
+    next_action: NextAction | None = None
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[FileStatus(self.status)]
+
+
+@dataclass
+class Deadline:
+    day: date
+    text: str
+    file: CandidateFile | None = None
+
+    @property
+    def days_left(self) -> int:
+        return days_until(self.day)
+
+
+@dataclass
+class CompanyHome:
+    groups: list[tuple[str, list[FileLine]]]
+    counts: dict[str, int]
+    deadlines: list[Deadline]
+    sessions: list[JurySession]
+    results: list[tuple[CandidateFile, JurySession]]
+    to_do: int = 0
+
+
+def company_home(user: User) -> CompanyHome:
+    establishment_id = user.establishment_id
+    f = CandidateFile
+    # The files still moving, and decided files whose results are not published (seen as inscription_jury).
+    files = list(db.session.scalars(
+        select(f).outerjoin(JurySession, JurySession.id == f.jury_session_id)
+        .where(f.establishment_id == establishment_id,
+               or_(f.status.not_in(FINAL), and_(f.status.in_(DECIDED), JurySession.published_at.is_(None))))
+        .options(*_file_options()).order_by(f.status_changed_at, f.id)
+    ))
+    _preload_sessions(files)
+    lines = [FileLine(file, visibility.visible_status(file, user)) for file in files]
+    for line in lines:
+        line.next_action = company_next_action(line.file, user)
+    groups = []
+    for status in STEPS:
+        in_status = [line for line in lines if line.status == status.value]
+        if in_status:
+            groups.append((status.value, in_status))
+    # Counts per status as the company sees them (unpublished decisions count as inscription_jury).
+    published = JurySession.published_at.is_not(None)
+    rows = db.session.execute(
+        select(f.status, published.label("published"), func.count())
+        .outerjoin(JurySession, JurySession.id == f.jury_session_id)
+        .where(f.establishment_id == establishment_id).group_by(f.status, published)
+    ).all()
+    counts = {s.value: 0 for s in FileStatus}
+    for status, is_published, n in rows:
+        seen = status if status not in DECIDED or is_published else S.INSCRIPTION_JURY.value
+        counts[seen] += n
+    deadlines = []
+    on = today()
+    for line in lines:
+        file = line.file
+        if line.status == S.EN_ATTENTE_EVALUATION.value:
+            interview = (file.evaluation.interview_date if file.evaluation else None) or file.planned_interview_date
+            if interview:
+                opens, closes = workflow.results_window(interview)
+                if closes >= on:
+                    deadlines.append(Deadline(closes, (
+                        f"Saisie des résultats de {file.candidate.full_name} par l'évaluateur : "
+                        f"du {opens.strftime('%d/%m/%Y')} au {closes.strftime('%d/%m/%Y')}"), file))
+        elif line.status == S.INSCRIPTION_JURY.value and file.status == S.INSCRIPTION_JURY.value:
+            session = _session_of(file)
+            if session is not None and session.registration_deadline >= on:
+                deadlines.append(Deadline(session.registration_deadline, (
+                    f"Désinscription possible de {file.candidate.full_name} jusqu'au "
+                    f"{session.registration_deadline.strftime('%d/%m/%Y')} (jury du "
+                    f"{session.date.strftime('%d/%m/%Y')})"), file))
+    sessions = open_sessions() if any(line.status == S.VALIDATION_EVALUATION.value for line in lines) else []
+    for session in sessions:
+        deadlines.append(Deadline(session.registration_deadline, (
+            f"Inscriptions au jury du {session.date.strftime('%d/%m/%Y')} : jusqu'au "
+            f"{session.registration_deadline.strftime('%d/%m/%Y')} ({session.seats_left} place"
+            f"{'s' if session.seats_left > 1 else ''} libre{'s' if session.seats_left > 1 else ''})")))
+    deadlines.sort(key=lambda d: d.day)
+    since = now() - timedelta(days=RECENT_RESULTS_DAYS)
+    results = db.session.execute(
+        select(f, JurySession).join(JurySession, JurySession.id == f.jury_session_id)
+        .where(f.establishment_id == establishment_id, f.status.in_(DECIDED), JurySession.published_at >= since)
+        .options(selectinload(f.candidate), selectinload(f.cqp))
+        .order_by(JurySession.published_at.desc(), f.id)
+    ).all()
+    to_do = sum(1 for line in lines if line.next_action and line.next_action.yours)
+    return CompanyHome(groups, counts, deadlines, sessions, [(r[0], r[1]) for r in results], to_do)
+
+
+# ------------------------------------------------------------------ candidate
+
+
+@dataclass
+class CandidateHome:
+    lines: list[FileLine]
+    steps: tuple = STEPS
+
+
+def candidate_home(user: User) -> CandidateHome:
+    files = list(db.session.scalars(
+        select(CandidateFile).join(Candidate, Candidate.id == CandidateFile.candidate_id)
+        .where(Candidate.user_id == user.id)
+        .options(selectinload(CandidateFile.cqp), selectinload(CandidateFile.candidate),
+                 selectinload(CandidateFile.establishment))
+        .order_by(CandidateFile.created_at.desc(), CandidateFile.id.desc())
+    ))
+    _preload_sessions(files)
+    return CandidateHome([FileLine(f, visibility.visible_status(f, user)) for f in files])
+
+
+# ------------------------------------------------------------------ assessor
+
+
+@dataclass
+class EvaluationLine:
+    file: CandidateFile
+    interview: date | None
+    opens: date | None
+    closes: date | None
+
+    @property
+    def window_state(self) -> str:
+        if self.interview is None:
+            return "sans date"
+        on = today()
+        if on < self.opens:
+            return "à venir"
+        if on > self.closes:
+            return "close"
+        return "ouverte"
+
+    @property
+    def draft(self) -> Evaluation | None:
+        ev = self.file.evaluation
+        return ev if ev is not None and ev.submitted_at is None and ev.results else None
+
+    @property
+    def results_entered(self) -> int:
+        ev = self.file.evaluation
+        return sum(1 for r in ev.results if r.acquired is not None) if ev else 0
+
+
+@dataclass
+class AssessorHome:
+    assessor: Assessor | None
+    to_evaluate: list[EvaluationLine]
+    unanswered: list[tuple[CandidateFile, object]]
+    to_invite: list[CandidateFile]
+    drafts: list[EvaluationLine]
+    habilitation_ends_soon: bool = False
+
+
+def assessor_home(user: User) -> AssessorHome:
+    assessor = db.session.scalar(select(Assessor).where(Assessor.user_id == user.id))
+    if assessor is None:
+        return AssessorHome(None, [], [], [], [])
+    files = list(db.session.scalars(
+        select(CandidateFile).where(CandidateFile.assessor_id == assessor.id,
+                                    CandidateFile.status == S.EN_ATTENTE_EVALUATION.value)
+        .options(selectinload(CandidateFile.candidate), selectinload(CandidateFile.cqp),
+                 selectinload(CandidateFile.establishment), selectinload(CandidateFile.competences),
+                 selectinload(CandidateFile.invitations),
+                 selectinload(CandidateFile.evaluation).selectinload(Evaluation.results))
+    ))
+    lines = []
+    for file in files:
+        interview = (file.evaluation.interview_date if file.evaluation else None) or file.planned_interview_date
+        opens, closes = workflow.results_window(interview) if interview else (None, None)
+        lines.append(EvaluationLine(file, interview, opens, closes))
+    # R5: the nearest closing window first; files without a date last.
+    lines.sort(key=lambda line: (line.closes is None, line.closes or date.max, line.file.id))
+    unanswered = [(line.file, line.file.current_invitation) for line in lines
+                  if line.file.current_invitation is not None and line.file.current_invitation.used_at is None]
+    to_invite = [line.file for line in lines if line.file.current_invitation is None]
+    drafts = [line for line in lines if line.draft is not None]
+    ends_soon = assessor.habilitation_until <= add_months(today(), HABILITATION_WARNING_MONTHS)
+    return AssessorHome(assessor, lines, unanswered, to_invite, drafts, ends_soon)
+
+
+# ------------------------------------------------------------------ jury member
+
+
+@dataclass
+class JuryHome:
+    sessions: list[tuple[JurySession, list[CandidateFile]]]
+
+
+def jury_home(user: User) -> JuryHome:
+    on = today()
+    sessions = list(db.session.scalars(
+        select(JurySession).join(jury_members, jury_members.c.session_id == JurySession.id)
+        .where(jury_members.c.user_id == user.id, JurySession.cancelled_at.is_(None),
+               or_(JurySession.date >= on, JurySession.published_at.is_(None)))
+        .order_by(JurySession.date).limit(UPCOMING_SESSIONS)
+    ))
+    files_by_session: dict[int, list[CandidateFile]] = {s.id: [] for s in sessions}
+    if sessions:
+        for file in db.session.scalars(
+            select(CandidateFile).where(CandidateFile.jury_session_id.in_(files_by_session))
+            .options(selectinload(CandidateFile.candidate), selectinload(CandidateFile.cqp),
+                     selectinload(CandidateFile.establishment))
+            .order_by(CandidateFile.id)
+        ):
+            files_by_session[file.jury_session_id].append(file)
+    return JuryHome([(s, files_by_session[s.id]) for s in sessions])
+
+
+# ------------------------------------------------------------------ secretariat
+
+
+@dataclass
+class SessionToPublish:
+    session: JurySession
+    files: int
+    decided: int
+
+    @property
+    def late(self) -> bool:
+        """R10: publication is due 48 hours after the jury date."""
+        return now() > self.session.publication_due_at
+
+
+@dataclass
+class SecretariatHome:
+    requests_count: int
+    requests: list[AccountRequest]
+    to_publish: list[SessionToPublish]
+    failed_count: int
+    failed_emails: list[OutboxEmail]
+    habilitations_count: int
+    habilitations: list[Assessor]
+    stuck_count: int
+    stuck: list[CandidateFile]
+    stuck_days: int
+    in_progress: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def late_count(self) -> int:
+        return sum(1 for s in self.to_publish if s.late)
+
+
+def secretariat_home() -> SecretariatHome:
+    on = today()
+    pending = AccountRequest.status == "pending"
+    requests_count = db.session.scalar(select(func.count()).where(pending)) or 0
+    requests = list(db.session.scalars(
+        select(AccountRequest).where(pending).order_by(AccountRequest.created_at, AccountRequest.id)
+        .limit(HOME_LIST_LIMIT)
+    ))
+    f = CandidateFile
+    counts = (
+        select(f.jury_session_id.label("session_id"), func.count().label("files"),
+               func.sum(case((f.status.in_(DECIDED), 1), else_=0)).label("decided"))
+        .where(f.jury_session_id.is_not(None)).group_by(f.jury_session_id).subquery()
+    )
+    to_publish = [
+        SessionToPublish(session, files or 0, int(decided or 0))
+        for session, files, decided in db.session.execute(
+            select(JurySession, counts.c.files, counts.c.decided)
+            .outerjoin(counts, counts.c.session_id == JurySession.id)
+            .where(JurySession.date <= on, JurySession.published_at.is_(None), JurySession.cancelled_at.is_(None))
+            .order_by(JurySession.date, JurySession.id)
+        )
+    ]
+    failed = OutboxEmail.status == "failed"
+    failed_count = db.session.scalar(select(func.count()).where(failed)) or 0
+    failed_emails = list(db.session.scalars(
+        select(OutboxEmail).where(failed).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
+        .limit(HOME_LIST_LIMIT)
+    ))
+    limit_day = add_months(on, HABILITATION_WARNING_MONTHS)
+    ending = and_(Assessor.habilitation_until >= on, Assessor.habilitation_until <= limit_day, User.active.is_(True))
+    habilitations_count = db.session.scalar(
+        select(func.count()).select_from(Assessor).join(User, User.id == Assessor.user_id).where(ending)
+    ) or 0
+    habilitations = list(db.session.scalars(
+        select(Assessor).join(User, User.id == Assessor.user_id).where(ending)
+        .options(selectinload(Assessor.user)).order_by(Assessor.habilitation_until, Assessor.id).limit(HOME_LIST_LIMIT)
+    ))
+    stuck_days = int(current_app.config.get("STUCK_FILE_DAYS", 30))
+    stuck_condition = and_(f.status.not_in(FINAL), f.status_changed_at < now() - timedelta(days=stuck_days))
+    stuck_count = db.session.scalar(select(func.count()).where(stuck_condition)) or 0
+    stuck = list(db.session.scalars(
+        select(f).where(stuck_condition)
+        .options(selectinload(f.candidate), selectinload(f.cqp), selectinload(f.establishment))
+        .order_by(f.status_changed_at, f.id).limit(HOME_LIST_LIMIT)
+    ))
+    in_progress = dict(db.session.execute(
+        select(f.status, func.count()).where(f.status.not_in(FINAL)).group_by(f.status)
+    ).all())
+    return SecretariatHome(requests_count, requests, to_publish, failed_count, failed_emails, habilitations_count,
+                           habilitations, stuck_count, stuck, stuck_days, in_progress)
+
+
+# ------------------------------------------------------------------ partner
+
+
+def partner_recent_calls(user: User, limit: int = HOME_LIST_LIMIT) -> list[PartnerAccessLog]:
+    return list(db.session.scalars(
+        select(PartnerAccessLog).where(PartnerAccessLog.user_id == user.id)
+        .order_by(PartnerAccessLog.at.desc(), PartnerAccessLog.id.desc()).limit(limit)
+    ))
