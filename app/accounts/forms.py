@@ -1,14 +1,28 @@
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length
 
 from app.core.forms import BaseForm
 
 
+def strip(value):
+    """People paste addresses with spaces around them."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class LoginForm(BaseForm):
-    email = EmailField("Adresse email", validators=[DataRequired(message="Saisissez votre adresse email."),
-                                                    Email(message="L'adresse email n'est pas valide.")])
+    email = EmailField("Adresse email", filters=[strip],
+                       validators=[DataRequired(message="Saisissez votre adresse email."),
+                                   Email(message="L'adresse email n'est pas valide.")])
     password = PasswordField("Mot de passe", validators=[DataRequired(message="Saisissez votre mot de passe.")])
     remember = BooleanField("Rester connecté sur cet appareil")
 
@@ -55,7 +69,7 @@ class AccountRequestForm(BaseForm):
 
 
 class ForgotPasswordForm(BaseForm):
-    email = EmailField("Adresse email de votre compte", validators=[
+    email = EmailField("Adresse email de votre compte", filters=[strip], validators=[
         DataRequired(message="Saisissez votre adresse email."), Email(message="L'adresse email n'est pas valide.")])
 
 
@@ -69,7 +83,8 @@ class ConfirmForm(BaseForm):
 
 
 class InviteUserForm(BaseForm):
-    role = SelectField("Rôle", choices=[("jury", "Membre du jury"), ("partenaire", "Partenaire (OPCO, administration)")],
+    role = SelectField("Rôle", choices=[SelectChoice("jury", "Membre du jury"),
+                                SelectChoice("partenaire", "Partenaire (OPCO, administration)")],
                        validators=[DataRequired(message="Choisissez le rôle.")])
     first_name = StringField("Prénom", validators=[DataRequired(message="Le prénom est obligatoire."), Length(max=120)])
     last_name = StringField("Nom", validators=[DataRequired(message="Le nom est obligatoire."), Length(max=120)])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, g, session, url_for
+from flask import current_app, g, session
 from flask_login import login_user, logout_user
 from sqlalchemy import case, func, select, update
 from stdnum.fr import siret as siret_checker
@@ -147,6 +147,13 @@ def create_api_token(user: User, name: str | None = None) -> str:
 
 # ---------------------------------------------------------------- one-time links (set / reset password)
 
+
+def absolute_link(endpoint: str, **values) -> str:
+    """BASE_URL + the route's path; works outside a request too (CLI, API, workers)."""
+    path = current_app.url_map.bind("certifia").build(endpoint, values)
+    return f"{current_app.config['BASE_URL']}{path}"
+
+
 SET_PASSWORD = "set_password"
 RESET_PASSWORD = "reset_password"
 TOKEN_LIFETIMES = {SET_PASSWORD: timedelta(days=7), RESET_PASSWORD: timedelta(hours=2)}
@@ -170,7 +177,7 @@ def issue_password_link(user: User, purpose: str = SET_PASSWORD) -> str:
     db.session.add(OneTimeToken(user_id=user.id, purpose=purpose, token_hash=hash_token(token),
                                 created_at=now, expires_at=now + TOKEN_LIFETIMES[purpose]))
     db.session.flush()
-    return f"{current_app.config['BASE_URL']}{url_for('accounts.set_password', token=token)}"
+    return absolute_link("accounts.set_password", token=token)
 
 
 def _live_token_query(token: str):
@@ -312,8 +319,7 @@ def request_account(data: AccountRequestData) -> AccountRequest:
     queue_email("account_request_received", secretariat_addresses(),
                 f"Nouvelle demande de compte entreprise : {account_request.establishment_name}",
                 "account_request_received", request=account_request,
-                link=f"{current_app.config['BASE_URL']}"
-                     f"{url_for('accounts.account_request_detail', request_id=account_request.id)}")
+                link=absolute_link("accounts.account_request_detail", request_id=account_request.id))
     queue_email("account_request_ack", email, "Votre demande de compte Certifia a bien été reçue",
                 "account_request_ack", request=account_request)
     audit.record("account_request.create", None, account_request, siret=siret)

@@ -10,6 +10,7 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    SelectChoice,
     SelectMultipleField,
     StringField,
 )
@@ -77,4 +78,4 @@ class AssessorForm(BaseForm):
     active = BooleanField("Compte actif")
 
     def set_cqp_choices(self, cqps) -> None:
-        self.cqp_codes.choices = [(c.code, f"{c.code} · {c.title}") for c in cqps]
+        self.cqp_codes.choices = [SelectChoice(c.code, f"{c.code} · {c.title}") for c in cqps]
