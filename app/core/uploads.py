@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 from flask import Response, current_app, send_file
@@ -90,8 +91,9 @@ def stored_path(stored_name: str) -> Path:
 
 def serve_document(document, *, inline: bool = False) -> Response:
     """The bytes of a Document the caller was allowed to see (check access BEFORE calling)."""
+    # Read at once (≤ 10 MB): no file handle is left open for the server to close.
     response = send_file(
-        stored_path(document.stored_name),
+        BytesIO(stored_path(document.stored_name).read_bytes()),
         mimetype=document.content_type,
         as_attachment=not inline,
         download_name=document.filename,

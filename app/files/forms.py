@@ -17,13 +17,19 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.forms import BaseForm
 from app.files.models import DOCUMENT_KINDS, TRAINING_PATHS, TRAINING_SCHEMES
 
 DATE_MESSAGE = "Date invalide : format attendu AAAA-MM-JJ (ou choisissez-la dans le calendrier)."
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms 3.3 wants them."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 class FrenchDateField(DateField):
@@ -42,7 +48,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
     def pre_validate(self, form):
-        known = {value for value, _label in self.choices}
+        known = {choice.value for choice in self.choices}
         for value in self.data or []:
             if value not in known:
                 raise ValidationError(f"« {value} » n'est pas une compétence de ce CQP.")
@@ -53,7 +59,7 @@ class CandidateForm(BaseForm):
     first_name = StringField("Prénom", validators=[DataRequired(message="Le prénom est obligatoire."),
                                                    Length(max=120)])
     birth_date = FrenchDateField("Date de naissance",
-                                 validators=[DataRequired(message="La date de naissance est obligatoire.")])
+                                 validators=[InputRequired(message="La date de naissance est obligatoire.")])
     birth_place = StringField("Lieu de naissance", validators=[Optional(), Length(max=120)])
     email = EmailField("Adresse email", validators=[Optional(), Email(message="L'adresse email n'est pas valide.")])
     phone = StringField("Téléphone", validators=[Optional(), Length(max=40)])
@@ -97,9 +103,9 @@ class FileForm(BaseForm):
     cqp_code = HiddenField()
     competence_codes = CheckboxListField("Compétences à évaluer",
                                          validators=[DataRequired(message="Choisissez au moins une compétence.")])
-    training_path = SelectField("Parcours", choices=[("", "— Choisir —"), *TRAINING_PATHS.items()],
+    training_path = SelectField("Parcours", choices=choices([("", "— Choisir —"), *TRAINING_PATHS.items()]),
                                 validators=[Optional()], validate_choice=False)
-    training_scheme = SelectField("Dispositif de formation", choices=[("", "— Choisir —"), *TRAINING_SCHEMES.items()],
+    training_scheme = SelectField("Dispositif de formation", choices=choices([("", "— Choisir —"), *TRAINING_SCHEMES.items()]),
                                   validators=[Optional()], validate_choice=False)
     training_org_siret = StringField("SIRET de l'organisme de formation (le cas échéant)",
                                      validators=[Optional(), Length(max=20)])
@@ -128,7 +134,7 @@ class WithdrawForm(BaseForm):
 
 
 class DocumentForm(BaseForm):
-    kind = SelectField("Type de document", choices=list(DOCUMENT_KINDS.items()),
+    kind = SelectField("Type de document", choices=choices(DOCUMENT_KINDS.items()),
                        validators=[DataRequired(message="Choisissez le type de document.")])
     file = FileField("Fichier (PDF, PNG ou JPEG, 10 Mo au maximum)")
 
@@ -184,13 +190,13 @@ class CompetenceFieldsForm(BaseForm):
 def evaluation_form_class(competences) -> type[CompetenceFieldsForm]:
     class EvaluationForm(CompetenceFieldsForm):
         interview_date = FrenchDateField("Date de l'entretien d'évaluation",
-                                         validators=[DataRequired(message="La date de l'entretien est obligatoire.")])
+                                         validators=[InputRequired(message="La date de l'entretien est obligatoire.")])
         candidate_observations = TextAreaField("Observations du candidat", validators=[Optional(),
                                                                                       Length(max=5000)])
 
     for competence in competences:
         setattr(EvaluationForm, f"acquired_{competence.code}", RadioField(
-            f"Résultat – {competence.code}", choices=[("1", "Acquis"), ("0", "Non acquis")],
+            f"Résultat – {competence.code}", choices=choices([("1", "Acquis"), ("0", "Non acquis")]),
             validators=[Optional()], validate_choice=False))
         setattr(EvaluationForm, f"comment_{competence.code}", TextAreaField(
             f"Commentaire – {competence.code}", validators=[Optional(), Length(max=5000)]))

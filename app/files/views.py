@@ -270,7 +270,7 @@ def own_upload():
 @roles_required(*FILE_READERS)
 def file_list():
     form = forms.FileSearchForm(request.args)
-    form.status.choices = [("", "Tous les statuts"), *((s.value, STATUS_LABELS[s]) for s in FileStatus)]
+    form.status.choices = forms.choices([("", "Tous les statuts"), *((s.value, STATUS_LABELS[s]) for s in FileStatus)])
     status = form.status.data if form.status.data in {s.value for s in FileStatus} else None
     page = services.search_files(_me(), status=status, q=form.q.data, page=_int_arg("page"))
     return render_template("files/file_list.html", form=form, page=page, endpoint=request.endpoint)
@@ -322,11 +322,11 @@ def file_new():
     if candidate is None or cqp is None:
         # First step (GET, no JavaScript needed): the candidate and the CQP.
         choose = forms.ChooseCqpForm(request.args if request.args else None)
-        choose.candidate_id.choices = [("", "— Choisir —")] + [
+        choose.candidate_id.choices = forms.choices([("", "— Choisir —")] + [
             (str(c.id), f"{c.last_name} {c.first_name} ({c.birth_date.strftime('%d/%m/%Y')})")
-            for c in services.search_candidates(me, per_page=100).items]
-        choose.cqp_code.choices = [("", "— Choisir —")] + [
-            (c.code, f"{c.code} – {c.title}") for c in referential.list_cqps()]
+            for c in services.search_candidates(me, per_page=100).items])
+        choose.cqp_code.choices = forms.choices([("", "— Choisir —")] + [
+            (c.code, f"{c.code} – {c.title}") for c in referential.list_cqps()])
         status = 200
         if request.args.get("step") and not choose.validate():
             status = 422
@@ -350,15 +350,17 @@ def file_new():
     return render_template("files/file_form.html", form=form, candidate=candidate, cqp=cqp, file=None), status
 
 
-def _file_form(cqp, obj=None, **defaults) -> forms.FileForm:
+def _file_form(cqp, obj=None, current_assessor=None, **defaults) -> forms.FileForm:
     form = forms.FileForm(obj=obj, **defaults)
-    form.competence_codes.choices = [(c.code, f"{c.code} – {c.title}") for c in cqp.active_competences]
+    form.competence_codes.choices = forms.choices((c.code, f"{c.code} – {c.title}") for c in cqp.active_competences)
     assessors = referential.habilitated_assessors(cqp=cqp)
-    form.assessor_id.choices = [("", "— À choisir plus tard —")] + [
+    form.assessor_id.choices = forms.choices([("", "— À choisir plus tard —")] + [
         (str(a.id), f"{a.name}{' – ' + a.organisation if a.organisation else ''} "
-                    f"(habilité jusqu'au {a.habilitation_until.strftime('%d/%m/%Y')})") for a in assessors]
-    if obj is not None and obj.assessor is not None and obj.assessor not in assessors:
-        form.assessor_id.choices.append((str(obj.assessor.id), f"{obj.assessor.name} (habilitation non valide)"))
+                    f"(habilité jusqu'au {a.habilitation_until.strftime('%d/%m/%Y')})") for a in assessors])
+    if current_assessor is not None and current_assessor not in assessors:
+        # Shown so that the page says why the confirmation will be refused, not silently dropped.
+        form.assessor_id.choices += forms.choices([(current_assessor.id, f"{current_assessor.name} (habilitation "
+                                                                         "non valide pour ce dossier)")])
     return form
 
 
@@ -366,7 +368,8 @@ def _file_form(cqp, obj=None, **defaults) -> forms.FileForm:
 @roles_required("entreprise")
 def file_edit(file_id: int):
     file = services.get_file_for(_me(), file_id)
-    form = _file_form(file.cqp, obj=None if request.method == "POST" else _FileDefaults(file))
+    form = _file_form(file.cqp, obj=None if request.method == "POST" else _FileDefaults(file),
+                      current_assessor=file.assessor)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():

@@ -6,11 +6,13 @@ from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
+from flask import g
 from werkzeug.datastructures import FileStorage
 
 from app.accounts.models import Role
 from app.extensions import db
 from app.files import services
+from tests import conftest as harness
 from tests import factories
 
 TODAY = date(2027, 3, 1)
@@ -19,6 +21,23 @@ PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
+
+
+def submit_form(client, url: str, data: dict, **kwargs):
+    """harness.submit_form for tests with several browsers: requests share the test's app context,
+    so flask-wtf's per-request CSRF token cached in `g` must not travel from one browser to another."""
+    g.pop("csrf_token", None)
+    return harness.submit_form(client, url, data, **kwargs)
+
+
+def csrf_token(client, url: str) -> str:
+    g.pop("csrf_token", None)
+    return harness.csrf_token(client, url)
+
+
+def login(client, email: str, password: str = factories.PASSWORD):
+    g.pop("csrf_token", None)
+    return harness.login(client, email, password)
 
 
 def upload(data: bytes = PDF, name: str = "scan.pdf", content_type: str = "application/pdf") -> FileStorage:

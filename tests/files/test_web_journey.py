@@ -1,0 +1,260 @@
+"""The whole journey through the web pages (CSRF on), with the emails received over SMTP and the
+links taken from them: company → assessor → job assessor → assessor → validated evaluation; and the
+candidate invited by the company."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+from io import BytesIO
+
+from app.accounts.models import Role
+from app.extensions import db
+from app.files.models import Candidate, CandidateFile, FileStatus
+from tests import factories
+from tests.files.conftest import EXE, INTERVIEW, PDF, csrf_token, login, new_file, submit_form
+
+BASE = "http://certifia.test"
+
+
+def path_of(link: str) -> str:
+    assert link.startswith(BASE), link
+    return link[len(BASE):]
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def post_upload(client, url: str, data: bytes, name: str, kind: str, form_url: str, **extra):
+    return client.post(url, data={"csrf_token": csrf_token(client, form_url), "kind": kind,
+                                  "file": (BytesIO(data), name), **extra}, content_type="multipart/form-data")
+
+
+def test_company_assessor_and_job_assessor_take_a_file_to_validated_evaluation(app, app_ctx, client, login_as,
+                                                                                mailbox, today_is):
+    today_is("2027-03-01")
+    establishment = factories.make_establishment(contact_email="contact@chimie-web.fr")
+    company = factories.make_user(Role.ENTREPRISE, establishment=establishment, email="rh@chimie-web.fr")
+    assessor = factories.make_assessor(until=date(2028, 1, 1), email="eva@evaluateurs-chimie.fr")
+    login_as(company)
+
+    # 1. the candidate
+    candidate_data = {"last_name": "Lefèvre", "first_name": "Zoé", "birth_date": "1992-06-15", "birth_place": "Lyon"}
+    created = submit_form(client, "/entreprise/candidats/nouveau", candidate_data)
+    assert created.status_code == 302
+    candidate = db.session.query(Candidate).filter_by(last_name="Lefèvre").one()
+    duplicate = submit_form(client, "/entreprise/candidats/nouveau", {**candidate_data, "last_name": "LEFEVRE",
+                                                                       "first_name": "zoe"})
+    assert duplicate.status_code == 409
+    assert "existe déjà dans votre établissement" in text(duplicate)
+    assert 'value="LEFEVRE"' in text(duplicate)  # what the user typed is kept
+    listing = client.get("/entreprise/candidats?q=lefevre")
+    assert "Lefèvre" in text(listing)
+
+    # 2. the candidature: first the CQP (GET, no JavaScript), then its competences as checkboxes
+    step1 = client.get(f"/entreprise/dossiers/nouveau?candidate_id={candidate.id}")
+    assert step1.status_code == 200 and 'name="cqp_code"' in text(step1)
+    step2_url = f"/entreprise/dossiers/nouveau?candidate_id={candidate.id}&cqp_code=FAB-OPF&step=1"
+    step2 = client.get(step2_url)
+    assert 'type="checkbox"' in text(step2) and 'value="C7"' in text(step2)
+    file_data = {"candidate_id": candidate.id, "cqp_code": "FAB-OPF", "competence_codes": ["C1", "C2"],
+                 "training_path": "formation", "training_scheme": "contrat_professionnalisation",
+                 "training_org_siret": "", "assessor_id": "", "interview_date": INTERVIEW.isoformat()}
+    made = submit_form(client, "/entreprise/dossiers/nouveau", file_data, form_url=step2_url)
+    assert made.status_code == 302
+    file = db.session.query(CandidateFile).filter_by(candidate_id=candidate.id).one()
+    page = client.get(f"/dossiers/{file.id}")
+    assert '<ol class="steps"' in text(page)
+    assert "Ce qu'il manque pour l'étape suivante" in text(page)
+    assert "L'évaluateur habilité n'est pas choisi." in text(page)
+
+    # 3. confirming without an assessor is refused by R2, then the assessor is chosen and confirmed
+    refused = submit_form(client, f"/dossiers/{file.id}/confirmer-evaluateur", {}, form_url=f"/dossiers/{file.id}")
+    assert refused.status_code == 422 and "L'évaluateur habilité n'est pas choisi." in text(refused)
+    edit = submit_form(client, f"/dossiers/{file.id}/modifier", {**file_data, "assessor_id": assessor.id})
+    assert edit.status_code == 302
+    confirmed = submit_form(client, f"/dossiers/{file.id}/confirmer-evaluateur", {}, form_url=f"/dossiers/{file.id}")
+    assert confirmed.status_code == 302
+    email = mailbox.last_to("eva@evaluateurs-chimie.fr")
+    assert "Zoé Lefèvre" in email["Subject"]
+    assert f"{BASE}/dossiers/{file.id}" in mailbox.links_in(email)
+    assert email.get_body(preferencelist=("html",)) is not None
+    locked = submit_form(client, f"/dossiers/{file.id}/modifier", file_data, form_url=f"/dossiers/{file.id}")
+    assert locked.status_code == 409 and "En attente d'évaluation" in text(locked)
+
+    # 4. the assessor, from the link of the email
+    assessor_client = app.test_client()
+    assert login(assessor_client, "eva@evaluateurs-chimie.fr", factories.PASSWORD).status_code == 302
+    mine = assessor_client.get("/evaluateur/dossiers?status=en_attente_evaluation")
+    assert "Lefèvre" in text(mine) and "L'évaluateur métier n'a pas été invité." in text(mine)
+    assert assessor_client.get(path_of(mailbox.links_in(email)[0])).status_code == 200
+    invited = submit_form(assessor_client, f"/dossiers/{file.id}/evaluateur-metier",
+                          {"first_name": "Jules", "last_name": "Collègue", "email": "jules@chimie-web.fr"})
+    assert invited.status_code == 302
+
+    # 5. the job assessor: no account, the link of the email
+    invitation_email = mailbox.last_to("jules@chimie-web.fr")
+    (link,) = [u for u in mailbox.links_in(invitation_email) if "/invitations/" in u]
+    job_client = app.test_client()
+    form_page = job_client.get(path_of(link))
+    assert form_page.status_code == 200
+    assert "Zoé Lefèvre" in text(form_page) and "C2 –" in text(form_page) and "C3 –" not in text(form_page)
+    incomplete = submit_form(job_client, path_of(link), {"observation_C1": "Rigoureuse.", "observation_C2": ""})
+    assert incomplete.status_code == 422 and "compétence C2" in text(incomplete)
+    assert "Rigoureuse." in text(incomplete)
+    sent = submit_form(job_client, path_of(link), {"observation_C1": "Rigoureuse.", "observation_C2": "Autonome.",
+                                                   "general_comment": "RAS"})
+    assert sent.status_code == 200 and "Merci" in text(sent)
+    again = job_client.get(path_of(link))
+    assert again.status_code == 410 and "déjà été enregistrées" in text(again)
+
+    # 6. the evaluation: refused before the interview day (R5), then drafted on the day
+    evaluation = {"interview_date": INTERVIEW.isoformat(), "acquired_C1": "1", "comment_C1": "Maîtrisé.",
+                  "acquired_C2": "0", "comment_C2": "À consolider.", "candidate_observations": "Entretien utile."}
+    early = submit_form(assessor_client, f"/dossiers/{file.id}/evaluation", evaluation)
+    assert early.status_code == 422 and "ouvre le jour de l'entretien (10/03/2027)" in text(early)
+    assert "À consolider." in text(early)
+    today_is(INTERVIEW.isoformat())
+    mailbox.clear()
+    saved = submit_form(assessor_client, f"/dossiers/{file.id}/evaluation", evaluation)
+    assert saved.status_code == 302
+    # R4: the company (its users and its contact email) is told once
+    assert len(mailbox.to("rh@chimie-web.fr")) == 1 and len(mailbox.to("contact@chimie-web.fr")) == 1
+    assert "ont saisi leurs commentaires" in mailbox.text_of(mailbox.last_to("rh@chimie-web.fr"))
+    not_yet = submit_form(assessor_client, f"/dossiers/{file.id}/transmettre", {},
+                          form_url=f"/dossiers/{file.id}/evaluation")
+    assert not_yet.status_code == 422 and "outil n°4" in text(not_yet)
+    disguised = post_upload(assessor_client, f"/dossiers/{file.id}/documents", EXE, "guide.pdf", "guide_evaluation",
+                            f"/dossiers/{file.id}/evaluation", back="evaluation")
+    assert disguised.status_code == 422 and "ni un PDF" in text(disguised)
+    guide = post_upload(assessor_client, f"/dossiers/{file.id}/documents", PDF, "guide.pdf", "guide_evaluation",
+                        f"/dossiers/{file.id}/evaluation", back="evaluation")
+    assert guide.status_code == 302
+    submitted = submit_form(assessor_client, f"/dossiers/{file.id}/transmettre", {},
+                            form_url=f"/dossiers/{file.id}/evaluation")
+    assert submitted.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(CandidateFile, file.id).status == FileStatus.VALIDATION_EVALUATION
+    assert len(mailbox.to("rh@chimie-web.fr")) == 1  # R4 stays one email
+
+    # 7. the company sees the result, the history and the way to the jury
+    final = text(client.get(f"/dossiers/{file.id}"))
+    assert "Validation de l'évaluation" in final
+    assert "Confirmation de l'évaluateur" in final and "Transmission de l'évaluation" in final
+    assert re.search(r"\d+(er)? \w+ \d{4} à \d+ h \d\d", final)  # date_fr with the time
+    assert "À consolider." in final and "Autonome." in final
+    assert f"/jury/dossiers/{file.id}" in final or "Inscrire au jury" in final
+    document = db.session.get(CandidateFile, file.id).documents[0]
+    served = client.get(f"/dossiers/{file.id}/documents/{document.id}")
+    assert served.status_code == 200 and served.data == PDF
+    assert served.headers["Content-Type"] == "application/pdf"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" in served.headers["Content-Disposition"]
+
+
+def test_the_company_invites_the_candidate_who_sets_a_password_and_corrects_their_civil_status(
+        app, app_ctx, client, login_as, mailbox, today_is, company, assessor):
+    file = new_file(company, assessor)
+    candidate = file.candidate
+    login_as(company)
+    bad = submit_form(client, f"/entreprise/candidats/{candidate.id}/inviter", {"email": "pas-une-adresse"},
+                      form_url=f"/entreprise/candidats/{candidate.id}")
+    assert bad.status_code == 422 and "pas valide" in text(bad)
+    sent = submit_form(client, f"/entreprise/candidats/{candidate.id}/inviter", {"email": "elodie@perso.fr"},
+                       form_url=f"/entreprise/candidats/{candidate.id}")
+    assert sent.status_code == 302
+    email = mailbox.last_to("elodie@perso.fr")
+    (link,) = [u for u in mailbox.links_in(email) if "/invitation-candidat/" in u]
+
+    candidate_client = app.test_client()
+    page = candidate_client.get(path_of(link))
+    assert page.status_code == 200 and "elodie@perso.fr" in text(page)
+    short = submit_form(candidate_client, path_of(link), {"password": "court", "confirm": "court"})
+    assert short.status_code == 422 and "12 caractères" in text(short)
+    done = submit_form(candidate_client, path_of(link), {"password": "un-mot-de-passe-long", "confirm":
+                                                         "un-mot-de-passe-long"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/candidat/etat-civil")
+    assert candidate_client.get(path_of(link)).status_code == 410
+
+    corrected = submit_form(candidate_client, "/candidat/etat-civil", {
+        "last_name": "Martin-Durand", "first_name": "Élodie", "birth_date": "1990-04-02", "email": "elodie@perso.fr"})
+    assert corrected.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Candidate, candidate.id).last_name == "Martin-Durand"
+    diploma = post_upload(candidate_client, "/candidat/documents", PDF, "bac.pdf", "diplome", "/candidat/etat-civil")
+    assert diploma.status_code == 302
+    assert "bac.pdf" in text(candidate_client.get("/candidat/etat-civil"))
+    assert "bac.pdf" in text(client.get(f"/entreprise/candidats/{candidate.id}"))  # the company sees it
+    own = candidate_client.get("/candidat/dossiers")
+    assert "FAB-OPF" in text(own)
+    assert candidate_client.get(f"/candidat/dossiers/{file.id}").status_code == 200
+    assert candidate_client.get(f"/entreprise/candidats/{candidate.id}").status_code == 403
+
+
+def test_bad_input_is_answered_422_with_the_form_and_what_was_typed(app_ctx, client, login_as, company, assessor):
+    login_as(company)
+    bad_date = submit_form(client, "/entreprise/candidats/nouveau",
+                           {"last_name": "Dupont", "first_name": "", "birth_date": "2027-13-45"})
+    assert bad_date.status_code == 422
+    body = text(bad_date)
+    assert "Le prénom est obligatoire." in body and "Date invalide" in body and 'value="Dupont"' in body
+    assert 'aria-describedby="first_name-erreur"' in body
+
+    file = new_file(company, assessor)
+    no_competence = submit_form(client, f"/dossiers/{file.id}/modifier", {
+        "candidate_id": file.candidate_id, "cqp_code": "FAB-OPF", "training_path": "formation",
+        "training_scheme": "vae", "training_org_siret": "12345678901234", "assessor_id": assessor.id,
+        "interview_date": INTERVIEW.isoformat()})
+    assert no_competence.status_code == 422 and "au moins une compétence" in text(no_competence)
+    bad_siret = submit_form(client, f"/dossiers/{file.id}/modifier", {
+        "competence_codes": ["C1"], "training_path": "formation", "training_scheme": "vae",
+        "training_org_siret": "12345678901234", "assessor_id": assessor.id, "interview_date": INTERVIEW.isoformat()})
+    assert bad_siret.status_code == 422 and "SIRET" in text(bad_siret) and 'value="12345678901234"' in text(bad_siret)
+    foreign = submit_form(client, f"/dossiers/{file.id}/modifier", {
+        "competence_codes": ["C1", "C42"], "training_path": "formation", "assessor_id": assessor.id})
+    assert foreign.status_code == 422 and "C42" in text(foreign)
+
+    no_reason = submit_form(client, f"/dossiers/{file.id}/abandon", {"reason": ""}, form_url=f"/dossiers/{file.id}")
+    assert no_reason.status_code == 422 and "Le motif de l'abandon est obligatoire." in text(no_reason)
+    withdrawn = submit_form(client, f"/dossiers/{file.id}/abandon", {"reason": "Démission"},
+                            form_url=f"/dossiers/{file.id}")
+    assert withdrawn.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(CandidateFile, file.id).status == FileStatus.ABANDONNE
+
+
+def test_uploads_too_large_or_disguised_are_refused(app, app_ctx, client, login_as, company, assessor, monkeypatch):
+    file = new_file(company, assessor)
+    login_as(company)
+    url = f"/dossiers/{file.id}/documents"
+    # Limits lowered so that the test client does not spool megabytes to temporary files.
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_BYTES", 4096)
+    too_big = post_upload(client, url, b"%PDF-" + b"0" * 4096, "gros.pdf", "diplome", f"/dossiers/{file.id}")
+    assert too_big.status_code == 413 and "taille maximale" in text(too_big)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 8192)
+    whole_request = post_upload(client, url, b"%PDF-" + b"0" * 10000, "gros.pdf", "diplome", f"/dossiers/{file.id}")
+    assert whole_request.status_code == 413 and "trop volumineux" in text(whole_request)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 11 * 1024 * 1024)
+    exe = post_upload(client, url, EXE, "diplome.pdf", "diplome", f"/dossiers/{file.id}")
+    assert exe.status_code == 422
+    guide = post_upload(client, url, PDF, "guide.pdf", "guide_evaluation", f"/dossiers/{file.id}")
+    assert guide.status_code == 422  # a company does not deposit the assessor's guide
+    ok = post_upload(client, url, PDF, "diplome.pdf", "dossier_candidature", f"/dossiers/{file.id}")
+    assert ok.status_code == 302
+    db.session.expire_all()
+    assert [d.kind for d in db.session.get(CandidateFile, file.id).documents] == ["dossier_candidature"]
+
+
+def test_the_file_list_filters_by_status_and_searches_by_name(app_ctx, client, login_as, company, assessor):
+    from tests.files.conftest import confirmed_file, new_candidate
+
+    new_file(company, assessor, candidate=new_candidate(company, last_name="Arnaud"))
+    confirmed_file(company, assessor, candidate=new_candidate(company, last_name="Bernard"))
+    login_as(company)
+    waiting = text(client.get("/dossiers?status=en_attente_evaluation"))
+    assert "Bernard" in waiting and "Arnaud" not in waiting
+    found = text(client.get("/dossiers?q=arn"))
+    assert "Arnaud" in found and "Bernard" not in found
+    assert client.get("/dossiers?status=nimporte&page=abc").status_code == 200
