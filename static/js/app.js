@@ -49,6 +49,18 @@
     }, 15000);
   }
 
+  // Mark the navigation link of the current section (longest matching path) for sight and screen readers.
+  document.addEventListener("DOMContentLoaded", () => {
+    let best = null;
+    document.querySelectorAll(".main-nav a[href]").forEach((link) => {
+      const path = new URL(link.href, window.location.href).pathname;
+      const here = window.location.pathname;
+      if ((here === path || here.startsWith(path.endsWith("/") ? path : path + "/"))
+          && (!best || path.length > best.path.length)) best = { link, path };
+    });
+    if (best) best.link.setAttribute("aria-current", "page");
+  });
+
   // Move the focus to the first field in error (or the error summary) after a refused form.
   document.addEventListener("DOMContentLoaded", () => {
     const invalid = document.querySelector("main [aria-invalid='true']");

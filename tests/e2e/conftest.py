@@ -44,6 +44,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if E2E_DIR in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+            # The browser drops connections it no longer needs (a navigation cancels a pending
+            # download of app.js, say): the dev server's open file is then closed by the garbage
+            # collector, a warning about the harness, not about the app.
+            item.add_marker(pytest.mark.filterwarnings("ignore::ResourceWarning"))
+            item.add_marker(pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"))
             if no_browser is not None:
                 item.add_marker(no_browser)
 

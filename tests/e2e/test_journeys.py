@@ -1,0 +1,159 @@
+"""The whole process in a real browser, from an empty database, every role in its own browser:
+
+1. a company requests an account, the secretariat approves it, the company sets its password from
+   the emailed link;
+2. the company creates a candidate and a file, uploads documents, confirms the assessor;
+3. the assessor invites the job assessor, who opens the emailed link and enters observations; the
+   assessor enters and submits the evaluation (with the evaluation guide);
+4. the company registers the file to a full session and sees it placed in the next one;
+5. the secretariat records the decision on the session screen and publishes; the company sees the
+   result; the secretariat prints the parchment; the verification page confirms its number.
+
+Each step also makes one mistake a person makes and checks the French message shown. The journeys
+follow each other (one story); a journey whose predecessor failed is skipped with that reason.
+What no page of the journey creates (the assessor, the jury sessions, the seats already taken) is
+created through the app's services, as the secretariat would have done beforehand."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta  # noqa: F401  (used by later journeys)
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PASSWORD, SECRETARIAT_EMAIL, set_today
+from tests.factories import valid_siret
+
+COMPANY_EMAIL = "rh@chimie-du-rhone.fr"
+COMPANY_PASSWORD = "Une phrase de passe solide 2027"
+ASSESSOR_EMAIL = "eva.luatrice@evaluateurs-cqp.fr"
+ASSESSOR_PASSWORD = "Evaluatrice-habilitee-2027"
+JOB_ASSESSOR_EMAIL = "marc.collegue@chimie-du-rhone.fr"
+SIRET = valid_siret(987)
+CQP = "FAB-OPF"
+
+# The story's calendar (the app's clock is moved with APP_TODAY).
+START = date(2027, 3, 1)           # the company asks for its account and registers the file
+INTERVIEW = date(2027, 3, 10)      # the assessor's interview with the candidate
+REGISTRATION = date(2027, 3, 12)   # the company registers the file to a jury
+FULL_SESSION = date(2027, 4, 15)   # full: the file rolls over to the next one
+NEXT_SESSION = date(2027, 4, 22)
+
+
+@dataclass
+class Story:
+    done: set[str]
+    file_path: str | None = None
+    candidate_name: str = "DUPONT Camille"
+    parchment_number: str | None = None
+
+    def require(self, journey: str) -> None:
+        if journey not in self.done:
+            pytest.skip(f"le parcours précédent ({journey}) n'est pas allé au bout")
+
+
+@pytest.fixture(scope="module")
+def story() -> Story:
+    return Story(done=set())
+
+
+def french(d: date) -> str:
+    months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre"]
+    return f"{d.day} {months[d.month - 1]} {d.year}"
+
+
+def pdf_bytes(title: str) -> bytes:
+    """A small valid PDF (the app checks the first bytes, not the name)."""
+    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+            b"% " + title.encode() + b"\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+# ------------------------------------------------------------------ journey 1
+
+
+def test_1_company_requests_an_account_secretariat_approves_company_sets_its_password(
+        open_browser, live_server, story):
+    set_today(START.isoformat())
+
+    # The company asks for an account from the login page.
+    company = open_browser("Entreprise")
+    page = company.page
+    company.goto("/connexion")
+    page.get_by_role("link", name="Faire une demande de création de compte").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Demande de création de compte entreprise")
+    company.step("demande de compte", phone=True)
+
+    page.get_by_label("SIRET de l'établissement").fill("123 456 789 01234")  # a typo: the key is wrong
+    page.get_by_label("Raison sociale de l'établissement").fill("Chimie du Rhône")
+    page.get_by_label("Adresse", exact=True).fill("12 quai des Usines")
+    page.get_by_label("Code postal").fill("69007")
+    page.get_by_label("Ville", exact=True).fill("Lyon")
+    page.get_by_label("Prénom du contact").fill("Claire")
+    page.get_by_label("Nom du contact", exact=True).fill("Martin")
+    page.get_by_label("Adresse email du contact").fill(COMPANY_EMAIL)
+    page.get_by_label("Téléphone").fill("04 72 00 00 00")
+    page.get_by_role("button", name="Envoyer la demande").click()
+    siret = page.get_by_label("SIRET de l'établissement")
+    expect(siret).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#siret-erreur")).to_contain_text("SIRET")
+    expect(page.locator("#siret-erreur")).to_contain_text("clé de contrôle")
+    # What the person typed is kept.
+    expect(page.get_by_label("Ville", exact=True)).to_have_value("Lyon")
+    company.step("demande de compte SIRET faux")
+
+    siret.fill(SIRET)
+    page.get_by_role("button", name="Envoyer la demande").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Votre demande a bien été envoyée")
+    company.step("demande envoyée")
+    live_server.wait_for_email(COMPANY_EMAIL, "bien été reçue")
+
+    # The secretariat handles the request.
+    secretariat = open_browser("Secrétariat")
+    spage = secretariat.page
+    secretariat.login(SECRETARIAT_EMAIL, PASSWORD)
+    secretariat.step("tableau de bord")
+    spage.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Demandes de compte").click()
+    expect(spage.get_by_role("heading", level=1)).to_have_text("Demandes de création de compte")
+    secretariat.step("demandes de compte", phone=True)
+    spage.get_by_role("link", name="Chimie du Rhône").click()
+    secretariat.step("demande détaillée")
+
+    # Mistake: refusing without a reason (the confirmation is accepted, the server still refuses).
+    spage.get_by_role("button", name="Refuser la demande").click()
+    expect(spage.locator("#reason-erreur")).to_have_text(re.compile("Indiquez le motif du refus"))
+    assert secretariat.problems.dialogs[-1].startswith("Refuser la demande de Chimie du Rhône")
+    secretariat.step("refus sans motif")
+
+    spage.get_by_role("button", name="Approuver la demande").click()
+    assert secretariat.problems.dialogs[-1].startswith("Approuver la demande")
+    expect(spage.locator(".flash-success")).to_contain_text("Demande approuvée")
+    expect(spage.get_by_role("row", name=re.compile("Chimie du Rhône"))).to_contain_text("Approuvée")
+    secretariat.step("demande approuvée")
+
+    # The company opens the link of the email and chooses its password.
+    message = live_server.wait_for_email(COMPANY_EMAIL, "choisissez votre mot de passe")
+    link = live_server.link_in(message, "/mot-de-passe/")
+    company.goto(live_server.path_of(link))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choisir votre mot de passe")
+    company.step("choisir le mot de passe", phone=True)
+
+    page.get_by_label("Nouveau mot de passe").fill(COMPANY_PASSWORD)
+    page.get_by_label("Confirmez le mot de passe").fill(COMPANY_PASSWORD + " bis")
+    page.get_by_role("button", name="Enregistrer et me connecter").click()
+    expect(page.locator("#confirm-erreur")).to_have_text(re.compile("Les deux mots de passe ne sont pas identiques"))
+    company.step("mots de passe différents")
+
+    page.get_by_label("Nouveau mot de passe").fill(COMPANY_PASSWORD)
+    page.get_by_label("Confirmez le mot de passe").fill(COMPANY_PASSWORD)
+    page.get_by_role("button", name="Enregistrer et me connecter").click()
+    expect(page.locator(".flash-success")).to_contain_text("Votre mot de passe est enregistré")
+    expect(page.get_by_role("navigation", name="Navigation principale")).to_contain_text("Candidats")
+    company.step("tableau de bord entreprise", phone=True)
+
+    # And the password works from now on.
+    company.logout()
+    company.login(COMPANY_EMAIL, COMPANY_PASSWORD)
+    story.done.add("1")
