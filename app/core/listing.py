@@ -40,6 +40,15 @@ class ListQuery:
     def descending(self) -> bool:
         return self.direction == "desc"
 
+    def args(self) -> dict[str, str]:
+        """Filters, search and sort as query-string arguments (for an export of the same list)."""
+        args = dict(self.filters)
+        if self.q:
+            args["q"] = self.q
+        if self.sort:
+            args.update(sort=self.sort, dir=self.direction)
+        return args
+
 
 @dataclass
 class Page:

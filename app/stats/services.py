@@ -63,6 +63,10 @@ class StatsFilters:
     def as_args(self) -> dict[str, str]:
         return {f.name: str(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name)}
 
+    def list_args(self) -> dict[str, str]:
+        """The filters the file list knows (status, CQP, SIRET, year)."""
+        return {k: v for k, v in self.as_args().items() if k in ("cqp", "siret", "year")}
+
     def describe(self) -> str:
         labels = {"year": "année", "cqp": "CQP", "domain": "domaine", "siret": "SIRET", "region": "département"}
         parts = [f"{labels[k]} {v}" for k, v in self.as_args().items()]
