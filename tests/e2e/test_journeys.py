@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta  # noqa: F401  (used by later journeys)
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -157,3 +157,107 @@ def test_1_company_requests_an_account_secretariat_approves_company_sets_its_pas
     company.logout()
     company.login(COMPANY_EMAIL, COMPANY_PASSWORD)
     story.done.add("1")
+
+
+# ------------------------------------------------------------------ journey 2
+
+
+def test_2_company_creates_candidate_and_file_uploads_documents_confirms_the_assessor(
+        open_browser, live_server, in_app, story):
+    story.require("1")
+    set_today(START.isoformat())
+    # The branch's assessor list is kept by the secretariat (referential pages, tested by their owner).
+    with in_app():
+        from app.accounts.services import set_password
+        from app.referential.services import create_assessor
+
+        assessor = create_assessor(ASSESSOR_EMAIL, "Éva", "Luatrice", date(2028, 6, 30), [CQP])
+        set_password(assessor.user, ASSESSOR_PASSWORD)
+
+    company = open_browser("Entreprise")
+    page = company.page
+    company.login(COMPANY_EMAIL, COMPANY_PASSWORD)
+    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Candidats").click()
+    company.step("candidats (liste vide)")
+    page.get_by_role("link", name="Créer un candidat").first.click()
+    page.get_by_label("Nom", exact=True).fill("Dupont")
+    page.get_by_label("Prénom", exact=True).fill("Camille")
+    page.get_by_label("Date de naissance").fill("2031-05-17")  # a slip of the year
+    page.get_by_label("Lieu de naissance").fill("Lyon")
+    company.step("nouveau candidat", phone=True)
+    page.get_by_role("button", name="Enregistrer").click()
+    birth = page.get_by_label("Date de naissance")
+    expect(birth).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#birth_date-erreur")).to_contain_text("La date de naissance n'est pas plausible")
+    expect(page.get_by_label("Nom", exact=True)).to_have_value("Dupont")
+    company.step("candidat date de naissance fausse")
+
+    birth.fill("1990-05-17")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator(".flash-success")).to_contain_text("est créé")
+    company.step("fiche candidat")
+
+    # The candidate's diploma, first with a disguised file (a text file named .pdf).
+    page.get_by_label("Type de document").select_option(label="Diplôme")
+    page.get_by_label("Fichier").set_input_files(
+        {"name": "diplome.pdf", "mimeType": "application/pdf", "buffer": b"ceci n'est pas un PDF"})
+    page.get_by_role("button", name="Déposer").click()
+    expect(page.locator(".field-error").first).to_contain_text("PDF, PNG ou JPEG")
+    company.step("dépôt d'un faux PDF")
+    page.get_by_label("Type de document").select_option(label="Diplôme")
+    page.get_by_label("Fichier").set_input_files(
+        {"name": "diplome-bac-pro.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes("diplome")})
+    page.get_by_role("button", name="Déposer").click()
+    expect(page.locator(".flash-success")).to_contain_text("Le document est déposé")
+    expect(page.get_by_role("link", name="diplome-bac-pro.pdf")).to_be_visible()
+
+    # The file: step 1, the candidate and the CQP (forgetting the CQP first).
+    page.get_by_role("link", name="Créer une candidature").first.click()
+    expect(page.locator("ol.steps li.current")).to_contain_text("Candidat et CQP")
+    page.get_by_role("button", name="Continuer").click()
+    expect(page.locator("#cqp_code-erreur")).to_contain_text("Choisissez le CQP")
+    company.step("candidature sans CQP")
+    page.get_by_label("CQP visé").select_option(value=CQP)
+    page.get_by_role("button", name="Continuer").click()
+
+    # Step 2: competences, path, scheme, assessor, planned interview (a date already past first).
+    expect(page.locator("ol.steps li.current")).to_contain_text("Compétences")
+    boxes = page.locator(".checkbox-list input[type=checkbox]")
+    for i in range(3):
+        boxes.nth(i).check()
+    page.get_by_label("Parcours").select_option(value="formation")
+    page.get_by_label("Dispositif de formation").select_option(value="plan_developpement_competences")
+    assessor_select = page.get_by_label("Évaluateur habilité CPNE")
+    assessor_select.select_option(assessor_select.locator("option", has_text="Luatrice").get_attribute("value"))
+    page.get_by_label("Date d'entretien prévue").fill((START - timedelta(days=3)).isoformat())
+    company.step("candidature étape 2", phone=True)
+    page.get_by_role("button", name="Enregistrer la candidature").click()
+    expect(page.locator("#interview_date-erreur")).to_contain_text("ne peut pas être passée")
+    expect(boxes.nth(0)).to_be_checked()
+    company.step("candidature date d'entretien passée")
+    page.get_by_label("Date d'entretien prévue").fill(INTERVIEW.isoformat())
+    page.get_by_role("button", name="Enregistrer la candidature").click()
+    expect(page.locator(".flash-success")).to_contain_text("La candidature est créée")
+    story.file_path = re.sub(r"^https?://[^/]+", "", page.url)
+    expect(page.locator("ol.steps li.current")).to_contain_text("En cours d'inscription")
+    expect(page.locator(".status").first).to_have_text("En cours d'inscription")
+
+    # The application form (outil n°6) on the file.
+    page.get_by_label("Type de document").select_option(label="Dossier de candidature (outil n°6)")
+    page.get_by_label("Fichier").set_input_files(
+        {"name": "outil-6-dossier-candidature.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes("outil 6")})
+    page.get_by_role("button", name="Déposer").click()
+    expect(page.locator(".flash-success")).to_contain_text("Le document est déposé")
+    expect(page.get_by_role("link", name="outil-6-dossier-candidature.pdf")).to_be_visible()
+    company.step("dossier en cours d'inscription", phone=True)
+
+    # Confirming the assessor asks first (irreversible), then emails the assessor.
+    page.get_by_role("button", name="Confirmer l'évaluateur").click()
+    assert "Luatrice" in company.problems.dialogs[-1]
+    expect(page.locator(".flash-success")).to_contain_text("est confirmé")
+    expect(page.locator(".status").first).to_have_text("En attente d'évaluation")
+    expect(page.locator("ol.steps li.done")).to_have_count(1)
+    company.step("évaluateur confirmé", phone=True)
+    message = live_server.wait_for_email(ASSESSOR_EMAIL)
+    assert live_server.link_in(message, story.file_path)
+    story.done.add("2")
