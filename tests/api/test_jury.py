@@ -201,3 +201,24 @@ def test_openapi_lists_the_jury_endpoints(client):
                  "/api/v1/files/{file_id}/decision", "/api/v1/files/{file_id}/parchment.pdf",
                  "/api/v1/verify/{number}"):
         assert path in paths, path
+
+
+def test_register_jury_without_a_body_takes_the_next_session(company_file, api_as):
+    file, company = company_file
+    session = make_session(on=date(2027, 6, 15))
+    response = api_as(company).post(f"/files/{file.id}/register-jury")
+    assert response.status_code == 200 and response.json["jury_session"]["id"] == session.id
+
+
+def test_register_jury_with_a_malformed_session_id_is_422(company_file, api_as):
+    file, company = company_file
+    make_session(on=date(2027, 6, 15))
+    response = api_as(company).post(f"/files/{file.id}/register-jury", json={"jury_session_id": "abc"})
+    assert response.status_code == 422 and "jury_session_id" in response.json["errors"]
+
+
+def test_verify_api_is_public_and_rate_limited(app, api_as):
+    limit = int(app.config["VERIFY_RATE_LIMIT"].split()[0])
+    anonymous = api_as(None)
+    statuses = [anonymous.get("/verify/CQP-AAAA-AAAA").status_code for _ in range(limit + 1)]
+    assert statuses[:limit] == [404] * limit and statuses[-1] == 429

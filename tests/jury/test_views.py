@@ -190,3 +190,21 @@ def test_jury_member_sees_the_files_of_their_sessions_only(client, login_as):
 def test_other_roles_are_refused(app_ctx, client, login_as, role, url):
     login_as(make_user(role))
     assert client.get(url).status_code == 403
+
+
+def test_after_publication_the_file_form_rectifies_with_a_reason(secretariat, client, login_as, today_is):
+    session = make_session(on=date(2027, 6, 15))
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=session)
+    today_is("2027-06-15")
+    decide(file, secretariat, [True, False, True])
+    services.publish_session(session, secretariat)
+    db.session.commit()
+    login_as(secretariat)
+    url = f"/secretariat/dossiers/{file.id}/decision"
+    assert "Rectifier la décision" in client.get(url).get_data(as_text=True)
+    all_valid = {f"c_{c.id}": "y" for c in file.competences}
+    refused = submit_form(client, url, all_valid)
+    assert refused.status_code == 422 and "motif de la rectification est obligatoire" in refused.get_data(as_text=True)
+    done = submit_form(client, url, {**all_valid, "reason": "Erreur de report"}, follow_redirects=True)
+    html = done.get_data(as_text=True)
+    assert "Décision enregistrée : Validé" in html and "Erreur de report" in html and "Partiel" in html
