@@ -261,3 +261,93 @@ def test_2_company_creates_candidate_and_file_uploads_documents_confirms_the_ass
     message = live_server.wait_for_email(ASSESSOR_EMAIL)
     assert live_server.link_in(message, story.file_path)
     story.done.add("2")
+
+
+# ------------------------------------------------------------------ journey 3
+
+
+def test_3_assessor_invites_job_assessor_who_enters_observations_then_assessor_submits_the_evaluation(
+        open_browser, live_server, story):
+    story.require("2")
+    set_today(INTERVIEW.isoformat())
+
+    assessor = open_browser("Évaluatrice")
+    page = assessor.page
+    assessor.login(ASSESSOR_EMAIL, ASSESSOR_PASSWORD)
+    assessor.step("tableau de bord évaluatrice", phone=True)
+    # The link of the confirmation email leads to the file.
+    link = live_server.link_in(live_server.wait_for_email(ASSESSOR_EMAIL), story.file_path)
+    assessor.goto(live_server.path_of(link))
+    expect(page.locator(".status").first).to_have_text("En attente d'évaluation")
+    assessor.step("dossier à évaluer")
+
+    # Invite the job assessor (forgetting the email address first).
+    page.get_by_role("link", name="Inviter l'évaluateur métier").click()
+    page.get_by_label("Prénom").fill("Marc")
+    page.get_by_label("Nom", exact=True).fill("Collègue")
+    page.get_by_role("button", name="Envoyer l'invitation").click()
+    expect(page.locator("#email-erreur")).to_contain_text("L'adresse email est obligatoire")
+    assessor.step("invitation sans email")
+    page.get_by_label("Adresse email").fill(JOB_ASSESSOR_EMAIL)
+    page.get_by_role("button", name="Envoyer l'invitation").click()
+    expect(page.locator(".flash-success")).to_contain_text("L'invitation est envoyée à Marc Collègue")
+
+    # The job assessor opens the emailed link, without any account.
+    job = open_browser("Évaluateur métier")
+    jpage = job.page
+    message = live_server.wait_for_email(JOB_ASSESSOR_EMAIL, "vos observations")
+    job.goto(live_server.path_of(live_server.link_in(message, "/invitations/")))
+    expect(jpage.get_by_role("heading", level=1)).to_have_text("Vos observations d'évaluateur métier")
+    job.step("observations (lien reçu)", phone=True)
+    fields = jpage.locator("textarea[id^=observation_]")
+    expect(fields).to_have_count(3)
+    fields.nth(0).fill("Applique les consignes sans rappel, y compris en fin de poste.")
+    fields.nth(1).fill("Prépare les matières premières avec méthode.")
+    jpage.get_by_role("button", name="Envoyer mes observations").click()  # the third one is forgotten
+    expect(jpage.get_by_role("alert")).to_contain_text("Saisissez une observation pour chaque compétence")
+    expect(jpage.locator("#observation_C3-erreur")).to_contain_text("C3 n'est pas saisie")
+    expect(fields.nth(0)).to_have_value(re.compile("Applique les consignes"))
+    job.step("observations incomplètes")
+    fields.nth(2).fill("Surveille les paramètres et alerte à bon escient.")
+    jpage.get_by_role("button", name="Envoyer mes observations").click()
+    expect(jpage.get_by_role("heading", level=1)).to_have_text("Merci, vos observations sont enregistrées")
+    job.step("observations enregistrées")
+
+    # The assessor enters the evaluation: first with an interview date before the confirmation.
+    assessor.goto(story.file_path)
+    page.get_by_role("link", name="Saisir l'évaluation").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Évaluation des compétences")
+    page.get_by_label("Date de l'entretien d'évaluation").fill((START - timedelta(days=5)).isoformat())
+    for code in ("C1", "C2", "C3"):
+        block = page.locator("fieldset", has=page.locator("legend", has_text=f"{code} –"))
+        block.get_by_label("Acquis", exact=True).check()
+        block.get_by_label(f"Commentaire – {code}").fill(f"Compétence {code} démontrée pendant l'entretien.")
+    page.get_by_label("Observations du candidat").fill("Entretien constructif ; le candidat se sent prêt.")
+    assessor.step("saisie de l'évaluation", phone=True)
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(page.locator("#interview_date-erreur")).to_contain_text("ne peut pas précéder la confirmation")
+    expect(page.get_by_label("Observations du candidat")).to_have_value(re.compile("Entretien constructif"))
+    assessor.step("date d'entretien avant la confirmation")
+    page.get_by_label("Date de l'entretien d'évaluation").fill(INTERVIEW.isoformat())
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(page.locator(".flash-success")).to_contain_text("Le brouillon de l'évaluation est enregistré")
+
+    # Submitting before the evaluation guide is uploaded is refused, naming what is missing.
+    page.get_by_role("button", name="Transmettre l'évaluation").click()
+    expect(page.get_by_role("alert").filter(has_text="guide")).to_be_visible()
+    assessor.step("transmission sans le guide")
+    page.get_by_label("Fichier").set_input_files(
+        {"name": "outil-4-guide-evaluation.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes("outil 4")})
+    page.get_by_role("button", name="Déposer").click()
+    expect(page.locator(".flash-success")).to_contain_text("Le document est déposé")
+    expect(page.get_by_role("link", name="outil-4-guide-evaluation.pdf")).to_be_visible()
+    assessor.step("guide déposé")
+    page.get_by_role("button", name="Transmettre l'évaluation").click()
+    assert "ne sera plus modifiable" in assessor.problems.dialogs[-1]
+    expect(page.locator(".flash-success")).to_contain_text("L'évaluation est transmise")
+    expect(page.locator(".status").first).to_have_text("Validation de l'évaluation")
+    assessor.step("évaluation transmise", phone=True)
+
+    # R4: the company was told once both evaluators' comments were in.
+    live_server.wait_for_email(COMPANY_EMAIL, "ont saisi leurs commentaires")
+    story.done.add("3")
