@@ -82,9 +82,9 @@ def account_request():
             services.request_account(data)
         except DomainError as error:
             form.add_domain_errors(error)
-        else:
-            return redirect(url_for("accounts.account_request_sent"))
-    status = 422 if form.errors or form.form_errors else 200
+            return render_template("accounts/account_request.html", form=form), error.status_code
+        return redirect(url_for("accounts.account_request_sent"))
+    status = 422 if form.errors else 200
     return render_template("accounts/account_request.html", form=form), status
 
 
@@ -124,11 +124,11 @@ def set_password(token: str):
             return render_template("accounts/link_gone.html", message=error.message), 410
         except DomainError as error:
             form.add_domain_errors(error)
-        else:
-            services.start_session(user)
-            flash("Votre mot de passe est enregistré. Vous êtes connecté.", "success")
-            return redirect(url_for("core.home"))
-    status = 422 if form.errors or form.form_errors else 200
+            return render_template("accounts/set_password.html", form=form, link=link), error.status_code
+        services.start_session(user)
+        flash("Votre mot de passe est enregistré. Vous êtes connecté.", "success")
+        return redirect(url_for("core.home"))
+    status = 422 if form.errors else 200
     return render_template("accounts/set_password.html", form=form, link=link), status
 
 

@@ -35,6 +35,7 @@ def cqp_edit(code: str):
         form = CqpForm(obj=cqp)
     else:
         form = CqpForm()
+    status = 200
     if form.validate_on_submit():
         rows = [{"code": row.form.code.data, "title": row.form.title.data, "active": row.form.active.data}
                 for row in form.competences]
@@ -44,10 +45,12 @@ def cqp_edit(code: str):
                                             actor=current_user._get_current_object())
         except DomainError as error:
             form.add_domain_errors(error)
+            status = error.status_code
         else:
             flash(f"Le CQP {cqp.code} est enregistré.", "success")
             return redirect(url_for("referential.cqp_list"))
-    status = 422 if form.errors or form.form_errors else 200
+    elif form.is_submitted():
+        status = 422
     competences = {c.code: c for c in cqp.competences}
     return render_template("referential/cqp_edit.html", cqp=cqp, form=form, competences=competences), status
 
