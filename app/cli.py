@@ -32,15 +32,26 @@ def register(app: Flask) -> None:
         )
 
     @app.cli.command("demo")
-    def demo():
+    @click.option("--files", "n_files", type=click.IntRange(min=0), default=None,
+                  help="Génère aussi une branche synthétique de N dossiers (ex. 100000), pour les statistiques.")
+    def demo(n_files):
         """Charge un petit jeu de démonstration, un utilisateur par rôle, et affiche leurs identifiants."""
-        from app.demo import load_demo
+        from app.demo import generate_branch, load_demo
 
         try:
             logins = load_demo()
         except DomainError as error:
             _fail(error)
         db.session.commit()
+        if n_files:
+            with click.progressbar(length=n_files, label=f"Branche synthétique ({n_files} dossiers)") as bar:
+                done = 0
+                for written in generate_branch(n_files):
+                    db.session.commit()  # one batch at a time: memory stays flat
+                    bar.update(written - done)
+                    done = written
+            db.session.commit()
+            click.echo(f"{n_files} dossiers synthétiques créés.")
         click.echo("Comptes de démonstration (mot de passe commun) :")
         for role, email, password in logins:
             click.echo(f"  {role:<18} {email:<40} {password}")
