@@ -5,8 +5,12 @@ requests. Every error is problem+json with a French detail."""
 
 from __future__ import annotations
 
+import http
+
 from flask import Flask, render_template, request
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from app.api.problems import problem
@@ -14,12 +18,42 @@ from app.core.errors import DomainError
 from app.extensions import csrf, db
 
 
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, as every error path answers (documented in openapi.json)."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
 class CertifiaApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
     def _register_error_handlers(self):
         """Not flask-smorest's JSON handler: the app's handlers answer problem+json under /api/."""
 
+    def _register_responses(self):
+        """flask-smorest's default error responses, but as they really are: application/problem+json."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+                content_type = "application/problem+json"
+            prepare_response(response, self.spec, content_type)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Erreur", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, "application/problem+json")
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
-def _messages_from_webargs(error: HTTPException) -> tuple[str, dict]:
+
+def _messages_from_webargs(error: HTTPException) -> tuple[int, str, dict]:
+    """(status, French detail, errors by field) from webargs' messages {location: {field: [..]}}.
+
+    webargs puts a body it could not parse as a bare list under its location ("Invalid JSON body."):
+    that is a 400. A body that parses but is not an object lands in `_schema`: a 422 that says so."""
     data = getattr(error, "data", None) or {}
     messages = data.get("messages") or {}
     flat: dict[str, list[str]] = {}
@@ -27,12 +61,13 @@ def _messages_from_webargs(error: HTTPException) -> tuple[str, dict]:
         if isinstance(location_messages, dict):
             _flatten(location_messages, "", flat)
         elif isinstance(location_messages, list):
-            flat.setdefault("_schema", []).extend(str(m) for m in location_messages)
-    if "_schema" in flat and any("JSON" in m or "json" in m for m in flat["_schema"]):
-        return "Le corps de la requête n'est pas un JSON valide.", {}
+            return 400, "Le corps de la requête n'est pas un JSON valide.", {}
     names = ", ".join(k for k in flat if k != "_schema")
-    detail = f"Champs invalides ou manquants : {names}." if names else "Les données envoyées sont invalides."
-    return detail, flat
+    if names:
+        return error.code or 422, f"Champs invalides ou manquants : {names}.", flat
+    if flat.get("_schema"):
+        return error.code or 422, " ".join(flat["_schema"]), flat
+    return error.code or 422, "Les données envoyées sont invalides.", flat
 
 
 def _flatten(node, prefix: str, out: dict[str, list[str]]) -> None:
@@ -77,8 +112,7 @@ def init_api(app: Flask) -> None:
         db.session.rollback()
         if request.path.startswith("/api/"):
             if error.code == 422 or getattr(error, "data", None):
-                detail, errors = _messages_from_webargs(error)
-                status = 400 if not errors and "JSON" in detail else error.code
+                status, detail, errors = _messages_from_webargs(error)
                 return problem(status, detail, errors=errors or None)
             return problem(400, "La requête est mal formée.")
         message = "La requête est mal formée."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from app.accounts import services as accounts
 from app.api.schemas import BaseSchema
@@ -30,13 +30,18 @@ class CqpOut(BaseSchema):
         return [{"code": c.code, "title": c.title} for c in cqp.active_competences]
 
 
+def at_most(n: int) -> validate.Length:
+    """The column's size: longer would be a database error (PostgreSQL), so a 422 that says it."""
+    return validate.Length(max=n, error="{max} caractères au plus.")
+
+
 class EstablishmentIn(BaseSchema):
-    siret = fields.String(required=True)
-    name = fields.String(required=True)
-    address = fields.String(load_default=None, allow_none=True)
-    postcode = fields.String(load_default=None, allow_none=True)
-    city = fields.String(load_default=None, allow_none=True)
-    contact_email = fields.String(load_default=None, allow_none=True)
+    siret = fields.String(required=True, validate=at_most(20))
+    name = fields.String(required=True, validate=at_most(255))
+    address = fields.String(load_default=None, allow_none=True, validate=at_most(255))
+    postcode = fields.String(load_default=None, allow_none=True, validate=at_most(10))
+    city = fields.String(load_default=None, allow_none=True, validate=at_most(120))
+    contact_email = fields.String(load_default=None, allow_none=True, validate=at_most(255))
 
 
 class EstablishmentOut(BaseSchema):
@@ -49,11 +54,11 @@ class EstablishmentOut(BaseSchema):
 
 
 class AssessorIn(BaseSchema):
-    email = fields.String(required=True)
-    first_name = fields.String(required=True)
-    last_name = fields.String(required=True)
+    email = fields.String(required=True, validate=at_most(255))
+    first_name = fields.String(required=True, validate=at_most(120))
+    last_name = fields.String(required=True, validate=at_most(120))
     habilitation_until = fields.Date(required=True)
-    cqp_codes = fields.List(fields.String(), load_default=list)
+    cqp_codes = fields.List(fields.String(validate=at_most(32)), load_default=list)
 
 
 class AssessorOut(BaseSchema):
@@ -80,6 +85,7 @@ class Establishments(MethodView):
     @roles_required("secretariat")
     @blp.arguments(EstablishmentIn)
     @blp.response(201, EstablishmentOut)
+    @blp.alt_response(409, response="CONFLICT", description="Un établissement existe déjà pour ce SIRET (R12).")
     def post(self, data):
         """Crée un établissement (SIRET unique, R12)."""
         return accounts.create_establishment(actor=current_user, **data)
@@ -96,6 +102,7 @@ class Assessors(MethodView):
     @roles_required("secretariat")
     @blp.arguments(AssessorIn)
     @blp.response(201, AssessorOut)
+    @blp.alt_response(409, response="CONFLICT", description="Un compte existe déjà pour cette adresse email.")
     def post(self, data):
-        """Crée un évaluateur habilité (et son compte utilisateur)."""
-        return services.create_assessor(actor=current_user, **data)
+        """Crée un évaluateur habilité et son compte ; il reçoit par email un lien pour choisir son mot de passe."""
+        return services.create_assessor(actor=current_user, invite=True, **data)
