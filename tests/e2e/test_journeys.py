@@ -17,6 +17,7 @@ created through the app's services, as the secretariat would have done beforehan
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -351,3 +352,74 @@ def test_3_assessor_invites_job_assessor_who_enters_observations_then_assessor_s
     # R4: the company was told once both evaluators' comments were in.
     live_server.wait_for_email(COMPANY_EMAIL, "ont saisi leurs commentaires")
     story.done.add("3")
+
+
+# ------------------------------------------------------------------ journey 4
+
+
+def test_4_company_registers_the_file_to_a_full_session_and_sees_it_placed_in_the_next_one(
+        open_browser, live_server, in_app, story):
+    story.require("3")
+    set_today(REGISTRATION.isoformat())
+
+    # The secretariat publishes the jury calendar (a date already past first).
+    secretariat = open_browser("Secrétariat")
+    spage = secretariat.page
+    secretariat.login(SECRETARIAT_EMAIL, PASSWORD)
+    spage.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Jurys").click()
+    secretariat.step("calendrier des jurys vide")
+    spage.get_by_role("link", name="Créer une session").click()
+    spage.get_by_label("Date du jury").fill(START.isoformat())
+    spage.get_by_label("Nombre de places").fill("1")
+    spage.get_by_label("Lieu").fill("Paris, France Chimie")
+    secretariat.step("nouvelle session")
+    spage.get_by_role("button", name="Créer la session").click()
+    expect(spage.locator("#date-erreur")).to_contain_text("ne peut pas être passée")
+    secretariat.step("session à une date passée")
+    for when, seats, where in ((FULL_SESSION, "1", "Paris, France Chimie"), (NEXT_SESSION, "20", "Lyon, UIC Rhône")):
+        if not spage.get_by_label("Date du jury").is_visible():
+            spage.get_by_role("link", name="Créer une session").click()
+        spage.get_by_label("Date du jury").fill(when.isoformat())
+        spage.get_by_label("Nombre de places").fill(seats)
+        spage.get_by_label("Lieu").fill(where)
+        spage.get_by_role("button", name="Créer la session").click()
+        expect(spage.locator(".flash-success")).to_contain_text(f"Session du {when:%d/%m/%Y} créée")
+        if spage.url.rstrip("/").endswith("/secretariat/jurys") is False:
+            spage.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Jurys").click()
+    secretariat.step("calendrier des jurys", phone=True)
+
+    # Another company's file already holds the only seat of the first session.
+    with in_app() as session:
+        from sqlalchemy import select
+        from sqlalchemy.exc import SAWarning
+
+        from app.jury.models import JurySession
+        from tests.factories import make_file
+
+        full = session.scalar(select(JurySession).where(JurySession.date == FULL_SESSION))
+        with warnings.catch_warnings():
+            # The factory links the new file to its candidate before adding it (SQLAlchemy notes it).
+            warnings.simplefilter("ignore", SAWarning)
+            make_file("inscription_jury", session=full)
+
+    company = open_browser("Entreprise")
+    page = company.page
+    company.login(COMPANY_EMAIL, COMPANY_PASSWORD)
+    company.goto(story.file_path)
+    expect(page.locator(".status").first).to_have_text("Validation de l'évaluation")
+    company.step("dossier évalué")
+    page.get_by_role("link", name="Inscrire au jury").click()
+    company.step("inscription au jury", phone=True)
+    choice = page.get_by_label("Session de jury souhaitée")
+    choice.select_option(choice.locator("option", has_text=f"{FULL_SESSION:%d/%m/%Y}").get_attribute("value"))
+    page.get_by_role("button", name="Inscrire au jury").click()
+    expect(page.locator(".flash-warning").first).to_contain_text(
+        f"La session du {FULL_SESSION:%d/%m/%Y} est complète ou close : le dossier est inscrit à la session "
+        f"suivante, le {NEXT_SESSION:%d/%m/%Y}")
+    expect(page.get_by_role("heading", name=f"Session du {french(NEXT_SESSION)}")).to_be_visible()
+    company.step("placé dans la session suivante", phone=True)
+    company.goto(story.file_path)
+    expect(page.locator(".status").first).to_have_text("Inscription au jury")
+    expect(page.locator("ol.steps li.current")).to_contain_text("Inscription au jury")
+    company.step("dossier inscrit au jury")
+    story.done.add("4")
