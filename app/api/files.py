@@ -158,6 +158,113 @@ class WithdrawIn(BaseSchema):
     reason = fields.String(required=True)
 
 
+# ---------------------------------------------------------------- response shapes (for the OpenAPI description;
+# the handlers build the JSON with file_json & co, the one source of the shape)
+
+
+class CandidateRef(BaseSchema):
+    id = fields.Integer()
+    first_name = fields.String()
+    last_name = fields.String()
+
+
+class EstablishmentRef(BaseSchema):
+    siret = fields.String()
+    name = fields.String()
+
+
+class CodeTitle(BaseSchema):
+    code = fields.String()
+    title = fields.String()
+
+
+class AssessorRef(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class SessionRef(BaseSchema):
+    id = fields.Integer()
+    date = fields.Date()
+
+
+class HistoryOut(BaseSchema):
+    from_ = fields.String(data_key="from", allow_none=True)
+    to = fields.String()
+    event = fields.String()
+    at = fields.DateTime()
+    by = fields.String(allow_none=True)
+
+
+class FileOut(BaseSchema):
+    id = fields.Integer()
+    status = fields.String()
+    status_label = fields.String()
+    candidate = fields.Nested(CandidateRef)
+    establishment = fields.Nested(EstablishmentRef)
+    cqp = fields.Nested(CodeTitle)
+    competences = fields.List(fields.Nested(CodeTitle))
+    assessor = fields.Nested(AssessorRef, allow_none=True)
+    interview_date = fields.Date(allow_none=True)
+    jury_session = fields.Nested(SessionRef, allow_none=True)
+    rolled_over = fields.Boolean()
+    decision = fields.Dict(allow_none=True)
+    history = fields.List(fields.Nested(HistoryOut))
+    training_path = fields.String(allow_none=True)
+    training_scheme = fields.String(allow_none=True)
+    training_org_siret = fields.String(allow_none=True)
+    planned_interview_date = fields.Date(allow_none=True)
+    assessor_confirmed_on = fields.Date(allow_none=True)
+    withdraw_reason = fields.String(allow_none=True)
+
+
+class FilePageOut(BaseSchema):
+    items = fields.List(fields.Nested(FileOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class CandidateOut(CandidateIn):
+    id = fields.Integer()
+    establishment = fields.Nested(EstablishmentRef)
+    file_ids = fields.List(fields.Integer())
+
+
+class DocumentOut(BaseSchema):
+    id = fields.Integer()
+    kind = fields.String()
+    filename = fields.String()
+    size = fields.Integer()
+    content_type = fields.String()
+    uploaded_at = fields.DateTime()
+
+
+class InvitationOut(BaseSchema):
+    id = fields.Integer()
+    file_id = fields.Integer()
+    email = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    expires_at = fields.DateTime()
+
+
+class ObservationsOut(BaseSchema):
+    file_id = fields.Integer()
+    submitted_at = fields.DateTime()
+    observations = fields.List(fields.Nested(ObservationIn))
+    general_comment = fields.String(allow_none=True)
+
+
+class EvaluationOut(BaseSchema):
+    file_id = fields.Integer()
+    interview_date = fields.Date(allow_none=True)
+    results = fields.List(fields.Nested(ResultIn))
+    candidate_observations = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    comments_notified_at = fields.DateTime(allow_none=True)
+
+
 # ---------------------------------------------------------------- payloads
 
 
@@ -217,7 +324,7 @@ def _json(payload: dict, status: int = 200):
 class Candidates(MethodView):
     @roles_required("entreprise")
     @blp.arguments(CandidateIn)
-    @blp.response(201)
+    @blp.response(201, CandidateOut)
     def post(self, data):
         """Crée un candidat dans l'établissement (doublon nom + prénom + date de naissance : 409, R12)."""
         candidate = services.create_candidate(_me().establishment, _me(), **data)
@@ -227,7 +334,7 @@ class Candidates(MethodView):
 @blp.route("/candidates/<int:candidate_id>")
 class CandidateItem(MethodView):
     @roles_required("entreprise", "secretariat", "candidat")
-    @blp.response(200)
+    @blp.response(200, CandidateOut)
     def get(self, candidate_id):
         """Un candidat (l'entreprise qui l'a créé, le candidat lui-même, le secrétariat)."""
         return _json(candidate_json(services.get_candidate_for(_me(), candidate_id)))
@@ -240,7 +347,7 @@ class CandidateItem(MethodView):
 class Files(MethodView):
     @roles_required("entreprise", "evaluateur", "candidat", "secretariat", "jury")
     @blp.arguments(FileQuery, location="query")
-    @blp.response(200)
+    @blp.response(200, FilePageOut)
     def get(self, args):
         """Les dossiers visibles par l'utilisateur, filtrés par statut et CQP, paginés."""
         page = services.search_files(_me(), status=args["status"], cqp=args["cqp"], q=args["q"],
@@ -250,7 +357,7 @@ class Files(MethodView):
 
     @roles_required("entreprise")
     @blp.arguments(FileIn)
-    @blp.response(201)
+    @blp.response(201, FileOut)
     def post(self, data):
         """Crée une candidature (statut en_cours_inscription)."""
         candidate = services.get_candidate_for(_me(), data.pop("candidate_id"), field="candidate_id")
@@ -261,14 +368,14 @@ class Files(MethodView):
 @blp.route("/files/<int:file_id>")
 class FileItem(MethodView):
     @roles_required("entreprise", "evaluateur", "candidat", "secretariat", "jury")
-    @blp.response(200)
+    @blp.response(200, FileOut)
     def get(self, file_id):
         """Un dossier, avec son historique."""
         return _json(file_json(services.get_file_for(_me(), file_id), _me()))
 
     @roles_required("entreprise")
     @blp.arguments(FilePatch)
-    @blp.response(200)
+    @blp.response(200, FileOut)
     def patch(self, data, file_id):
         """Modifie la candidature tant qu'elle est en cours d'inscription (409 ensuite)."""
         file = services.get_file_for(_me(), file_id)
@@ -282,7 +389,7 @@ class FileDocuments(MethodView):
         "type": "object", "required": ["kind", "file"],
         "properties": {"kind": {"type": "string", "enum": list(DOCUMENT_KINDS)},
                        "file": {"type": "string", "format": "binary"}}}}}})
-    @blp.response(201)
+    @blp.response(201, DocumentOut)
     def post(self, file_id):
         """Dépose un document (PDF, PNG ou JPEG vérifié par son contenu, 10 Mo au maximum)."""
         file = services.get_file_for(_me(), file_id)
@@ -305,7 +412,7 @@ class FileDocument(MethodView):
 class ConfirmAssessor(MethodView):
     @roles_required("entreprise")
     @blp.arguments(ConfirmAssessorIn)
-    @blp.response(200)
+    @blp.response(200, FileOut)
     def post(self, data, file_id):
         """Confirme l'évaluateur (R2) : le dossier passe en attente d'évaluation, l'évaluateur est prévenu."""
         file = services.get_file_for(_me(), file_id)
@@ -316,7 +423,7 @@ class ConfirmAssessor(MethodView):
 class JobAssessorInvitations(MethodView):
     @roles_required("evaluateur")
     @blp.arguments(JobAssessorInvitationIn)
-    @blp.response(201)
+    @blp.response(201, InvitationOut)
     def post(self, data, file_id):
         """Invite l'évaluateur métier (R3) : lien à usage unique valable 30 jours, envoyé par email."""
         file = services.get_file_for(_me(), file_id)
@@ -330,7 +437,7 @@ class JobAssessorInvitations(MethodView):
 class JobAssessorObservations(MethodView):
     @public
     @blp.arguments(ObservationsIn)
-    @blp.response(200)
+    @blp.response(200, ObservationsOut)
     @blp.doc(security=[])
     def post(self, data, token):
         """Observations de l'évaluateur métier, authentifiées par le lien lui-même (usage unique : 410 ensuite)."""
@@ -346,7 +453,7 @@ class JobAssessorObservations(MethodView):
 class FileEvaluation(MethodView):
     @roles_required("evaluateur")
     @blp.arguments(EvaluationIn)
-    @blp.response(200)
+    @blp.response(200, EvaluationOut)
     def put(self, data, file_id):
         """Enregistre le brouillon de l'évaluation (fenêtre R5 : jour de l'entretien à J+8)."""
         file = services.get_file_for(_me(), file_id)
@@ -356,7 +463,7 @@ class FileEvaluation(MethodView):
 @blp.route("/files/<int:file_id>/submit-evaluation")
 class SubmitEvaluation(MethodView):
     @roles_required("evaluateur")
-    @blp.response(200)
+    @blp.response(200, FileOut)
     def post(self, file_id):
         """Transmet l'évaluation (R3, R5, R6) : le dossier passe en validation de l'évaluation."""
         file = services.get_file_for(_me(), file_id)
@@ -367,7 +474,7 @@ class SubmitEvaluation(MethodView):
 class Withdraw(MethodView):
     @roles_required("entreprise", "secretariat")
     @blp.arguments(WithdrawIn)
-    @blp.response(200)
+    @blp.response(200, FileOut)
     def post(self, data, file_id):
         """Abandon du dossier, avec son motif."""
         file = services.get_file_for(_me(), file_id)
