@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import Float, case, cast, distinct, func, literal, select
+from sqlalchemy import Float, case, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 from stdnum.fr import siret as siret_checker
 
@@ -140,8 +140,12 @@ def file_conditions(filters: StatsFilters) -> list[ColumnElement]:
     return conditions
 
 
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
 def _days_between(start: ColumnElement, end: ColumnElement) -> ColumnElement:
-    if db.session.get_bind().dialect.name == "postgresql":
+    if _dialect() == "postgresql":
         return cast(func.extract("epoch", end - start), Float) / 86400.0
     return cast(func.julianday(end) - func.julianday(start), Float)
 
@@ -155,6 +159,12 @@ def _percentile_rows(values, group) -> list:
     With n values sorted (0-based index i), the percentile k/d lies at h = (n-1)·k/d:
     v[floor(h)] + (h - floor(h))·(v[floor(h)+1] - v[floor(h)]). floor(h) and its fraction are
     computed with integer division and modulo, the same on SQLite and PostgreSQL."""
+    if _dialect() == "postgresql":
+        # The same linear interpolation, computed by PostgreSQL's ordered-set aggregate (faster).
+        columns = [group(values).label("grp"), func.count().label("n")]
+        for name, (k, d) in PERCENTILES.items():
+            columns.append(func.percentile_cont(k / d).within_group(values.c.v).label(name))
+        return db.session.execute(select(*columns).group_by(group(values))).all()
     n = func.count().over(partition_by=group(values))
     i = func.row_number().over(partition_by=group(values), order_by=values.c.v) - 1
     ranked = select(group(values).label("grp"), values.c.v, i.label("i"), n.label("n")).subquery()
@@ -191,13 +201,16 @@ def funnel(filters: StatsFilters, total: int) -> list[dict]:
     """How many files reached each step at least once, from the history (a file sent back by
     unregister_jury counts once)."""
     sc = StatusChange
-    columns = []
-    for key, _label, statuses in FUNNEL_STEPS[1:]:
-        columns.append(func.count(distinct(case((sc.to_status.in_(statuses), sc.file_id)))).label(key))
-    row = db.session.execute(
-        select(*columns).join(CandidateFile, CandidateFile.id == sc.file_id).where(*file_conditions(filters))
-    ).one()
-    counts = {"en_cours_inscription": total, **row._asdict()}
+    step = case((sc.to_status.in_(DECISIONS), "decision"), else_=sc.to_status).label("step")
+    reached = select(sc.file_id, step).where(sc.to_status != FileStatus.EN_COURS_INSCRIPTION.value)
+    conditions = file_conditions(filters)
+    if conditions:
+        reached = reached.join(CandidateFile, CandidateFile.id == sc.file_id).where(*conditions)
+    reached = reached.distinct().subquery()
+    counts = {key: 0 for key, _label, _statuses in FUNNEL_STEPS}
+    counts.update(dict(db.session.execute(
+        select(reached.c.step, func.count()).group_by(reached.c.step)).all()))
+    counts["en_cours_inscription"] = total
     steps = []
     for key, label, _statuses in FUNNEL_STEPS:
         n = counts[key] or 0
@@ -335,40 +348,38 @@ def _top_competences(counted, filters: StatsFilters) -> list[dict]:
              "assessed": r.assessed, "failure_rate": _share(r.failures, r.assessed)} for r in rows]
 
 
+def _failures_per_competence(results, failed, parent, parent_id, parent_conditions, filters: StatsFilters) -> list[dict]:
+    """Counts per competence (aggregated on ids first, then joined to the referential's names)."""
+    conditions = file_conditions(filters)
+    counted = (
+        select(results.competence_id, func.count().label("assessed"),
+               func.sum(case((failed, 1), else_=0)).label("failures"))
+        .join(parent, parent.id == parent_id).where(*parent_conditions)
+    )
+    if conditions:
+        counted = counted.join(CandidateFile, CandidateFile.id == parent.file_id).where(*conditions)
+    counted = counted.group_by(results.competence_id).subquery()
+    named = (
+        select(Cqp.code.label("cqp_code"), Competence.code, Competence.title, Competence.position,
+               counted.c.assessed, counted.c.failures)
+        .join(Competence, Competence.id == counted.c.competence_id).join(Cqp, Cqp.id == Competence.cqp_id)
+        .where(counted.c.failures > 0)
+        .subquery()
+    )
+    return _top_competences(named, filters)
+
+
 def competences_not_acquired(filters: StatsFilters) -> list[dict]:
     """From submitted evaluations: evaluation_results.acquired = false."""
     r = EvaluationResult
-    counted = (
-        select(Cqp.code.label("cqp_code"), Competence.code, Competence.title, Competence.position,
-               func.count().label("assessed"),
-               func.sum(case((r.acquired.is_(False), 1), else_=0)).label("failures"))
-        .select_from(r).join(Evaluation, Evaluation.id == r.evaluation_id)
-        .join(CandidateFile, CandidateFile.id == Evaluation.file_id)
-        .join(Competence, Competence.id == r.competence_id).join(Cqp, Cqp.id == Competence.cqp_id)
-        .where(Evaluation.submitted_at.is_not(None), *file_conditions(filters))
-        .group_by(Cqp.code, Competence.id, Competence.code, Competence.title, Competence.position)
-        .having(func.sum(case((r.acquired.is_(False), 1), else_=0)) > 0)
-        .subquery()
-    )
-    return _top_competences(counted, filters)
+    return _failures_per_competence(r, r.acquired.is_(False), Evaluation, r.evaluation_id,
+                                    [Evaluation.submitted_at.is_not(None)], filters)
 
 
 def competences_not_validated(filters: StatsFilters) -> list[dict]:
     """From the jury's decisions: decision_results.validated = false."""
     r = DecisionResult
-    counted = (
-        select(Cqp.code.label("cqp_code"), Competence.code, Competence.title, Competence.position,
-               func.count().label("assessed"),
-               func.sum(case((r.validated.is_(False), 1), else_=0)).label("failures"))
-        .select_from(r).join(Decision, Decision.id == r.decision_id)
-        .join(CandidateFile, CandidateFile.id == Decision.file_id)
-        .join(Competence, Competence.id == r.competence_id).join(Cqp, Cqp.id == Competence.cqp_id)
-        .where(*file_conditions(filters))
-        .group_by(Cqp.code, Competence.id, Competence.code, Competence.title, Competence.position)
-        .having(func.sum(case((r.validated.is_(False), 1), else_=0)) > 0)
-        .subquery()
-    )
-    return _top_competences(counted, filters)
+    return _failures_per_competence(r, r.validated.is_(False), Decision, r.decision_id, [], filters)
 
 
 @dataclass
@@ -409,10 +420,9 @@ def branch_statistics(filters: StatsFilters, session_limit: int | None = 12) -> 
 
 def filter_choices() -> dict[str, list]:
     """What the filter form offers: years with files, CQPs, domains, departments."""
-    year = func.extract("year", CandidateFile.created_at)
-    years = [int(y) for y in db.session.scalars(
-        select(year).where(CandidateFile.created_at.is_not(None)).distinct().order_by(year.desc())
-    ) if y is not None]
+    first, last = db.session.execute(
+        select(func.min(CandidateFile.created_at), func.max(CandidateFile.created_at))).one()
+    years = list(range(last.year, first.year - 1, -1)) if first and last else []
     cqps = db.session.execute(select(Cqp.code, Cqp.title).order_by(Cqp.code)).all()
     domains = list(db.session.scalars(select(Cqp.domain).distinct().order_by(Cqp.domain)))
     region = region_expr(Establishment.postcode)
