@@ -202,3 +202,34 @@ def test_reset_changes_the_password_and_kills_the_other_sessions(app, app_ctx, m
     third = app.test_client()
     assert login(third, "rh@exemple.fr", PASSWORD).status_code == 422
     assert login(third, "rh@exemple.fr", NEW_PASSWORD).status_code == 302
+
+
+@pytest.mark.postgres_only
+def test_concurrent_submissions_of_one_link_have_one_winner(app, invited):
+    """The link is spent by one conditional UPDATE: of two simultaneous submissions, one wins."""
+    import threading
+
+    _, path = invited
+    token = path.rsplit("/", 1)[1]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def submit(password: str) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                services.set_password_from_link(token, password)
+                db.session.commit()
+                outcomes.append("ok")
+            except Gone:
+                db.session.rollback()
+                outcomes.append("gone")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=submit, args=(f"mot de passe numéro {n}",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["gone", "ok"]

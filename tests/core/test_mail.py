@@ -204,4 +204,4 @@ def test_dev_mailbox_lists_emails_without_smtp(app, app_ctx, client, monkeypatch
     page = client.get("/boite-mail")
     assert page.status_code == 200 and "Objet de test" in page.get_data(as_text=True)
     detail = client.get(f"/boite-mail/{email.id}")
-    assert detail.status_code == 200 and "http://lien" in detail.get_data(as_text=True)
+    assert detail.status_code == 200 and '<a href="http://lien"' in detail.get_data(as_text=True)
