@@ -248,6 +248,11 @@ class StatusChange(db.Model):
     """The file's history: one row per transition, written by the workflow in the same transaction."""
 
     __tablename__ = "status_changes"
+    __table_args__ = (
+        # Statistics (app/stats): distinct files per step (funnel), each file's history in order (stays).
+        Index("ix_status_changes_to_status_file_id", "to_status", "file_id"),
+        Index("ix_status_changes_file_id_at", "file_id", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("candidate_files.id", ondelete="CASCADE"), index=True)

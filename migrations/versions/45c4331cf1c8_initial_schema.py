@@ -440,6 +440,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_status_changes_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_status_changes_file_id'), ['file_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_status_changes_to_status'), ['to_status'], unique=False)
+        # Statistics: the funnel counts distinct files per step, the stays read each file's history in order.
+        batch_op.create_index('ix_status_changes_to_status_file_id', ['to_status', 'file_id'], unique=False)
+        batch_op.create_index('ix_status_changes_file_id_at', ['file_id', 'at', 'id'], unique=False)
 
     op.create_table('decision_rectifications',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -553,6 +556,8 @@ def downgrade():
 
     op.drop_table('decision_rectifications')
     with op.batch_alter_table('status_changes', schema=None) as batch_op:
+        batch_op.drop_index('ix_status_changes_file_id_at')
+        batch_op.drop_index('ix_status_changes_to_status_file_id')
         batch_op.drop_index(batch_op.f('ix_status_changes_to_status'))
         batch_op.drop_index(batch_op.f('ix_status_changes_file_id'))
         batch_op.drop_index(batch_op.f('ix_status_changes_at'))
