@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from stdnum.fr import siret as siret_checker
 
 from app.accounts.models import Establishment
+from app.core.clock import today
 from app.core.errors import ValidationFailed
 from app.extensions import db
 from app.files.models import (
@@ -325,9 +326,11 @@ def sessions_summary(filters: StatsFilters) -> dict:
 
 
 def session_rows(filters: StatsFilters, limit: int | None = None) -> list[dict]:
+    """All sessions (API, export); with a limit (the page), the latest ones already held, whose
+    fill rate is final."""
     stmt = sessions_statement(filters)
     if limit:
-        stmt = stmt.limit(limit)
+        stmt = stmt.where(JurySession.date <= today()).limit(limit)
     return [session_dict(row) for row in db.session.execute(stmt)]
 
 
