@@ -425,8 +425,9 @@ def secretariat_home() -> SecretariatHome:
     to_publish = [
         SessionToPublish(session, files or 0, int(decided or 0))
         for session, files, decided in db.session.execute(
+            # Sessions held, not published, with files (an empty session has no results to publish)
             select(JurySession, counts.c.files, counts.c.decided)
-            .outerjoin(counts, counts.c.session_id == JurySession.id)
+            .join(counts, counts.c.session_id == JurySession.id)
             .where(JurySession.date <= on, JurySession.published_at.is_(None), JurySession.cancelled_at.is_(None))
             .order_by(JurySession.date, JurySession.id)
         )

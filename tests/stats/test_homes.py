@@ -164,7 +164,11 @@ def test_secretariat_home_lists_what_is_waiting(app_ctx, today_is, client, login
                                   contact_last_name="C", email="b@exemple.fr", status="approved"))
     late = make_session(on=TODAY - timedelta(days=3))
     due = make_session(on=TODAY - timedelta(days=1))
-    make_session(on=TODAY - timedelta(days=10), published_at=at(9))
+    published = make_session(on=TODAY - timedelta(days=10), published_at=at(9))
+    make_session(on=TODAY - timedelta(days=2))  # held without any file: nothing to publish
+    jury_assessor = make_assessor(until=TODAY + timedelta(days=700))
+    for session in (late, due, published):
+        make_file("valide", session=session, assessor=jury_assessor)
     db.session.add(OutboxEmail(kind="x", recipients="perdu@exemple.fr", subject="Votre dossier", body_text="…",
                                status="failed", last_error="550 boîte inconnue"))
     db.session.add(OutboxEmail(kind="x", recipients="ok@exemple.fr", subject="Envoyé", body_text="…", status="sent"))
