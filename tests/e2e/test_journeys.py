@@ -423,3 +423,117 @@ def test_4_company_registers_the_file_to_a_full_session_and_sees_it_placed_in_th
     expect(page.locator("ol.steps li.current")).to_contain_text("Inscription au jury")
     company.step("dossier inscrit au jury")
     story.done.add("4")
+
+
+# ------------------------------------------------------------------ journey 5
+
+
+def test_5_secretariat_records_the_decision_publishes_prints_and_the_number_is_verified(
+        open_browser, live_server, story):
+    story.require("4")
+    secretariat = open_browser("Secrétariat")
+    spage = secretariat.page
+    secretariat.login(SECRETARIAT_EMAIL, PASSWORD)
+
+    def open_session() -> None:
+        secretariat.goto("/secretariat")
+        spage.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Jurys").click()
+        spage.get_by_role("link", name=french(NEXT_SESSION)).click()
+        expect(spage.get_by_role("heading", level=1)).to_contain_text(french(NEXT_SESSION))
+
+    # The day before the jury, the decision screen refuses to record anything.
+    set_today((NEXT_SESSION - timedelta(days=1)).isoformat())
+    open_session()
+    spage.get_by_role("link", name="Saisir les décisions").click()
+    expect(spage.get_by_role("status").filter(has_text="qu'à partir de la date du jury")).to_be_visible()
+    row = spage.locator("tr", has_text="Camille Dupont")
+    expect(row.get_by_role("button", name=re.compile("Enregistrer"))).to_be_disabled()
+    secretariat.step("décisions avant la date du jury")
+
+    # On the jury day: every competence validated → « Validé ».
+    set_today(NEXT_SESSION.isoformat())
+    spage.reload()
+    row = spage.locator("tr", has_text="Camille Dupont")
+    for code in ("C1", "C2", "C3"):
+        row.get_by_label(code, exact=True).check()
+    row.get_by_label("Commentaire pour Camille Dupont").fill("Très bon dossier.")
+    secretariat.step("écran des décisions de la session", phone=True)
+    row.get_by_role("button", name=re.compile("Enregistrer")).click()
+    expect(spage.locator(".flash-success")).to_contain_text("Décision enregistrée pour Camille Dupont : Validé")
+    expect(spage.locator("tr", has_text="Camille Dupont").locator(".status")).to_have_text("Validé")
+    secretariat.step("décision enregistrée")
+
+    # Before publication the company still sees « Inscription au jury ».
+    company = open_browser("Entreprise")
+    page = company.page
+    company.login(COMPANY_EMAIL, COMPANY_PASSWORD)
+    company.goto(story.file_path)
+    expect(page.locator(".status").first).to_have_text("Inscription au jury")
+
+    # Publication asks for confirmation, then emails the company.
+    open_session()
+    secretariat.confirm_answer = False
+    spage.get_by_role("button", name="Publier les résultats").click()
+    assert secretariat.problems.dialogs[-1].startswith("Publier les résultats ?")
+    expect(spage.get_by_role("button", name="Publier les résultats")).to_be_visible()
+    secretariat.confirm_answer = True
+    spage.get_by_role("button", name="Publier les résultats").click()
+    expect(spage.locator(".flash-success")).to_contain_text("Résultats publiés")
+    secretariat.step("session publiée", phone=True)
+    live_server.wait_for_email(COMPANY_EMAIL, "résultat")
+
+    # The company sees the result.
+    company.goto(story.file_path)
+    expect(page.locator(".status").first).to_have_text("Validé")
+    expect(page.locator("ol.steps li.current")).to_contain_text("Décision du jury : Validé")
+    company.step("résultat publié", phone=True)
+    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Tableau de bord").click()
+    company.step("tableau de bord après publication")
+
+    # The secretariat prints the session's parchments. The progress message shows as soon as the
+    # form is sent (checked on the submit event alone, since the PDF then replaces the page).
+    batch_form = spage.locator("form[data-busy]").filter(has=spage.get_by_role("button", name="Imprimer toute la session (PDF)"))
+    batch_form.evaluate("f => f.dispatchEvent(new Event('submit', {bubbles: true, cancelable: true}))")
+    expect(spage.get_by_role("status").filter(has_text="Génération du PDF en cours")).to_be_visible()
+    secretariat.shot("impression en cours")
+    open_session()
+    with spage.expect_response(lambda r: "parchemins.pdf" in r.url and r.request.method == "POST") as answer:
+        spage.get_by_role("button", name="Imprimer toute la session (PDF)").click()
+    assert answer.value.status == 200
+    assert answer.value.header_value("content-type") == "application/pdf"
+    # The browser shows the PDF in its viewer; its bytes are read through the same session (cookies).
+    open_session()
+    token = batch_form.locator("input[name=csrf_token]").input_value()
+    action = batch_form.get_attribute("action")
+    printed = spage.request.post(action, form={"csrf_token": token})
+    assert printed.ok and printed.headers["content-type"] == "application/pdf"
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    text = " ".join(p.extract_text() for p in PdfReader(BytesIO(printed.body())).pages)
+    numbers = re.findall(r"CQP-[A-Z0-9]{4}-[A-Z0-9]{4}", text)
+    assert numbers, f"aucun numéro de parchemin dans le PDF : {text[:500]}"
+    assert "Camille" in text
+    story.parchment_number = numbers[0]
+    open_session()
+    expect(spage.get_by_role("table", name="Impressions")).to_be_visible()
+    secretariat.step("impression enregistrée")
+
+    # Anyone verifies the number (a typo first).
+    visitor = open_browser("Visiteur")
+    vpage = visitor.page
+    visitor.goto("/verify")
+    wrong = story.parchment_number[:-1] + ("A" if story.parchment_number[-1] != "A" else "B")
+    vpage.get_by_label("Numéro du parchemin").fill(wrong)
+    vpage.get_by_role("button", name="Vérifier").click()
+    expect(vpage.get_by_role("alert")).to_contain_text("Numéro inconnu")
+    visitor.step("vérification d'un numéro inconnu", phone=True)
+    vpage.get_by_label("Numéro du parchemin").fill(story.parchment_number)
+    vpage.get_by_role("button", name="Vérifier").click()
+    result = vpage.locator(".verify-result")
+    expect(result).to_contain_text(f"Numéro authentique : {story.parchment_number}")
+    expect(result).to_contain_text("Camille D.")
+    expect(result).to_contain_text(french(NEXT_SESSION))
+    visitor.step("vérification du parchemin", phone=True)
+    story.done.add("5")
