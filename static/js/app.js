@@ -51,12 +51,13 @@
 
   // Mark the navigation link of the current section (longest matching path) for sight and screen readers.
   document.addEventListener("DOMContentLoaded", () => {
+    // The first link is the role's home: it matches its own page only, not every page under it.
     let best = null;
-    document.querySelectorAll(".main-nav a[href]").forEach((link) => {
+    document.querySelectorAll(".main-nav a[href]").forEach((link, index) => {
       const path = new URL(link.href, window.location.href).pathname;
       const here = window.location.pathname;
-      if ((here === path || here.startsWith(path.endsWith("/") ? path : path + "/"))
-          && (!best || path.length > best.path.length)) best = { link, path };
+      const under = index > 0 && here.startsWith(path.endsWith("/") ? path : path + "/");
+      if ((here === path || under) && (!best || path.length > best.path.length)) best = { link, path };
     });
     if (best) best.link.setAttribute("aria-current", "page");
   });

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ SCREENSHOTS = E2E_DIR / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--lang=fr-FR",  # French date inputs (jj/mm/aaaa), as our users see them
 ]
 SECRETARIAT_EMAIL = "secretariat@cqp-branche.fr"
 PASSWORD = "Secretariat-e2e-2027!"
@@ -203,7 +206,8 @@ class PageProblems:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:80]
 
 
 class Ui:
@@ -281,12 +285,21 @@ class Ui:
         self.context.close()
 
 
+@pytest.fixture(scope="module")
+def screenshot_folder(request) -> Path:
+    """One folder per test module, emptied at the start so that it shows the last run only."""
+    folder = SCREENSHOTS / _slug(request.module.__name__.rsplit(".", 1)[-1])
+    shutil.rmtree(folder, ignore_errors=True)
+    Ui.counter = 0
+    return folder
+
+
 @pytest.fixture
-def open_browser(browser, live_server, request):
+def open_browser(browser, live_server, screenshot_folder):
     """open_browser("Entreprise") → a Ui with its own cookies (one per person of the story).
     At the end, any JS error or CSP refusal the pages reported fails the test."""
     opened: list[Ui] = []
-    folder = SCREENSHOTS / _slug(request.node.module.__name__.rsplit(".", 1)[-1])
+    folder = screenshot_folder
 
     def make(who: str) -> Ui:
         ui = Ui(browser, live_server, folder, who)
