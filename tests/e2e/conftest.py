@@ -28,7 +28,6 @@ SCREENSHOTS = E2E_DIR / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
-    "--lang=fr-FR",  # French date inputs (jj/mm/aaaa), as our users see them
 ]
 SECRETARIAT_EMAIL = "secretariat@cqp-branche.fr"
 PASSWORD = "Secretariat-e2e-2027!"
