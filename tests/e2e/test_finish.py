@@ -117,3 +117,29 @@ def test_phone_width_has_no_horizontal_scrolling(open_browser):
         overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} défile horizontalement de {overflow}px sur un téléphone"
         ui.step(f"téléphone {path}")
+
+
+def test_a_person_using_only_the_keyboard_can_log_in_and_reach_the_navigation(open_browser):
+    ui = open_browser("Secrétariat")
+    page = ui.page
+    ui.goto("/connexion")
+    keyboard = page.keyboard
+    keyboard.press("Tab")  # skip link
+    keyboard.press("Tab")  # brand
+    keyboard.press("Tab")
+    expect(page.get_by_label("Adresse email")).to_be_focused()
+    keyboard.type(SECRETARIAT_EMAIL)
+    keyboard.press("Tab")
+    expect(page.get_by_label("Mot de passe")).to_be_focused()
+    keyboard.type(PASSWORD)
+    keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_contain_text("Bienvenue")
+    # The navigation is reached in order, and the focused link is visibly outlined.
+    keyboard.press("Tab")
+    keyboard.press("Tab")
+    keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.textContent.trim()")
+    assert focused in ("Se déconnecter", "Tableau de bord"), focused
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "le lien qui a le focus n'est pas entouré"
+    ui.shot("navigation au clavier")
