@@ -257,7 +257,14 @@ class Ui:
             size = self.page.viewport_size
             self.page.set_viewport_size(PHONE)
             self.page.screenshot(path=str(target.with_name(target.stem + "-mobile.png")), full_page=True)
+            overflow = self.page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            wide = self.page.evaluate("""() => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+                .slice(0, 1).map(e => { let out = []; for (let p = e; p; p = p.parentElement) out.push(p.tagName + '.' + p.className + ':' + getComputedStyle(p).overflowX + ':' + Math.round(p.getBoundingClientRect().width)); return out.join(' < '); })""") if overflow > 0 else []
             self.page.set_viewport_size(size)
+            # Wide tables scroll inside their .table-wrap; the page itself never scrolls sideways.
+            assert overflow <= 0, f"« {name} » défile horizontalement de {overflow}px sur un téléphone ({self.page.url}) : {wide}"
         return target
 
     def step(self, name: str, *, phone: bool = False, a11y: bool = True) -> None:
