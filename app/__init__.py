@@ -113,6 +113,7 @@ def _register_request_hooks(app: Flask) -> None:
         CLI): the user and flags of one request must not leak into the next."""
         g.pop("_login_user", None)
         g.pop("no_commit", None)
+        g.pop("csrf_token", None)  # Flask-WTF caches the session's token in g for the request
 
     @app.after_request
     def commit_once(response):

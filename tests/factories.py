@@ -107,12 +107,13 @@ def make_file(status: FileStatus | str = FileStatus.EN_COURS_INSCRIPTION, *, est
     establishment = establishment or (candidate.establishment if candidate else make_establishment())
     candidate = candidate or make_candidate(establishment)
     cqp = get_cqp(cqp_code)
+    assessor = assessor or make_assessor()
     file = CandidateFile(
         candidate=candidate, establishment=establishment, cqp=cqp, competences=cqp.active_competences[:competences],
         training_path="formation", training_scheme="plan_developpement_competences",
         planned_interview_date=interview_date or today() + timedelta(days=7), status=FileStatus.EN_COURS_INSCRIPTION,
     )
-    file.assessor = assessor or make_assessor()
+    file.assessor = assessor
     db.session.add(file)
     db.session.flush()
     order = list(FileStatus)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from html import unescape
 
 import pytest
-from flask import g, request_tearing_down
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -34,16 +33,3 @@ def request_form():
         return data
 
     return make
-
-
-def _forget_csrf_token(sender, **extra) -> None:
-    g.pop("csrf_token", None)
-
-
-@pytest.fixture(autouse=True)
-def isolated_csrf(app):
-    """Tests reuse one app context, so Flask-WTF's token cached in g would leak from one client's session
-    into another's page (the foundation's teardown forgets the user but not this token)."""
-    request_tearing_down.connect(_forget_csrf_token, app)
-    yield
-    request_tearing_down.disconnect(_forget_csrf_token, app)

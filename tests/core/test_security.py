@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.accounts.conftest import isolated_csrf, page_text  # noqa: F401  (autouse fixture)
+from tests.accounts.conftest import page_text
 from tests.conftest import login
 from tests.factories import PASSWORD, make_user
 

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
-from flask import g
 from werkzeug.datastructures import FileStorage
 
 from app.accounts.models import Role
@@ -23,20 +22,13 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
 
 
-def submit_form(client, url: str, data: dict, **kwargs):
-    """harness.submit_form for tests with several browsers: requests share the test's app context,
-    so flask-wtf's per-request CSRF token cached in `g` must not travel from one browser to another."""
-    g.pop("csrf_token", None)
-    return harness.submit_form(client, url, data, **kwargs)
-
-
-def csrf_token(client, url: str) -> str:
-    g.pop("csrf_token", None)
-    return harness.csrf_token(client, url)
+# The foundation forgets flask-wtf's per-request CSRF token at teardown: the harness helpers serve
+# tests with several browsers as they are.
+submit_form = harness.submit_form
+csrf_token = harness.csrf_token
 
 
 def login(client, email: str, password: str = factories.PASSWORD):
-    g.pop("csrf_token", None)
     return harness.login(client, email, password)
 
 

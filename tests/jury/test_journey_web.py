@@ -7,25 +7,16 @@ from __future__ import annotations
 import io
 import re
 
-from flask import g
 from pypdf import PdfReader
 
 from app.extensions import db
 from app.files.models import CandidateFile
 from app.jury.models import JurySession
-from tests.conftest import login
-from tests.conftest import submit_form as _submit_form
+from tests.conftest import login, submit_form
 from tests.factories import PASSWORD, make_establishment, make_user
 from tests.jury.helpers import make_file
 
 BASE = "http://certifia.test"
-
-
-def submit_form(client, url, data, **kwargs):
-    """Several clients share the test's app context, and Flask-WTF caches the CSRF token of the
-    last page in `g`: forget it so that each client gets the token of its own session."""
-    g.pop("csrf_token", None)
-    return _submit_form(client, url, data, **kwargs)
 
 
 def text(response) -> str:

@@ -1,1 +1,1 @@
-from tests.accounts.conftest import isolated_csrf, request_form  # noqa: F401  (shared fixtures)
+from tests.accounts.conftest import request_form  # noqa: F401  (shared fixture)
