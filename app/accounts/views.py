@@ -39,10 +39,16 @@ def _rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _failed_login(response) -> bool:
+    """Only failed attempts count against the login limits: a company's staff behind one address, or
+    someone who logs in and out all day, is never locked out by their successful logins."""
+    return response.status_code != 302
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 @public
-@limiter.limit(_rate_limit, methods=["POST"], key_func=_login_key)
-@limiter.limit(_rate_limit, methods=["POST"])
+@limiter.limit(_rate_limit, methods=["POST"], key_func=_login_key, deduct_when=_failed_login)
+@limiter.limit(_rate_limit, methods=["POST"], deduct_when=_failed_login)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))

@@ -122,6 +122,20 @@ def test_the_limit_leaves_other_accounts_and_addresses_alone(app, app_ctx):
     assert response.status_code == 302
 
 
+def test_successful_logins_do_not_count(app, app_ctx):
+    """Colleagues behind one address log in all day: only failures count against the limits."""
+    user = make_user("entreprise")
+    for _ in range(15):
+        browser = app.test_client()
+        response = submit_form(browser, "/connexion", {"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302
+    for n in range(10):
+        response = submit_form(app.test_client(), "/connexion", {"email": user.email, "password": "faux"})
+        assert response.status_code == 422, n
+    response = submit_form(app.test_client(), "/connexion", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 429
+
+
 def test_showing_the_login_page_is_not_limited(client):
     for _ in range(15):
         assert client.get("/connexion").status_code == 200
