@@ -20,6 +20,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def app_now() -> datetime:
+    """The business clock (app.core.clock.now: APP_TODAY outside production) for the columns that tell a
+    file's story, so that a demo or a test moved in time keeps its dates coherent. Security and operations
+    columns (accounts, tokens, outbox, audit) keep the real time of utcnow."""
+    from app.core.clock import now
+
+    return now()
+
+
 def utcnow() -> datetime:
     """Naive UTC timestamp (the same on SQLite and PostgreSQL)."""
     return datetime.now(UTC).replace(tzinfo=None)

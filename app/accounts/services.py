@@ -344,7 +344,7 @@ def _decide(account_request: AccountRequest, status: str, actor: User, reason: s
     decided = db.session.execute(
         update(AccountRequest)
         .where(AccountRequest.id == account_request.id, AccountRequest.status == "pending")
-        .values(status=status, decided_at=utcnow(), decided_by_id=actor.id, refusal_reason=reason)
+        .values(status=status, decided_at=clock.now(), decided_by_id=actor.id, refusal_reason=reason)
         .execution_options(synchronize_session=False)
     )
     if decided.rowcount != 1:

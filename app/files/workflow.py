@@ -18,9 +18,8 @@ from typing import Any
 
 from transitions import EventData, Machine, MachineError
 
-from app.core.clock import today
+from app.core.clock import now, today
 from app.core.errors import Conflict, RuleViolation
-from app.db import utcnow
 from app.files.models import DECISION_STATUSES, FINAL_STATUSES, CandidateFile, FileStatus, StatusChange
 
 S = FileStatus
@@ -262,7 +261,7 @@ def _write_history(event: EventData) -> None:
     file: CandidateFile = event.model
     data = event.kwargs
     comment = data.get("comment") or data.get("reason")
-    file.status_changed_at = utcnow()
+    file.status_changed_at = now()  # the one clock: a demo or test moved in time keeps a coherent history
     if event.transition.dest in {s.value for s in DECISION_STATUSES}:
         file.decided_at = file.status_changed_at
     file.history.append(StatusChange(

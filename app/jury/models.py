@@ -8,7 +8,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.db import utcnow
+from app.db import app_now
 from app.extensions import db
 from app.files.models import CandidateFile
 from app.referential.models import Competence
@@ -39,7 +39,7 @@ class JurySession(db.Model):
     location: Mapped[str | None] = mapped_column(String(255))
     cancelled_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=app_now)
 
     members: Mapped[list[User]] = relationship(secondary=jury_members, order_by="User.last_name")
 
@@ -67,7 +67,7 @@ class Decision(db.Model):
     session_id: Mapped[int] = mapped_column(ForeignKey("jury_sessions.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     comment: Mapped[str | None] = mapped_column(Text)
-    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime] = mapped_column(default=app_now)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
     file: Mapped[CandidateFile] = relationship()
@@ -102,7 +102,7 @@ class DecisionRectification(db.Model):
     previous_results: Mapped[list] = mapped_column(JSON)
     new_status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=app_now)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
     decision: Mapped[Decision] = relationship(back_populates="rectifications")
@@ -118,7 +118,7 @@ class Parchment(db.Model):
     file_id: Mapped[int] = mapped_column(ForeignKey("candidate_files.id", ondelete="CASCADE"), unique=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=app_now)
 
     file: Mapped[CandidateFile] = relationship()
     prints: Mapped[list[PrintRecord]] = relationship(back_populates="parchment", order_by="PrintRecord.id")
@@ -133,7 +133,7 @@ class PrintRecord(db.Model):
     parchment_id: Mapped[int] = mapped_column(ForeignKey("parchments.id", ondelete="CASCADE"), index=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("jury_sessions.id"), index=True)
     batch: Mapped[str | None] = mapped_column(String(64), index=True)
-    printed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    printed_at: Mapped[datetime] = mapped_column(default=app_now)
     printed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     sent_at: Mapped[datetime | None]
 
