@@ -69,4 +69,19 @@
     const alert = document.querySelector("main .flash-error[role='alert']");
     if (alert) { alert.setAttribute("tabindex", "-1"); alert.focus(); }
   });
+  // Lists on a phone: <table class="table stack"> cells get their column header as data-label, so the
+  // stylesheet can show each row as a card of "label: value" lines on a narrow screen.
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("table.stack").forEach((table) => {
+      const headers = Array.from(table.querySelectorAll("thead th")).map((th) => th.textContent.trim());
+      table.querySelectorAll("tbody tr").forEach((row) => {
+        let column = 0;
+        Array.from(row.cells).forEach((cell) => {
+          cell.dataset.label = headers[column] || "";
+          column += cell.colSpan || 1;
+        });
+      });
+      table.classList.add("labelled");
+    });
+  });
 })();

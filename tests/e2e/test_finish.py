@@ -112,10 +112,19 @@ def test_phone_width_has_no_horizontal_scrolling(open_browser):
     ui.login(SECRETARIAT_EMAIL, PASSWORD)
     page = ui.page
     page.set_viewport_size(PHONE)
-    for path in ("/secretariat", "/referentiel/cqp"):
+    for path in ("/secretariat", "/referentiel/cqp", "/referentiel/evaluateurs", "/secretariat/utilisateurs"):
         ui.goto(path)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} défile horizontalement de {overflow}px sur un téléphone"
+        # Lists become one card per row: every cell is labelled and nothing is hidden sideways.
+        lists = page.evaluate("""() => Array.from(document.querySelectorAll("table.stack")).map((t) => ({
+            labelled: t.classList.contains("labelled"),
+            unlabelled: Array.from(t.querySelectorAll("tbody td")).filter((td) => td.dataset.label === undefined).length,
+            hidden: t.parentElement.scrollWidth - t.parentElement.clientWidth,
+        }))""")
+        for table in lists:
+            assert table["labelled"] and table["unlabelled"] == 0, f"{path} : liste sans libellés sur un téléphone"
+            assert table["hidden"] <= 1, f"{path} : une liste dépasse de {table['hidden']}px sur un téléphone"
         ui.step(f"téléphone {path}")
 
 
