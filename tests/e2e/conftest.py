@@ -40,6 +40,8 @@ def pytest_collection_modifyitems(config, items):
     """Marks every test of tests/e2e as e2e; skips them all, with the reason, without Chromium."""
     no_browser = None
     if not CHROMIUM.exists():
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            raise pytest.UsageError(f"REQUIRE_BROWSER=1 mais Chromium est absent ({CHROMIUM}).")
         no_browser = pytest.mark.skip(
             reason=f"Chromium absent ({CHROMIUM}) : installez le paquet Debian « chromium » pour les parcours navigateur."
         )
