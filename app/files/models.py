@@ -164,12 +164,16 @@ class CandidateFile(db.Model):
             name="jury_session_required",
         ),
         Index("ix_candidate_files_establishment_id_status", "establishment_id", "status"),
+        # Statistics (app/stats), read from the index alone: files per CQP and status, files and
+        # roll-overs per jury session. They also serve every lookup by cqp_id or jury_session_id.
+        Index("ix_candidate_files_cqp_id_status", "cqp_id", "status"),
+        Index("ix_candidate_files_jury_session_id_rolled_over", "jury_session_id", "rolled_over"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
     establishment_id: Mapped[int] = mapped_column(ForeignKey("establishments.id"), index=True)
-    cqp_id: Mapped[int] = mapped_column(ForeignKey("cqps.id"), index=True)
+    cqp_id: Mapped[int] = mapped_column(ForeignKey("cqps.id"))
     status: Mapped[str] = mapped_column(String(32), default=FileStatus.EN_COURS_INSCRIPTION.value, index=True)
     training_path: Mapped[str | None] = mapped_column(String(64))
     training_scheme: Mapped[str | None] = mapped_column(String(64))
@@ -177,7 +181,7 @@ class CandidateFile(db.Model):
     assessor_id: Mapped[int | None] = mapped_column(ForeignKey("assessors.id"), index=True)
     planned_interview_date: Mapped[date | None]
     assessor_confirmed_on: Mapped[date | None]
-    jury_session_id: Mapped[int | None] = mapped_column(ForeignKey("jury_sessions.id"), index=True)
+    jury_session_id: Mapped[int | None] = mapped_column(ForeignKey("jury_sessions.id"))
     requested_jury_session_id: Mapped[int | None] = mapped_column(ForeignKey("jury_sessions.id"), index=True)
     rolled_over: Mapped[bool] = mapped_column(default=False)
     withdraw_reason: Mapped[str | None] = mapped_column(Text)

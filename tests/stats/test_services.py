@@ -124,6 +124,15 @@ def test_competences_most_often_not_validated_per_cqp(branch):
     assert rows == [("FAB-OPF", "C2", 2, 66.7), ("FAB-OPF", "C1", 1, 33.3), ("FAB-OPF", "C3", 1, 33.3)]
 
 
+@pytest.mark.parametrize("figure", ["competences_not_acquired", "competences_not_validated"])
+@pytest.mark.parametrize("cqp", ["FAB-OPF", "CND-CLC"])
+def test_competence_counts_are_the_same_with_and_without_filters(branch, figure, cqp):
+    # Without filters the results are counted alone, minus the drafts (F5's, in CND-CLC); with a
+    # filter, joined to their evaluation or decision and file: both ways give the same rows.
+    unfiltered = [r for r in getattr(services, figure)(StatsFilters()) if r["cqp_code"] == cqp]
+    assert getattr(services, figure)(StatsFilters(cqp=cqp)) == unfiltered
+
+
 def test_only_the_top_three_competences_per_cqp(app_ctx):
     from datetime import datetime
 
