@@ -20,78 +20,92 @@ ROOT = Path(__file__).resolve().parents[1]
 @dataclass(frozen=True)
 class Mutant:
     rule: str
-    path: str
-    old: str
-    new: str
+    edits: tuple[tuple[str, str, str], ...]  # (path, code removed, code put instead)
     tests: tuple[str, ...]
 
 
+RULES = "tests/files/test_rules.py"
+WORKFLOW = "app/files/workflow.py"
+
 MUTANTS = [
-    Mutant("R1 statut hors ordre", "app/files/workflow.py",
-           "    if not machine.events[event].transitions.get(file.status):\n        raise Conflict(",
-           "    if False:\n        raise Conflict(",
-           ("tests/files/test_rules.py::test_r1_an_event_out_of_order_is_refused_naming_the_status",)),
-    Mutant("R2 confirmation de l'évaluateur", "app/files/workflow.py",
-           '    _refuse("Impossible de confirmer l\'évaluateur", confirm_assessor_problems(event.model))\n',
-           "",
-           ("tests/files/test_rules.py", "-k", "r2")),
-    Mutant("R3 invitation de l'évaluateur métier", "app/files/workflow.py",
-           '    if not file.invitations:\n        problems["job_assessor"] = "L\'évaluateur métier n\'a pas été invité."\n'
-           "    elif not file.job_assessor_observations_in:",
-           "    if False:\n        pass\n    elif False:",
-           ("tests/files/test_rules.py", "-k", "r3 or r6")),
-    Mutant("R4 email quand les deux commentaires sont là", "app/files/services.py",
-           "    if not (assessor_comments_complete(file) and file.job_assessor_observations_in):\n        return False\n",
-           "",
-           ("tests/files/test_rules.py", "-k", "r4")),
-    Mutant("R5 fenêtre de saisie", "app/files/workflow.py",
-           "    if on > closes:\n", "    if False:\n",
-           ("tests/files/test_rules.py", "-k", "r5")),
-    Mutant("R6 évaluation complète", "app/files/workflow.py",
-           "        if result is None or result.acquired is None:\n", "        if False:\n",
-           ("tests/files/test_rules.py", "-k", "r6")),
-    Mutant("R7 date limite d'inscription", "app/files/workflow.py",
-           "    if on > deadline:\n", "    if False:\n",
-           ("tests/jury/test_registration.py",)),
-    Mutant("R8 session pleine : session suivante", "app/jury/services.py",
-           "_sessions.c.seats_taken < _sessions.c.capacity,\n               _sessions.c.cancelled_at",
-           "_sessions.c.cancelled_at",
-           ("tests/jury/test_registration.py",)),
-    Mutant("R9 décision à partir de la date du jury", "app/files/workflow.py",
-           "    if on < session.date:\n", "    if False:\n",
+    # The Machine itself refuses an event from a wrong status: the mutant lets one event start from one more.
+    Mutant("R1 étapes dans l'ordre", (
+        (WORKFLOW, '{"trigger": "confirm_assessor", "source": S.EN_COURS_INSCRIPTION,',
+         '{"trigger": "confirm_assessor", "source": [S.EN_COURS_INSCRIPTION, S.EN_ATTENTE_EVALUATION],'),
+    ), (RULES, "-k", "r1")),
+    Mutant("R2 confirmation de l'évaluateur", (
+        (WORKFLOW, '    _refuse("Impossible de confirmer l\'évaluateur", confirm_assessor_problems(event.model))\n', ""),
+    ), (RULES, "-k", "r2")),
+    Mutant("R3 invitation de l'évaluateur métier", (
+        (WORKFLOW, '    if not file.invitations:\n        problems["job_assessor"] = "L\'évaluateur métier n\'a pas été invité."\n'
+                   "    elif not file.job_assessor_observations_in:", "    if False:\n        pass\n    elif False:"),
+    ), (RULES, "-k", "r3 or r6")),
+    Mutant("R4 email quand les deux commentaires sont là", (
+        ("app/files/services.py",
+         "    if not (assessor_comments_complete(file) and file.job_assessor_observations_in):\n        return False\n", ""),
+    ), (RULES, "-k", "r4")),
+    Mutant("R5 fenêtre de saisie", ((WORKFLOW, "    if on > closes:\n", "    if False:\n"),), (RULES, "-k", "r5")),
+    Mutant("R6 évaluation complète", (
+        (WORKFLOW, "        if result is None or result.acquired is None:\n", "        if False:\n"),
+    ), (RULES, "-k", "r6")),
+    # The deadline is checked by the guard and by the choice of open sessions: both go.
+    Mutant("R7 date limite d'inscription", (
+        (WORKFLOW, "    if on > deadline:\n", "    if False:\n"),
+        ("app/jury/services.py", "if on <= s.registration_deadline and s.published_at is None]",
+         "if s.published_at is None]"),
+    ), ("tests/jury/test_registration.py",)),
+    Mutant("R8 session pleine : session suivante", (
+        ("app/jury/services.py", "_sessions.c.seats_taken < _sessions.c.capacity,\n               _sessions.c.cancelled_at",
+         "_sessions.c.cancelled_at"),
+    ), ("tests/jury/test_registration.py",)),
+    Mutant("R9 décision à partir de la date du jury", ((WORKFLOW, "    if on < session.date:\n", "    if False:\n"),),
            ("tests/jury/test_decisions.py",)),
-    Mutant("R9 statut déduit des résultats", "app/files/workflow.py",
-           "    if values and all(values):\n        return S.VALIDE\n", "",
-           ("tests/jury/test_decisions.py",)),
-    Mutant("R10 visibilité avant publication", "app/jury/visibility.py",
-           'return getattr(viewer, "role", None) in SEES_UNPUBLISHED or is_published(file)', "return True",
-           ("tests/jury/test_publication.py",)),
-    Mutant("R12 doublon de candidat", "app/files/services.py",
-           "    if _find_duplicate(establishment.id, first_name, last_name, birth_date) is not None:\n",
-           "    if False:\n",
-           ("tests/files/test_rules.py", "-k", "r12")),
+    Mutant("R9 statut déduit des résultats", (
+        (WORKFLOW, "    if values and all(values):\n        return S.VALIDE\n", ""),
+    ), ("tests/jury/test_decisions.py",)),
+    Mutant("R10 visibilité avant publication", (
+        ("app/jury/visibility.py", 'return getattr(viewer, "role", None) in SEES_UNPUBLISHED or is_published(file)',
+         "return True"),
+    ), ("tests/jury/test_publication.py",)),
+    # The check and the unique constraint that backs it (model and migration) all go.
+    Mutant("R12 doublon de candidat", (
+        ("app/files/services.py", "    if _find_duplicate(establishment.id, first_name, last_name, birth_date) is not None:\n",
+         "    if False:\n"),
+        ("app/files/services.py",
+         "    if _find_duplicate(candidate.establishment_id, first_name, last_name, birth_date, candidate.id) is not None:",
+         "    if False:"),
+        ("app/files/models.py", '        UniqueConstraint("establishment_id", "last_name_key", "first_name_key", "birth_date"),\n', ""),
+        ("migrations/versions/45c4331cf1c8_initial_schema.py",
+         "    sa.UniqueConstraint('establishment_id', 'last_name_key', 'first_name_key', 'birth_date', "
+         "name=op.f('uq_candidates_establishment_id_last_name_key_first_name_key_birth_date'))", ""),
+    ), (RULES, "-k", "r12")),
 ]
 
 
 def run(mutant: Mutant) -> str:
-    path = ROOT / mutant.path
-    source = path.read_text()
-    if source.count(mutant.old) != 1:
-        return f"ÉCHEC   {mutant.rule} : le code à retirer n'est pas trouvé une fois dans {mutant.path}"
-    path.write_text(source.replace(mutant.old, mutant.new))
+    originals: dict[Path, str] = {}
     try:
+        for relative, old, new in mutant.edits:
+            path = ROOT / relative
+            if path not in originals:
+                originals[path] = path.read_text()
+            source = path.read_text()  # a second edit of one file applies over the first
+            if source.count(old) != 1:
+                return f"ÉCHEC  {mutant.rule} : le code à retirer n'est pas trouvé une fois dans {relative}"
+            path.write_text(source.replace(old, new))
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *mutant.tests],
             cwd=ROOT, capture_output=True, text=True, env={**os.environ, "TEST_DATABASE_URL": ""},
         )
     finally:
-        path.write_text(source)
+        for path, source in originals.items():
+            path.write_text(source)
     if result.returncode == 1:
         failed = next((line for line in result.stdout.splitlines() if line.startswith("FAILED")), "")
-        return f"tué    {mutant.rule} ({failed.removeprefix('FAILED ').split(' - ')[0]})"
+        return f"tué   {mutant.rule} ({failed.removeprefix('FAILED ').split(' - ')[0].split('[')[0]})"
     if result.returncode == 0:
         return f"SURVIT {mutant.rule} : les tests passent sans la règle"
-    return f"ÉCHEC   {mutant.rule} : pytest a rendu {result.returncode}\n{result.stdout[-2000:]}"
+    return f"ÉCHEC  {mutant.rule} : pytest a rendu {result.returncode}\n{result.stdout[-2000:]}"
 
 
 def main() -> int:

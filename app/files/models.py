@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import Establishment, User
-from app.db import utcnow
+from app.db import app_now
 from app.extensions import db
 from app.referential.models import Assessor, Competence, Cqp
 
@@ -114,8 +114,8 @@ class Candidate(db.Model):
     job_title: Mapped[str | None] = mapped_column(String(255))
     highest_diploma: Mapped[str | None] = mapped_column(String(255))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=app_now)
+    updated_at: Mapped[datetime] = mapped_column(default=app_now, onupdate=app_now)
 
     establishment: Mapped[Establishment] = relationship()
     user: Mapped[User | None] = relationship()
@@ -186,9 +186,9 @@ class CandidateFile(db.Model):
     rolled_over: Mapped[bool] = mapped_column(default=False)
     withdraw_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=app_now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=app_now, onupdate=app_now)
+    status_changed_at: Mapped[datetime] = mapped_column(default=app_now)
     decided_at: Mapped[datetime | None]
 
     candidate: Mapped[Candidate] = relationship(back_populates="files")
@@ -238,7 +238,7 @@ class Document(db.Model):
     content_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_at: Mapped[datetime] = mapped_column(default=app_now)
 
     file: Mapped[CandidateFile | None] = relationship(back_populates="documents")
     candidate: Mapped[Candidate] = relationship()
@@ -264,7 +264,7 @@ class StatusChange(db.Model):
     to_status: Mapped[str] = mapped_column(String(32), index=True)
     event: Mapped[str] = mapped_column(String(64))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=app_now, index=True)
     comment: Mapped[str | None] = mapped_column(Text)
 
     file: Mapped[CandidateFile] = relationship(back_populates="history")
@@ -283,7 +283,7 @@ class JobAssessorInvitation(db.Model):
     last_name: Mapped[str] = mapped_column(String(120))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=app_now)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     replaced_at: Mapped[datetime | None]
@@ -321,7 +321,7 @@ class Evaluation(db.Model):
     file_id: Mapped[int] = mapped_column(ForeignKey("candidate_files.id", ondelete="CASCADE"), unique=True)
     interview_date: Mapped[date | None]
     candidate_observations: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=app_now, onupdate=app_now)
     submitted_at: Mapped[datetime | None]
     # R4: the company is told once that the evaluators' comments are all in.
     comments_notified_at: Mapped[datetime | None]
