@@ -64,6 +64,7 @@ def _load_demo_files(establishment) -> None:
         JobAssessorInvitation,
         JobAssessorObservation,
         StatusChange,
+        stay_seconds,
     )
     from app.jury.models import Decision, DecisionResult, JurySession, Parchment, jury_members
     from app.jury.services import new_parchment_number
@@ -118,10 +119,10 @@ def _load_demo_files(establishment) -> None:
         reached = steps[: len(durations)] + ([status] if status in ("valide", "partiel") else [])
         at, previous = created, "en_cours_inscription"
         for to_status, days in zip(reached, durations, strict=True):
-            at = at + timedelta(days=days)
+            began, at = at, at + timedelta(days=days)
             actor = assessor.user_id if to_status == "validation_evaluation" else company_user.id
             file.history.append(StatusChange(from_status=previous, to_status=to_status, event=events[to_status],
-                                             actor_id=actor, at=at))
+                                             actor_id=actor, at=at, stay_seconds=stay_seconds(began, at)))
             previous = to_status
             if to_status == "en_attente_evaluation":
                 file.assessor_confirmed_on = at.date()
@@ -241,6 +242,7 @@ def generate_branch(n_files: int, *, seed: int = 2026):
         StatusChange,
         file_competences,
         name_key,
+        stay_seconds,
     )
     from app.jury.models import Decision, DecisionResult, JurySession
     from app.referential.models import Assessor, Competence, Cqp
@@ -384,11 +386,11 @@ def generate_branch(n_files: int, *, seed: int = 2026):
                         outcome = rng.choices([o for o, _ in SYNTH_OUTCOMES], [w for _, w in SYNTH_OUTCOMES])[0]
                         steps.append((outcome, "record_decision", jury_at))
                         status = outcome
-            previous = "en_cours_inscription"
+            previous, began = "en_cours_inscription", start
             for to_status, event, moment in steps:
                 rows["history"].append({"file_id": file_id, "from_status": previous, "to_status": to_status,
-                                        "event": event, "at": moment})
-                previous = to_status
+                                        "event": event, "at": moment, "stay_seconds": stay_seconds(began, moment)})
+                previous, began = to_status, moment
                 if to_status == "en_attente_evaluation":
                     record["assessor_confirmed_on"] = moment.date()
                     record["planned_interview_date"] = (moment + timedelta(days=rng.randint(3, 20))).date()

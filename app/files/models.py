@@ -248,6 +248,11 @@ class Document(db.Model):
         return DOCUMENT_KINDS.get(self.kind, self.kind)
 
 
+def stay_seconds(began: datetime | None, ended: datetime) -> int | None:
+    """Whole seconds between the start and the end of a stay in a status (None when unknown)."""
+    return None if began is None else max(0, int((ended - began).total_seconds()))
+
+
 class StatusChange(db.Model):
     """The file's history: one row per transition, written by the workflow in the same transaction."""
 
@@ -265,6 +270,9 @@ class StatusChange(db.Model):
     event: Mapped[str] = mapped_column(String(64))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     at: Mapped[datetime] = mapped_column(default=app_now, index=True)
+    # Seconds the file spent in from_status (since the previous row, or its creation): fixed when the
+    # stay ends, so that the statistics read the stays without re-pairing the whole history.
+    stay_seconds: Mapped[int | None]
     comment: Mapped[str | None] = mapped_column(Text)
 
     file: Mapped[CandidateFile] = relationship(back_populates="history")

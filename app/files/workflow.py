@@ -20,7 +20,14 @@ from transitions import EventData, Machine, MachineError
 
 from app.core.clock import now, today
 from app.core.errors import Conflict, RuleViolation
-from app.files.models import DECISION_STATUSES, FINAL_STATUSES, CandidateFile, FileStatus, StatusChange
+from app.files.models import (
+    DECISION_STATUSES,
+    FINAL_STATUSES,
+    CandidateFile,
+    FileStatus,
+    StatusChange,
+    stay_seconds,
+)
 
 S = FileStatus
 RESULTS_WINDOW_DAYS = 8  # R5: results between the interview day and 8 days after it
@@ -261,6 +268,7 @@ def _write_history(event: EventData) -> None:
     file: CandidateFile = event.model
     data = event.kwargs
     comment = data.get("comment") or data.get("reason")
+    began = file.status_changed_at or file.created_at  # when the stay that ends now began
     file.status_changed_at = now()  # the one clock: a demo or test moved in time keeps a coherent history
     if event.transition.dest in {s.value for s in DECISION_STATUSES}:
         file.decided_at = file.status_changed_at
@@ -270,6 +278,7 @@ def _write_history(event: EventData) -> None:
         event=event.event.name,
         actor_id=getattr(data.get("actor"), "id", None),
         at=file.status_changed_at,
+        stay_seconds=stay_seconds(began, file.status_changed_at),
         comment=comment,
     ))
     for listener in _listeners[event.event.name]:

@@ -252,26 +252,16 @@ def by_cqp(filters: StatsFilters) -> list[dict]:
 
 
 def time_in_status(filters: StatsFilters) -> list[dict]:
-    """Days spent in each status: each history row closes the stay in its `from_status`, which
-    began at the previous row (LAG over the file's history) or at the file's creation.
-
-    The costliest figure unfiltered: the window reads the whole history in (file_id, at, id) order
-    and every stay is sorted for its percentiles (about 0.8 s for 370,000 history rows on the
-    2-core benchmark machine). Storing each row's start when the workflow writes it would remove
-    the window and the join; a covering index does not (measured)."""
+    """Days spent in each status: each history row closes the stay in its `from_status` and carries
+    its length (`stay_seconds`, written by the workflow), so the stays are read without pairing
+    every row with the previous one; the files are joined only when a filter asks for them."""
     sc = StatusChange
-    previous = func.lag(sc.at).over(partition_by=sc.file_id, order_by=(sc.at, sc.id))
-    stays = (
-        select(sc.from_status.label("status"), sc.at.label("ended"),
-               func.coalesce(previous, CandidateFile.created_at).label("began"))
-        .join(CandidateFile, CandidateFile.id == sc.file_id)
-        .where(*file_conditions(filters))
-        .subquery()
-    )
-    values = (
-        select(stays.c.status, _days_between(stays.c.began, stays.c.ended).label("v"))
-        .where(stays.c.status.is_not(None)).subquery()
-    )
+    values = select(sc.from_status.label("status"), (sc.stay_seconds / 86400.0).label("v")).where(
+        sc.from_status.is_not(None), sc.stay_seconds.is_not(None))
+    conditions = file_conditions(filters)
+    if conditions:
+        values = values.join(CandidateFile, CandidateFile.id == sc.file_id).where(*conditions)
+    values = values.subquery()
     found = {row.grp: row for row in _percentile_rows(values, lambda v: v.c.status)}
     result = []
     for status in FileStatus:

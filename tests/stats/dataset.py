@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 
 from app.db import utcnow
 from app.extensions import db
-from app.files.models import CandidateFile, Evaluation, EvaluationResult, StatusChange
+from app.files.models import CandidateFile, Evaluation, EvaluationResult, StatusChange, stay_seconds
 from app.jury.models import Decision, DecisionResult, JurySession
 from tests.factories import get_cqp, make_assessor, make_candidate, make_establishment
 
@@ -63,10 +63,11 @@ def _add_file(candidate, establishment, cqp, created, path, *, assessor, session
     db.session.add(file)
     at, status = created, "en_cours_inscription"
     for to_status, days in path:
-        at = at + timedelta(days=days)
+        began, at = at, at + timedelta(days=days)
         event = "unregister_jury" if (status, to_status) == ("inscription_jury", "validation_evaluation") \
             else EVENTS[to_status]
-        file.history.append(StatusChange(from_status=status, to_status=to_status, event=event, at=at))
+        file.history.append(StatusChange(from_status=status, to_status=to_status, event=event, at=at,
+                                         stay_seconds=stay_seconds(began, at)))
         status = to_status
         if to_status == "en_attente_evaluation":
             file.assessor_confirmed_on = at.date()
