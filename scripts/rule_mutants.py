@@ -67,6 +67,10 @@ MUTANTS = [
         ("app/jury/visibility.py", 'return getattr(viewer, "role", None) in SEES_UNPUBLISHED or is_published(file)',
          "return True"),
     ), ("tests/jury/test_publication.py",)),
+    Mutant("R11 numéros de parchemin sans caractère ambigu", (
+        ("app/jury/services.py", 'PARCHMENT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"',
+         'PARCHMENT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"'),
+    ), ("tests/jury/test_decisions.py",)),
     # The check and the unique constraint that backs it (model and migration) all go.
     Mutant("R12 doublon de candidat", (
         ("app/files/services.py", "    if _find_duplicate(establishment.id, first_name, last_name, birth_date) is not None:\n",
