@@ -289,7 +289,7 @@ def time_in_status(filters: StatsFilters) -> list[dict]:
 def _apart(engine, statement) -> list:
     """Runs one read-only statement on a connection of its own (PostgreSQL, another core)."""
     with engine.connect() as connection:
-        connection.execute(text(f"SET LOCAL work_mem = '{STATS_WORK_MEM}'"))
+        connection.execute(_WORK_MEM)
         return connection.execute(statement).all()
 
 
@@ -448,13 +448,14 @@ class BranchStatistics:
 
 
 STATS_WORK_MEM = "64MB"
+_WORK_MEM = text(f"SET LOCAL work_mem = '{STATS_WORK_MEM}'")
 
 
 def _reporting_memory() -> None:
     """PostgreSQL: more sort memory for this transaction only (SET LOCAL), so that the sorts
     behind the percentiles and DISTINCT counts stay in memory instead of spilling to disk."""
     if _dialect() == "postgresql":
-        db.session.execute(text(f"SET LOCAL work_mem = '{STATS_WORK_MEM}'"))
+        db.session.execute(_WORK_MEM)
 
 
 def branch_statistics(filters: StatsFilters, session_limit: int | None = 12) -> BranchStatistics:
@@ -464,8 +465,8 @@ def branch_statistics(filters: StatsFilters, session_limit: int | None = 12) -> 
         # The costliest figure (every stay sorted for its percentiles) runs on PostgreSQL on a
         # connection of its own while this one computes the others: the page waits for the longer
         # of the two, not their sum. It reads committed data, as any other page would.
-        stays = (pool.submit(_apart, db.engine, _time_in_status_statement(filters))
-                 if _dialect() == "postgresql" else None)
+        stays_statement = _time_in_status_statement(filters)
+        stays = pool.submit(_apart, db.engine, stays_statement) if _dialect() == "postgresql" else None
         by_status = files_by_status(filters)
         total = sum(by_status.values())
         figures = dict(
@@ -477,7 +478,8 @@ def branch_statistics(filters: StatsFilters, session_limit: int | None = 12) -> 
             competences_not_acquired=competences_not_acquired(filters),
             competences_not_validated=competences_not_validated(filters),
         )
-        time_in = _time_in_status_result(stays.result()) if stays is not None else time_in_status(filters)
+        stay_rows = stays.result() if stays is not None else db.session.execute(stays_statement).all()
+    time_in = _time_in_status_result(stay_rows)
     return BranchStatistics(
         filters=filters,
         total_files=total,

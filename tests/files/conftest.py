@@ -22,12 +22,6 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
 
 
-# The foundation forgets flask-wtf's per-request CSRF token at teardown: the harness helpers serve
-# tests with several browsers as they are.
-submit_form = harness.submit_form
-csrf_token = harness.csrf_token
-
-
 def login(client, email: str, password: str = factories.PASSWORD):
     return harness.login(client, email, password)
 

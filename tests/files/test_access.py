@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.api.test_files import outsider, someone_elses_file  # noqa: F401 (fixture)
-from tests.files.conftest import csrf_token, login
+from tests.conftest import csrf_token
+from tests.files.conftest import login
 
 READERS = {"entreprise", "evaluateur", "candidat", "secretariat", "jury"}
 PAGES = [

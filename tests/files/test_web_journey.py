@@ -13,7 +13,8 @@ from app.accounts.models import Role
 from app.extensions import db
 from app.files.models import Candidate, CandidateFile, FileStatus
 from tests import factories
-from tests.files.conftest import EXE, INTERVIEW, PDF, csrf_token, login, new_file, submit_form
+from tests.conftest import csrf_token, submit_form
+from tests.files.conftest import EXE, INTERVIEW, PDF, login, new_file
 
 BASE = "http://certifia.test"
 
