@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, g, redirect, render_template, request, url_for
+from flask import Flask, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_talisman import Talisman
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -112,14 +112,12 @@ def _register_request_hooks(app: Flask) -> None:
         """g lives in the app context, which a request reuses when one is already pushed (tests,
         CLI): the user and flags of one request must not leak into the next."""
         g.pop("_login_user", None)
-        g.pop("no_commit", None)
         g.pop("csrf_token", None)  # Flask-WTF caches the session's token in g for the request
 
     @app.after_request
     def commit_once(response):
-        """The request commits once: success commits, any error status rolls back."""
-        if g.get("no_commit"):
-            return response
+        """The request commits once, unless it failed: success commits, any error status (and every
+        exception, through the error handlers) rolls back. Views and API handlers never commit."""
         if response.status_code < 400:
             try:
                 db.session.commit()
@@ -139,6 +137,7 @@ def _register_request_hooks(app: Flask) -> None:
 
 def _register_error_pages(app: Flask) -> None:
     from app.api.problems import problem
+    from app.core.errors import DomainError, RefusedAction
 
     messages = {
         400: "La requête est mal formée.",
@@ -163,6 +162,21 @@ def _register_error_pages(app: Flask) -> None:
             data = getattr(error, "data", None) or {}
             return problem(code, message, errors=data.get("errors"))
         return render_template("errors/error.html", code=code, message=message), code
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        """A refusal raised by a service or the workflow: nothing of the request is kept."""
+        db.session.rollback()
+        if is_api_request():
+            return problem(error.status_code, error.message, errors=error.errors or None)
+        return render_template("errors/error.html", code=error.status_code, message=error.message), error.status_code
+
+    @app.errorhandler(RefusedAction)
+    def refused_action(error: RefusedAction):
+        """A refused action from a page: rolled back, its message flashed, back to the page (303)."""
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(error.location, 303)
 
     @app.errorhandler(OperationalError)
     def database_down(error):

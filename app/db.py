@@ -1,11 +1,12 @@
-"""Declarative base with a naming convention so every constraint has a stable name."""
+"""Declarative base with a naming convention so every constraint has a stable name, and the few SQL
+constructs the models' hybrid properties need on both SQLite and PostgreSQL. Imports nothing of the app."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from sqlalchemy import MetaData
+from sqlalchemy import Date, MetaData
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.expression import FunctionElement
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -20,15 +21,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def app_now() -> datetime:
-    """The business clock (app.core.clock.now: APP_TODAY outside production) for the columns that tell a
-    file's story, so that a demo or a test moved in time keeps its dates coherent. Security and operations
-    columns (accounts, tokens, outbox, audit) keep the real time of utcnow."""
-    from app.core.clock import now
+class date_add_days(FunctionElement):
+    """SQL `date + n days` for a DATE column and a fixed integer n (n may be negative)."""
 
-    return now()
+    type = Date()
+    inherit_cache = True
+    name = "date_add_days"
+
+    def __init__(self, column, days: int):
+        self.days = int(days)
+        super().__init__(column)
 
 
-def utcnow() -> datetime:
-    """Naive UTC timestamp (the same on SQLite and PostgreSQL)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+@compiles(date_add_days)
+def _date_add_days_default(element, compiler, **kw):
+    (column,) = element.clauses
+    return f"({compiler.process(column, **kw)} + {element.days})"  # PostgreSQL: date + integer is a date
+
+
+@compiles(date_add_days, "sqlite")
+def _date_add_days_sqlite(element, compiler, **kw):
+    (column,) = element.clauses
+    return f"date({compiler.process(column, **kw)}, '{element.days:+d} days')"

@@ -41,7 +41,7 @@ MUTANTS = [
                    "    elif not file.job_assessor_observations_in:", "    if False:\n        pass\n    elif False:"),
     ), (RULES, "-k", "r3 or r6")),
     Mutant("R4 email quand les deux commentaires sont là", (
-        ("app/files/services.py",
+        ("app/files/evaluation.py",
          "    if not (assessor_comments_complete(file) and file.job_assessor_observations_in):\n        return False\n", ""),
     ), (RULES, "-k", "r4")),
     Mutant("R5 fenêtre de saisie", ((WORKFLOW, "    if on > closes:\n", "    if False:\n"),), (RULES, "-k", "r5")),
@@ -64,7 +64,7 @@ MUTANTS = [
         (WORKFLOW, "    if values and all(values):\n        return S.VALIDE\n", ""),
     ), ("tests/jury/test_decisions.py",)),
     Mutant("R10 visibilité avant publication", (
-        ("app/jury/visibility.py", 'return getattr(viewer, "role", None) in SEES_UNPUBLISHED or is_published(file)',
+        ("app/files/models.py", 'return bool(getattr(user, "sees_unpublished_decisions", False)) or self.is_published',
          "return True"),
     ), ("tests/jury/test_publication.py",)),
     Mutant("R11 numéros de parchemin sans caractère ambigu", (
@@ -73,9 +73,9 @@ MUTANTS = [
     ), ("tests/jury/test_decisions.py",)),
     # The check and the unique constraint that backs it (model and migration) all go.
     Mutant("R12 doublon de candidat", (
-        ("app/files/services.py", "    if _find_duplicate(establishment.id, first_name, last_name, birth_date) is not None:\n",
+        ("app/files/candidates.py", "    if _find_duplicate(establishment.id, first_name, last_name, birth_date) is not None:\n",
          "    if False:\n"),
-        ("app/files/services.py",
+        ("app/files/candidates.py",
          "    if _find_duplicate(candidate.establishment_id, first_name, last_name, birth_date, candidate.id) is not None:",
          "    if False:"),
         ("app/files/models.py", '        UniqueConstraint("establishment_id", "last_name_key", "first_name_key", "birth_date"),\n', ""),

@@ -4,7 +4,7 @@
 # password-less sudo); otherwise says what is missing. REQUIRE_SYSTEM_DEPS=1 (CI) makes that fatal.
 set -uo pipefail
 
-packages=(chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core)
+packages=(chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")

@@ -14,8 +14,7 @@ from stdnum.fr import siret as siret_checker
 
 from app.accounts import services as accounts
 from app.accounts.models import Establishment, Role, User
-from app.core.clock import today
-from app.db import utcnow
+from app.core.clock import today, utcnow
 from app.extensions import db
 from app.files.models import (
     Candidate,

@@ -8,8 +8,8 @@ from flask import request
 from sqlalchemy import select
 
 from app.accounts.models import ApiToken, User
+from app.core.clock import utcnow
 from app.core.tokens import hash_token
-from app.db import utcnow
 from app.extensions import db
 
 MIN_PASSWORD_LENGTH = 12

@@ -9,7 +9,8 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import app_now, utcnow
+from app.core.clock import now as app_now
+from app.core.clock import utcnow
 from app.extensions import db
 
 
@@ -103,6 +104,40 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
+
+    # What a user is, for permission methods and templates (never a role string compared in a template).
+    @property
+    def is_secretariat(self) -> bool:
+        return self.role == Role.SECRETARIAT
+
+    @property
+    def is_company(self) -> bool:
+        return self.role == Role.ENTREPRISE
+
+    @property
+    def is_assessor(self) -> bool:
+        return self.role == Role.EVALUATEUR
+
+    @property
+    def is_candidate(self) -> bool:
+        return self.role == Role.CANDIDAT
+
+    @property
+    def is_jury_member(self) -> bool:
+        return self.role == Role.JURY
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == Role.PARTENAIRE
+
+    @property
+    def sees_unpublished_decisions(self) -> bool:
+        """The secretariat and the jury see a decision before its session is published (R10)."""
+        return self.role in (Role.SECRETARIAT, Role.JURY)
+
+    def belongs_to(self, establishment_id: int | None) -> bool:
+        """A company user of that establishment."""
+        return self.role == Role.ENTREPRISE and establishment_id is not None and self.establishment_id == establishment_id
 
 
 class AccountRequest(db.Model):

@@ -17,10 +17,10 @@ from stdnum.fr import siret as siret_checker
 from app.accounts.auth import hash_password, password_problems
 from app.accounts.models import AccountRequest, ApiToken, Establishment, OneTimeToken, Role, User
 from app.core import audit, clock
+from app.core.clock import utcnow
 from app.core.errors import Conflict, Gone, RuleViolation, ValidationFailed
 from app.core.mail import queue_email
 from app.core.tokens import hash_token, new_token
-from app.db import utcnow
 from app.extensions import db
 
 SIRET_MESSAGE = "Le SIRET doit comporter 14 chiffres et une clé de contrôle valide."

@@ -25,6 +25,14 @@ from app.extensions import db, limiter
 bp = Blueprint("accounts", __name__)
 
 
+@bp.app_template_filter("role_label")
+def role_label(role: str | None) -> str:
+    return ROLE_LABELS.get(Role(role), role) if role else ""
+
+
+bp.add_app_template_global(Role, "Role")
+
+
 def _login_key() -> str:
     return (request.form.get("email") or "").strip().lower() or request.remote_addr or "anonyme"
 

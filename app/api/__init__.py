@@ -14,7 +14,6 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from app.api.problems import problem
-from app.core.errors import DomainError
 from app.extensions import csrf, db
 
 
@@ -98,13 +97,6 @@ def init_api(app: Flask) -> None:
         api.register_blueprint(module.blp, url_prefix="/api/v1")
         csrf.exempt(module.blp)
     _mark_openapi_public(app)
-
-    @app.errorhandler(DomainError)
-    def domain_error(error: DomainError):
-        db.session.rollback()
-        if request.path.startswith("/api/"):
-            return problem(error.status_code, error.message, errors=error.errors or None)
-        return render_template("errors/error.html", code=error.status_code, message=error.message), error.status_code
 
     @app.errorhandler(422)
     @app.errorhandler(400)

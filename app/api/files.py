@@ -11,29 +11,37 @@ from marshmallow import fields, validate
 from app.api.schemas import BaseSchema
 from app.core.permissions import public, roles_required
 from app.core.uploads import serve_document
-from app.extensions import db
-from app.files import services
-from app.files.models import DECISION_STATUSES, DOCUMENT_KINDS, STATUS_LABELS, CandidateFile, FileStatus
-from app.jury.models import JurySession
-from app.jury.visibility import decision_payload, may_see_decision, visible_status
+from app.files import access, candidates, evaluation, services
+from app.files.models import DOCUMENT_KINDS, STATUS_LABELS, CandidateFile, FileStatus
 
 blp = Blueprint("api_files", __name__, description="Candidats, dossiers, documents, évaluation")
 
-# Events whose history rows would reveal an unpublished decision.
-_DECISION_EVENTS = {"record_decision", "correct_decision", "rectify_decision"}
-_DECISION_VALUES = {s.value for s in DECISION_STATUSES}
 
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def decision_payload(file: CandidateFile, viewer) -> dict | None:
+    """{"status", "results": [{competence_code, validated}], "parchment_number", "comment"} or None (R10)."""
+    decision = file.decision
+    if not file.is_decided or decision is None or not file.decision_visible_to(viewer):
+        return None
+    parchment = file.parchment
+    return {
+        "status": decision.status,
+        "results": [
+            {"competence_code": r.competence.code, "validated": r.validated}
+            for r in sorted(decision.results, key=lambda r: r.competence.position)
+        ],
+        "parchment_number": parchment.number if parchment and (file.is_published or viewer.is_secretariat) else None,
+        "comment": decision.comment,
+    }
+
+
 def _history(file: CandidateFile, viewer) -> list[dict]:
-    hide_decision = not may_see_decision(file, viewer)
     rows = []
-    for change in file.history:
-        if hide_decision and (change.event in _DECISION_EVENTS or change.to_status in _DECISION_VALUES):
-            continue
+    for change in file.visible_history_for(viewer):
         rows.append({
             "from": change.from_status,
             "to": change.to_status,
@@ -46,11 +54,8 @@ def _history(file: CandidateFile, viewer) -> list[dict]:
 
 def file_json(file: CandidateFile, viewer) -> dict:
     """A file as API.md shows it, as `viewer` may see it (R10: unpublished decisions hidden)."""
-    status = visible_status(file, viewer)
-    session = db.session.get(JurySession, file.jury_session_id) if file.jury_session_id else None
-    evaluation = file.evaluation
-    interview = (evaluation.interview_date if evaluation and evaluation.interview_date else None) \
-        or file.planned_interview_date
+    status = file.visible_status_for(viewer)
+    session = file.jury_session
     return {
         "id": file.id,
         "status": status,
@@ -64,7 +69,7 @@ def file_json(file: CandidateFile, viewer) -> dict:
         "cqp": {"code": file.cqp.code, "title": file.cqp.title},
         "competences": [{"code": c.code, "title": c.title} for c in file.competences],
         "assessor": {"id": file.assessor.id, "name": file.assessor.name} if file.assessor else None,
-        "interview_date": _iso(interview),
+        "interview_date": _iso(file.interview_date),
         "jury_session": {"id": session.id, "date": _iso(session.date)} if session else None,
         "rolled_over": bool(file.rolled_over),
         "decision": decision_payload(file, viewer),
@@ -327,7 +332,7 @@ class Candidates(MethodView):
     @blp.response(201, CandidateOut)
     def post(self, data):
         """Crée un candidat dans l'établissement (doublon nom + prénom + date de naissance : 409, R12)."""
-        candidate = services.create_candidate(_me().establishment, _me(), **data)
+        candidate = candidates.create_candidate(_me().establishment, _me(), **data)
         return _json(candidate_json(candidate), 201)
 
 
@@ -337,7 +342,7 @@ class CandidateItem(MethodView):
     @blp.response(200, CandidateOut)
     def get(self, candidate_id):
         """Un candidat (l'entreprise qui l'a créé, le candidat lui-même, le secrétariat)."""
-        return _json(candidate_json(services.get_candidate_for(_me(), candidate_id)))
+        return _json(candidate_json(access.get_candidate_for(_me(), candidate_id)))
 
 
 # ---------------------------------------------------------------- files
@@ -350,7 +355,7 @@ class Files(MethodView):
     @blp.response(200, FilePageOut)
     def get(self, args):
         """Les dossiers visibles par l'utilisateur, filtrés par statut et CQP, paginés."""
-        page = services.search_files(_me(), status=args["status"], cqp=args["cqp"], q=args["q"],
+        page = access.search_files(_me(), status=args["status"], cqp=args["cqp"], q=args["q"],
                                      page=args["page"], per_page=args["per_page"])
         return _json({"items": [file_json(f, _me()) for f in page.items], "total": page.total,
                       "page": page.page, "per_page": page.per_page})
@@ -360,7 +365,7 @@ class Files(MethodView):
     @blp.response(201, FileOut)
     def post(self, data):
         """Crée une candidature (statut en_cours_inscription)."""
-        candidate = services.get_candidate_for(_me(), data.pop("candidate_id"), field="candidate_id")
+        candidate = access.get_candidate_for(_me(), data.pop("candidate_id"), field="candidate_id")
         file = services.create_file(candidate, _me(), **data)
         return _json(file_json(file, _me()), 201)
 
@@ -371,14 +376,14 @@ class FileItem(MethodView):
     @blp.response(200, FileOut)
     def get(self, file_id):
         """Un dossier, avec son historique."""
-        return _json(file_json(services.get_file_for(_me(), file_id), _me()))
+        return _json(file_json(access.get_file_for(_me(), file_id), _me()))
 
     @roles_required("entreprise")
     @blp.arguments(FilePatch)
     @blp.response(200, FileOut)
     def patch(self, data, file_id):
         """Modifie la candidature tant qu'elle est en cours d'inscription (409 ensuite)."""
-        file = services.get_file_for(_me(), file_id)
+        file = access.get_file_for(_me(), file_id)
         return _json(file_json(services.update_file(file, _me(), **data), _me()))
 
 
@@ -392,7 +397,7 @@ class FileDocuments(MethodView):
     @blp.response(201, DocumentOut)
     def post(self, file_id):
         """Dépose un document (PDF, PNG ou JPEG vérifié par son contenu, 10 Mo au maximum)."""
-        file = services.get_file_for(_me(), file_id)
+        file = access.get_file_for(_me(), file_id)
         document = services.upload_document(_me(), kind=(request.form.get("kind") or "").strip(),
                                             upload=request.files.get("file"), candidate=file.candidate, file=file)
         return _json(document_json(document), 201)
@@ -404,8 +409,8 @@ class FileDocument(MethodView):
     @blp.response(200, content_type="application/octet-stream")
     def get(self, file_id, document_id):
         """Le contenu d'un document du dossier."""
-        file = services.get_file_for(_me(), file_id)
-        return serve_document(services.get_document_for(_me(), document_id, file=file))
+        file = access.get_file_for(_me(), file_id)
+        return serve_document(access.get_document_for(_me(), document_id, file=file))
 
 
 @blp.route("/files/<int:file_id>/confirm-assessor")
@@ -415,7 +420,7 @@ class ConfirmAssessor(MethodView):
     @blp.response(200, FileOut)
     def post(self, data, file_id):
         """Confirme l'évaluateur (R2) : le dossier passe en attente d'évaluation, l'évaluateur est prévenu."""
-        file = services.get_file_for(_me(), file_id)
+        file = access.get_file_for(_me(), file_id)
         return _json(file_json(services.confirm_assessor(file, _me(), **data), _me()))
 
 
@@ -426,8 +431,8 @@ class JobAssessorInvitations(MethodView):
     @blp.response(201, InvitationOut)
     def post(self, data, file_id):
         """Invite l'évaluateur métier (R3) : lien à usage unique valable 30 jours, envoyé par email."""
-        file = services.get_file_for(_me(), file_id)
-        invitation, _token = services.invite_job_assessor(file, _me(), **data)
+        file = access.get_file_for(_me(), file_id)
+        invitation, _token = evaluation.invite_job_assessor(file, _me(), **data)
         return _json({"id": invitation.id, "file_id": file.id, "email": invitation.email,
                       "first_name": invitation.first_name, "last_name": invitation.last_name,
                       "expires_at": _iso(invitation.expires_at)}, 201)
@@ -442,7 +447,7 @@ class JobAssessorObservations(MethodView):
     def post(self, data, token):
         """Observations de l'évaluateur métier, authentifiées par le lien lui-même (usage unique : 410 ensuite)."""
         observations = {o["competence_code"]: o["comment"] for o in data["observations"]}
-        invitation = services.submit_job_assessor_observations(token, observations, data["general_comment"])
+        invitation = evaluation.submit_job_assessor_observations(token, observations, data["general_comment"])
         return _json({"file_id": invitation.file_id, "submitted_at": _iso(invitation.used_at),
                       "observations": [{"competence_code": o.competence.code, "comment": o.comment}
                                        for o in invitation.observations],
@@ -456,8 +461,8 @@ class FileEvaluation(MethodView):
     @blp.response(200, EvaluationOut)
     def put(self, data, file_id):
         """Enregistre le brouillon de l'évaluation (fenêtre R5 : jour de l'entretien à J+8)."""
-        file = services.get_file_for(_me(), file_id)
-        return _json(evaluation_json(services.save_evaluation(file, _me(), **data)))
+        file = access.get_file_for(_me(), file_id)
+        return _json(evaluation_json(evaluation.save_evaluation(file, _me(), **data)))
 
 
 @blp.route("/files/<int:file_id>/submit-evaluation")
@@ -466,8 +471,8 @@ class SubmitEvaluation(MethodView):
     @blp.response(200, FileOut)
     def post(self, file_id):
         """Transmet l'évaluation (R3, R5, R6) : le dossier passe en validation de l'évaluation."""
-        file = services.get_file_for(_me(), file_id)
-        return _json(file_json(services.submit_evaluation(file, _me()), _me()))
+        file = access.get_file_for(_me(), file_id)
+        return _json(file_json(evaluation.submit_evaluation(file, _me()), _me()))
 
 
 @blp.route("/files/<int:file_id>/withdraw")
@@ -477,5 +482,5 @@ class Withdraw(MethodView):
     @blp.response(200, FileOut)
     def post(self, data, file_id):
         """Abandon du dossier, avec son motif."""
-        file = services.get_file_for(_me(), file_id)
+        file = access.get_file_for(_me(), file_id)
         return _json(file_json(services.withdraw(file, _me(), data["reason"]), _me()))

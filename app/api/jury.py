@@ -13,7 +13,7 @@ from app.api.schemas import BaseSchema
 from app.core.errors import NotFound, ValidationFailed
 from app.core.permissions import AUTHENTICATED, public, roles_required
 from app.extensions import db, limiter
-from app.files.services import get_file_for
+from app.files.access import get_file_for
 from app.jury import pdf, services
 from app.jury.models import JurySession
 

@@ -1,17 +1,25 @@
-"""The one clock for "today". APP_TODAY=YYYY-MM-DD overrides it outside production (API.md)."""
+"""The one clock for "today". APP_TODAY=YYYY-MM-DD overrides it outside production (API.md).
+
+Two clocks: `now`/`today` are the business clock (APP_TODAY outside production) for the columns and
+rules that tell a file's story, so that a demo or a test moved in time keeps its dates coherent;
+`utcnow` is the real time, for security and operations (accounts, tokens, outbox, audit)."""
 
 from __future__ import annotations
 
+import calendar
 import os
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from flask import current_app, has_app_context
-
-from app.db import utcnow
 
 
 class ClockError(RuntimeError):
     pass
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp (the same on SQLite and PostgreSQL): the real time."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def today() -> date:
@@ -33,3 +41,10 @@ def now() -> datetime:
     if os.environ.get("APP_TODAY", "").strip():
         return datetime.combine(today(), current.time())
     return current
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), clamped to the end of a shorter month."""
+    years, month_index = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month_index + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

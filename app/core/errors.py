@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class DomainError(Exception):
     """A refusal with a French message for the user; `errors` maps a field to its messages."""
@@ -44,3 +47,24 @@ class Gone(DomainError):
 
 class TooLarge(DomainError):
     status_code = 413
+
+
+class RefusedAction(Exception):
+    """A refused action posted from a page that answers by going back to it: the app's error handler
+    rolls the transaction back, flashes the French message and redirects (303) to `location`. Views
+    raise it (through `refusal_goes_back_to`) instead of rolling back themselves."""
+
+    def __init__(self, error: DomainError, location: str):
+        super().__init__(error.message)
+        self.error = error
+        self.message = error.message
+        self.location = location
+
+
+@contextmanager
+def refusal_goes_back_to(location: str) -> Iterator[None]:
+    """`with refusal_goes_back_to(url): service(...)`: a DomainError becomes a RefusedAction to `url`."""
+    try:
+        yield
+    except DomainError as error:
+        raise RefusedAction(error, location) from error

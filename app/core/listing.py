@@ -129,13 +129,15 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def paginate(stmt: Select, query: ListQuery) -> Page:
-    """Two queries: the total (COUNT over the unordered statement) and the rows of the page.
-    A page past the end shows the last page."""
+def paginate(stmt: Select, query: ListQuery, *, scalars: bool = False) -> Page:
+    """Two queries: the total (COUNT over the unordered statement) and the rows of the page (the ORM
+    objects with `scalars`, plus the queries of the statement's eager loads). A page past the end shows
+    the last page."""
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     pages = max(1, math.ceil(total / query.per_page))
     page = min(query.page, pages)
-    rows = db.session.execute(stmt.limit(query.per_page).offset((page - 1) * query.per_page)).all()
+    window = stmt.limit(query.per_page).offset((page - 1) * query.per_page)
+    rows = db.session.scalars(window).unique().all() if scalars else db.session.execute(window).all()
     return Page(items=list(rows), total=total, page=page, per_page=query.per_page)
 
 

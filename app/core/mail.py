@@ -14,8 +14,8 @@ from flask import current_app, render_template
 from flask_mail import Connection, Message
 from sqlalchemy import select, update
 
+from app.core.clock import utcnow
 from app.core.models import OutboxEmail
-from app.db import utcnow
 from app.extensions import db, mail
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 
 OUTBOX_STATUSES = ("pending", "sent", "failed")

@@ -1,4 +1,5 @@
-"""Jinja filters and globals: French dates, status labels."""
+"""Jinja filters and globals every area uses: French dates, today. Each area registers its own
+(status labels in files, role labels in accounts) on its blueprint: core imports no area."""
 
 from __future__ import annotations
 
@@ -26,16 +27,10 @@ def date_short(value: date | datetime | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from app.accounts.models import ROLE_LABELS, Role
     from app.core.clock import today
-    from app.files.models import STATUS_LABELS, FileStatus
 
     app.jinja_env.filters["date_fr"] = date_fr
     app.jinja_env.filters["date_short"] = date_short
-    app.jinja_env.filters["status_label"] = lambda s: STATUS_LABELS.get(FileStatus(s), s) if s else ""
-    app.jinja_env.filters["role_label"] = lambda r: ROLE_LABELS.get(Role(r), r) if r else ""
     app.jinja_env.globals["today"] = today
-    app.jinja_env.globals["FileStatus"] = FileStatus
-    app.jinja_env.globals["Role"] = Role
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -11,15 +11,21 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Select,
     String,
     Table,
     Text,
     UniqueConstraint,
+    false,
+    func,
+    inspect,
+    select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import Establishment, User
-from app.db import app_now
+from app.accounts.models import Establishment, Role, User
+from app.core.clock import now as app_now
 from app.extensions import db
 from app.referential.models import Assessor, Competence, Cqp
 
@@ -54,6 +60,8 @@ STATUS_LABELS = {
     FileStatus.ABANDONNE: "Abandonné",
 }
 DECISION_STATUSES = (FileStatus.VALIDE, FileStatus.PARTIEL, FileStatus.NON_VALIDE)
+# History events whose rows would reveal an unpublished decision.
+DECISION_EVENTS = frozenset({"record_decision", "correct_decision", "rectify_decision"})
 FINAL_STATUSES = (*DECISION_STATUSES, FileStatus.ABANDONNE)
 # The five steps of the step indicator on a file's page.
 STEPS = (
@@ -136,6 +144,30 @@ class Candidate(db.Model):
         """« Prénom N. », what public verification shows of a holder."""
         return f"{self.first_name} {self.last_name[:1].upper()}."
 
+    # ------------------------------------------------------------ who may do what
+
+    @classmethod
+    def visible_to(cls, user) -> Select:
+        """Candidates a user may see: the company its establishment's, the candidate themself, the
+        secretariat all, an assessor or a jury member those of the files they may see."""
+        query = select(cls)
+        role = getattr(user, "role", None)
+        if role == Role.SECRETARIAT:
+            return query
+        if role == Role.ENTREPRISE and user.establishment_id:
+            return query.where(cls.establishment_id == user.establishment_id)
+        if role == Role.CANDIDAT:
+            return query.where(cls.user_id == user.id)
+        if role in (Role.EVALUATEUR, Role.JURY):
+            return query.where(cls.id.in_(CandidateFile.visible_to(user).with_only_columns(CandidateFile.candidate_id)))
+        return query.where(false())
+
+    def can_edit(self, user) -> bool:
+        """The company of the candidate, or the candidate themself, corrects the civil status."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return False
+        return user.belongs_to(self.establishment_id) or (user.is_candidate and self.user_id == user.id)
+
 
 file_competences = Table(
     "file_competences",
@@ -204,10 +236,53 @@ class CandidateFile(db.Model):
     invitations: Mapped[list[JobAssessorInvitation]] = relationship(
         back_populates="file", order_by="JobAssessorInvitation.id"
     )
+    # The jury area's objects, named by string: this area never imports the jury's modules. What the
+    # jury writes on them (the session's publication, the decision, the parchment) is read from here.
+    jury_session: Mapped[JurySession | None] = relationship(  # noqa: F821
+        "JurySession", foreign_keys=[jury_session_id])
+    requested_jury_session: Mapped[JurySession | None] = relationship(  # noqa: F821
+        "JurySession", foreign_keys=[requested_jury_session_id])
+    decision: Mapped[Decision | None] = relationship(  # noqa: F821
+        "Decision", back_populates="file", uselist=False)
+    parchment: Mapped[Parchment | None] = relationship(  # noqa: F821
+        "Parchment", back_populates="file", uselist=False)
 
     @property
     def status_enum(self) -> FileStatus:
         return FileStatus(self.status)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status_enum.is_final
+
+    @property
+    def is_decided(self) -> bool:
+        return self.status_enum in DECISION_STATUSES
+
+    @hybrid_property
+    def interview_date(self) -> date | None:
+        """The actual interview date sent with the results once there is one, else the planned date."""
+        evaluation = self.evaluation
+        if evaluation is not None and evaluation.interview_date is not None:
+            return evaluation.interview_date
+        return self.planned_interview_date
+
+    @interview_date.inplace.expression
+    @classmethod
+    def _interview_date_expression(cls):
+        actual = select(Evaluation.interview_date).where(Evaluation.file_id == cls.id).scalar_subquery()
+        return func.coalesce(actual, cls.planned_interview_date)
+
+    @hybrid_property
+    def is_published(self) -> bool:
+        """R10: the results of the file's jury session are published (a fact the jury area writes)."""
+        return self.jury_session is not None and self.jury_session.published_at is not None
+
+    @is_published.inplace.expression
+    @classmethod
+    def _is_published_expression(cls):
+        session_class = inspect(cls).relationships["jury_session"].mapper.class_
+        return cls.jury_session.has(session_class.published_at.is_not(None))
 
     @property
     def status_label(self) -> str:
@@ -221,6 +296,101 @@ class CandidateFile(db.Model):
     @property
     def job_assessor_observations_in(self) -> bool:
         return any(i.used_at is not None for i in self.invitations)
+
+    @property
+    def job_assessor_observations(self) -> dict[int, str]:
+        """{competence_id: comment} of the job assessor's spent invitation (the latest one)."""
+        spent = [i for i in self.invitations if i.used_at is not None]
+        return {o.competence_id: o.comment for o in spent[-1].observations} if spent else {}
+
+    # ------------------------------------------------------------ who may see and do what (R10)
+
+    @classmethod
+    def visible_to(cls, user) -> Select:
+        """Files a user may see: the company its establishment's, the assessor those naming them, the
+        candidate their own, the secretariat all, a jury member those of the sessions they sit on."""
+        query = select(cls)
+        role = getattr(user, "role", None)
+        if role == Role.SECRETARIAT:
+            return query
+        if role == Role.ENTREPRISE and user.establishment_id:
+            return query.where(cls.establishment_id == user.establishment_id)
+        if role == Role.EVALUATEUR:
+            return query.where(cls.assessor.has(Assessor.user_id == user.id))
+        if role == Role.CANDIDAT:
+            return query.where(cls.candidate.has(Candidate.user_id == user.id))
+        if role == Role.JURY:
+            session_class = inspect(cls).relationships["jury_session"].mapper.class_
+            return query.where(cls.jury_session.has(session_class.members.any(User.id == user.id)))
+        return query.where(false())
+
+    def can_view(self, user) -> bool:
+        role = getattr(user, "role", None)
+        if role == Role.SECRETARIAT:
+            return True
+        if role == Role.ENTREPRISE:
+            return user.belongs_to(self.establishment_id)
+        if role == Role.EVALUATEUR:
+            return self.assessor is not None and self.assessor.user_id == user.id
+        if role == Role.CANDIDAT:
+            return self.candidate is not None and self.candidate.user_id == user.id
+        if role == Role.JURY:
+            return self.jury_session is not None and user in self.jury_session.members
+        return False
+
+    def _owned_by(self, user) -> bool:
+        return user is not None and getattr(user, "role", None) == Role.ENTREPRISE and user.belongs_to(self.establishment_id)
+
+    def can_edit(self, user) -> bool:
+        """The company edits the candidature (and confirms the assessor) while it is being registered."""
+        return self._owned_by(user) and self.status == FileStatus.EN_COURS_INSCRIPTION
+
+    def can_withdraw(self, user) -> bool:
+        return (self._owned_by(user) or getattr(user, "is_secretariat", False)) and not self.is_final
+
+    def can_register(self, user) -> bool:
+        """Registration to a jury: the company (or the secretariat for it) once the evaluation is validated."""
+        return (self._owned_by(user) or getattr(user, "is_secretariat", False)) \
+            and self.status == FileStatus.VALIDATION_EVALUATION
+
+    def can_unregister(self, user) -> bool:
+        return (self._owned_by(user) or getattr(user, "is_secretariat", False)) \
+            and self.status == FileStatus.INSCRIPTION_JURY
+
+    def can_evaluate(self, user) -> bool:
+        """The file's assessor, while the evaluation is open (invitation of the job assessor, results)."""
+        return getattr(user, "role", None) == Role.EVALUATEUR and self.assessor is not None \
+            and self.assessor.user_id == user.id and self.status == FileStatus.EN_ATTENTE_EVALUATION
+
+    def can_see_evaluation(self, user) -> bool:
+        """The evaluation's content: not for the candidate, who sees their file's progress only."""
+        return getattr(user, "role", None) in (Role.ENTREPRISE, Role.EVALUATEUR, Role.SECRETARIAT, Role.JURY)
+
+    def can_decide(self, user) -> bool:
+        return getattr(user, "is_secretariat", False) and self.jury_session_id is not None \
+            and self.status in (FileStatus.INSCRIPTION_JURY, *DECISION_STATUSES)
+
+    def decision_visible_to(self, user) -> bool:
+        """R10: the secretariat and the jury see a decision at once, everyone else once published."""
+        return bool(getattr(user, "sees_unpublished_decisions", False)) or self.is_published
+
+    def can_download_parchment(self, user) -> bool:
+        """The secretariat always; the owning company once the session is published (R10, R11)."""
+        if self.status not in (FileStatus.VALIDE, FileStatus.PARTIEL) or self.parchment is None:
+            return False
+        return getattr(user, "is_secretariat", False) or (self._owned_by(user) and self.is_published)
+
+    def visible_status_for(self, user) -> str:
+        """An unpublished decision is shown as « Inscription au jury » to those who may not see it yet."""
+        if self.is_decided and not self.decision_visible_to(user):
+            return FileStatus.INSCRIPTION_JURY.value
+        return self.status
+
+    def visible_history_for(self, user) -> list[StatusChange]:
+        if self.decision_visible_to(user):
+            return list(self.history)
+        decided = {s.value for s in DECISION_STATUSES}
+        return [h for h in self.history if h.event not in DECISION_EVENTS and h.to_status not in decided]
 
 
 class Document(db.Model):
@@ -338,6 +508,9 @@ class Evaluation(db.Model):
     results: Mapped[list[EvaluationResult]] = relationship(
         back_populates="evaluation", cascade="all, delete-orphan"
     )
+
+    def result_for(self, competence: Competence) -> EvaluationResult | None:
+        return next((r for r in self.results if r.competence_id == competence.id), None)
 
 
 class EvaluationResult(db.Model):

@@ -11,9 +11,8 @@ from flask_login import current_user
 from app.accounts import services as accounts
 from app.core.errors import DomainError
 from app.core.permissions import public, require, roles_required
-from app.files import forms, services, workflow
+from app.files import access, candidates, evaluation, forms, services, workflow
 from app.files.models import (
-    DECISION_STATUSES,
     DOCUMENT_KINDS,
     STATUS_LABELS,
     STEPS,
@@ -22,13 +21,19 @@ from app.files.models import (
     CandidateFile,
     FileStatus,
 )
-from app.jury.visibility import may_see_decision, visible_status
 from app.referential import services as referential
 
 bp = Blueprint("files", __name__)
 
+
+@bp.app_template_filter("status_label")
+def status_label(status: str | None) -> str:
+    return STATUS_LABELS.get(FileStatus(status), status) if status else ""
+
+
+bp.add_app_template_global(FileStatus, "FileStatus")
+
 FILE_READERS = ("entreprise", "evaluateur", "candidat", "secretariat", "jury")
-DECISION_EVENTS = {"record_decision", "correct_decision", "rectify_decision"}
 
 
 def _me():
@@ -50,14 +55,11 @@ def _fail(form, error: DomainError) -> int:
 
 def shown_status(file: CandidateFile) -> str:
     """R10: an unpublished decision is shown to a company or candidate as « Inscription au jury »."""
-    return visible_status(file, _me())
+    return file.visible_status_for(_me())
 
 
 def shown_history(file: CandidateFile) -> list:
-    if may_see_decision(file, _me()):
-        return list(file.history)
-    decided = {s.value for s in DECISION_STATUSES}
-    return [h for h in file.history if h.event not in DECISION_EVENTS and h.to_status not in decided]
+    return file.visible_history_for(_me())
 
 
 def waiting_for(file: CandidateFile) -> str:
@@ -91,7 +93,7 @@ def _helpers():
 @roles_required("entreprise")
 def candidate_list():
     form = forms.CandidateSearchForm(request.args)
-    page = services.search_candidates(_me(), form.q.data, _int_arg("page"))
+    page = access.search_candidates(_me(), form.q.data, _int_arg("page"))
     return render_template("files/candidate_list.html", form=form, page=page)
 
 
@@ -102,7 +104,7 @@ def candidate_new():
     status = 200
     if form.validate_on_submit():
         try:
-            candidate = services.create_candidate(_me().establishment, _me(), **form.service_data())
+            candidate = candidates.create_candidate(_me().establishment, _me(), **form.service_data())
         except DomainError as error:
             status = _fail(form, error)
         else:
@@ -116,13 +118,13 @@ def candidate_new():
 @bp.route("/entreprise/candidats/<int:candidate_id>")
 @roles_required("entreprise")
 def candidate_show(candidate_id: int):
-    candidate = services.get_candidate_for(_me(), candidate_id)
+    candidate = access.get_candidate_for(_me(), candidate_id)
     return _render_candidate(candidate)
 
 
 def _render_candidate(candidate, status: int = 200, document_form=None, invite_form=None):
     return render_template(
-        "files/candidate_show.html", candidate=candidate, documents=services.candidate_documents(candidate),
+        "files/candidate_show.html", candidate=candidate, documents=access.candidate_documents(candidate),
         document_form=document_form or forms.DocumentForm(formdata=None),
         invite_form=invite_form or forms.InviteCandidateForm(formdata=None, email=candidate.email),
         upload_kinds=services.allowed_upload_kinds(_me(), None),
@@ -132,12 +134,12 @@ def _render_candidate(candidate, status: int = 200, document_form=None, invite_f
 @bp.route("/entreprise/candidats/<int:candidate_id>/modifier", methods=["GET", "POST"])
 @roles_required("entreprise")
 def candidate_edit(candidate_id: int):
-    candidate = services.get_candidate_for(_me(), candidate_id)
+    candidate = access.get_candidate_for(_me(), candidate_id)
     form = forms.CandidateForm(obj=candidate)
     status = 200
     if form.validate_on_submit():
         try:
-            services.update_candidate(candidate, _me(), **form.service_data())
+            candidates.update_candidate(candidate, _me(), **form.service_data())
         except DomainError as error:
             status = _fail(form, error)
         else:
@@ -151,7 +153,7 @@ def candidate_edit(candidate_id: int):
 @bp.route("/entreprise/candidats/<int:candidate_id>/documents", methods=["POST"])
 @roles_required("entreprise")
 def candidate_upload(candidate_id: int):
-    candidate = services.get_candidate_for(_me(), candidate_id)
+    candidate = access.get_candidate_for(_me(), candidate_id)
     form = forms.DocumentForm()
     if form.validate_on_submit():
         try:
@@ -166,11 +168,11 @@ def candidate_upload(candidate_id: int):
 @bp.route("/entreprise/candidats/<int:candidate_id>/inviter", methods=["POST"])
 @roles_required("entreprise")
 def candidate_invite(candidate_id: int):
-    candidate = services.get_candidate_for(_me(), candidate_id)
+    candidate = access.get_candidate_for(_me(), candidate_id)
     form = forms.InviteCandidateForm()
     if form.validate_on_submit():
         try:
-            services.invite_candidate(candidate, _me(), form.email.data)
+            candidates.invite_candidate(candidate, _me(), form.email.data)
         except DomainError as error:
             return _render_candidate(candidate, _fail(form, error), invite_form=form)
         flash(f"Une invitation est envoyée à {candidate.email}.", "success")
@@ -181,8 +183,8 @@ def candidate_invite(candidate_id: int):
 @bp.route("/candidats/<int:candidate_id>/documents/<int:document_id>")
 @roles_required(*FILE_READERS)
 def candidate_document(candidate_id: int, document_id: int):
-    candidate = services.get_candidate_for(_me(), candidate_id)
-    document = services.get_document_for(_me(), document_id, candidate=candidate)
+    candidate = access.get_candidate_for(_me(), candidate_id)
+    document = access.get_document_for(_me(), document_id, candidate=candidate)
     from app.core.uploads import serve_document
 
     return serve_document(document)
@@ -194,12 +196,12 @@ def candidate_document(candidate_id: int, document_id: int):
 @bp.route("/invitation-candidat/<token>", methods=["GET", "POST"])
 @public
 def candidate_invitation(token: str):
-    invitation = services.candidate_invitation(token)  # 404 / 410 page
+    invitation = candidates.candidate_invitation(token)  # 404 / 410 page
     form = forms.SetPasswordForm()
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.accept_candidate_invitation(token, form.password.data)
+            user = candidates.accept_candidate_invitation(token, form.password.data)
         except DomainError as error:
             status = _fail(form, error)
         else:
@@ -213,7 +215,7 @@ def candidate_invitation(token: str):
 
 
 def _own_candidate():
-    candidate = services.own_candidate(_me())
+    candidate = access.own_candidate(_me())
     require(candidate is not None)
     return candidate
 
@@ -221,7 +223,7 @@ def _own_candidate():
 def _render_own(candidate, form, status=200, document_form=None):
     return render_template(
         "files/own_civil_status.html", candidate=candidate, form=form,
-        documents=services.candidate_documents(candidate),
+        documents=access.candidate_documents(candidate),
         document_form=document_form or forms.DocumentForm(formdata=None),
         upload_kinds=services.allowed_upload_kinds(_me(), None),
     ), status
@@ -235,7 +237,7 @@ def own_civil_status():
     status = 200
     if form.validate_on_submit():
         try:
-            services.update_candidate(candidate, _me(), **form.service_data())
+            candidates.update_candidate(candidate, _me(), **form.service_data())
         except DomainError as error:
             status = _fail(form, error)
         else:
@@ -272,7 +274,7 @@ def file_list():
     form = forms.FileSearchForm(request.args)
     form.status.choices = forms.choices([("", "Tous les statuts"), *((s.value, STATUS_LABELS[s]) for s in FileStatus)])
     status = form.status.data if form.status.data in {s.value for s in FileStatus} else None
-    page = services.search_files(_me(), status=status, q=form.q.data, page=_int_arg("page"))
+    page = access.search_files(_me(), status=status, q=form.q.data, page=_int_arg("page"))
     return render_template("files/file_list.html", form=form, page=page, endpoint=request.endpoint)
 
 
@@ -303,7 +305,7 @@ def _render_file(file: CandidateFile, status: int = 200, **given_forms):
 @bp.route("/candidat/dossiers/<int:file_id>", endpoint="own_file")
 @roles_required(*FILE_READERS)
 def file_show(file_id: int):
-    return _render_file(services.get_file_for(_me(), file_id))
+    return _render_file(access.get_file_for(_me(), file_id))
 
 
 @bp.route("/entreprise/dossiers/nouveau", methods=["GET", "POST"])
@@ -314,7 +316,7 @@ def file_new():
     candidate_id, cqp_code = source.get("candidate_id", ""), source.get("cqp_code", "")
     candidate = cqp = None
     if candidate_id and cqp_code:
-        candidate = services.get_candidate_for(me, candidate_id)
+        candidate = access.get_candidate_for(me, candidate_id)
         try:
             cqp = referential.get_cqp_by_code(cqp_code)
         except DomainError:
@@ -324,7 +326,7 @@ def file_new():
         choose = forms.ChooseCqpForm(request.args if request.args else None)
         choose.candidate_id.choices = forms.choices([("", "— Choisir —")] + [
             (str(c.id), f"{c.last_name} {c.first_name} ({c.birth_date.strftime('%d/%m/%Y')})")
-            for c in services.search_candidates(me, per_page=100).items])
+            for c in access.search_candidates(me, per_page=100).items])
         choose.cqp_code.choices = forms.choices([("", "— Choisir —")] + [
             (c.code, f"{c.code} – {c.title}") for c in referential.list_cqps()])
         status = 200
@@ -367,7 +369,7 @@ def _file_form(cqp, obj=None, current_assessor=None, **defaults) -> forms.FileFo
 @bp.route("/dossiers/<int:file_id>/modifier", methods=["GET", "POST"])
 @roles_required("entreprise")
 def file_edit(file_id: int):
-    file = services.get_file_for(_me(), file_id)
+    file = access.get_file_for(_me(), file_id)
     form = _file_form(file.cqp, obj=None if request.method == "POST" else _FileDefaults(file),
                       current_assessor=file.assessor)
     status = 200
@@ -404,7 +406,7 @@ class _FileDefaults:
 @bp.route("/dossiers/<int:file_id>/confirmer-evaluateur", methods=["POST"])
 @roles_required("entreprise")
 def confirm_assessor(file_id: int):
-    file = services.get_file_for(_me(), file_id)
+    file = access.get_file_for(_me(), file_id)
     form = forms.ConfirmAssessorForm()
     if not form.validate_on_submit():
         return _render_file(file, 422, confirm_form=form)
@@ -419,7 +421,7 @@ def confirm_assessor(file_id: int):
 @bp.route("/dossiers/<int:file_id>/abandon", methods=["POST"])
 @roles_required("entreprise", "secretariat")
 def withdraw(file_id: int):
-    file = services.get_file_for(_me(), file_id)
+    file = access.get_file_for(_me(), file_id)
     form = forms.WithdrawForm()
     if not form.validate_on_submit():
         return _render_file(file, 422, withdraw_form=form)
@@ -434,7 +436,7 @@ def withdraw(file_id: int):
 @bp.route("/dossiers/<int:file_id>/documents", methods=["POST"])
 @roles_required("entreprise", "candidat", "evaluateur")
 def file_upload(file_id: int):
-    file = services.get_file_for(_me(), file_id)
+    file = access.get_file_for(_me(), file_id)
     form = forms.DocumentForm()
     back_to_evaluation = request.form.get("back") == "evaluation" and _me().role == "evaluateur"
     if form.validate_on_submit():
@@ -457,8 +459,8 @@ def file_upload(file_id: int):
 @bp.route("/dossiers/<int:file_id>/documents/<int:document_id>")
 @roles_required(*FILE_READERS)
 def file_document(file_id: int, document_id: int):
-    file = services.get_file_for(_me(), file_id)
-    document = services.get_document_for(_me(), document_id, file=file)
+    file = access.get_file_for(_me(), file_id)
+    document = access.get_document_for(_me(), document_id, file=file)
     from app.core.uploads import serve_document
 
     return serve_document(document)
@@ -470,12 +472,12 @@ def file_document(file_id: int, document_id: int):
 @bp.route("/dossiers/<int:file_id>/evaluateur-metier", methods=["GET", "POST"])
 @roles_required("evaluateur")
 def invite_job_assessor(file_id: int):
-    file = services.get_file_for(_me(), file_id)
+    file = access.get_file_for(_me(), file_id)
     form = forms.JobAssessorInvitationForm()
     status = 200
     if form.validate_on_submit():
         try:
-            invitation, _token = services.invite_job_assessor(
+            invitation, _token = evaluation.invite_job_assessor(
                 file, _me(), email=form.email.data, first_name=form.first_name.data, last_name=form.last_name.data)
         except DomainError as error:
             status = _fail(form, error)
@@ -518,10 +520,10 @@ def _render_evaluation(file: CandidateFile, form=None, status: int = 200, docume
     ), status
 
 
-@bp.route("/dossiers/<int:file_id>/evaluation", methods=["GET", "POST"])
+@bp.route("/dossiers/<int:file_id>/evaluation", methods=["GET", "POST"], endpoint="evaluation")
 @roles_required("evaluateur")
-def evaluation(file_id: int):
-    file = services.get_file_for(_me(), file_id)
+def evaluation_page(file_id: int):
+    file = access.get_file_for(_me(), file_id)
     if request.method == "GET":
         if file.status != FileStatus.EN_ATTENTE_EVALUATION:
             flash(f"Le dossier est au statut « {file.status_label} » : l'évaluation n'est plus modifiable.", "info")
@@ -536,7 +538,7 @@ def evaluation(file_id: int):
         "comment": getattr(form, f"comment_{c.code}").data,
     } for c in file.competences]
     try:
-        services.save_evaluation(file, _me(), interview_date=form.interview_date.data, results=results,
+        evaluation.save_evaluation(file, _me(), interview_date=form.interview_date.data, results=results,
                                  candidate_observations=form.candidate_observations.data)
     except DomainError as error:
         return _render_evaluation(file, form, _fail(form, error))
@@ -547,12 +549,12 @@ def evaluation(file_id: int):
 @bp.route("/dossiers/<int:file_id>/transmettre", methods=["POST"])
 @roles_required("evaluateur")
 def submit_evaluation(file_id: int):
-    file = services.get_file_for(_me(), file_id)
+    file = access.get_file_for(_me(), file_id)
     form = forms.SubmitEvaluationForm()
     if not form.validate_on_submit():
         return _render_evaluation(file, status=422, submit_form=form)
     try:
-        services.submit_evaluation(file, _me())
+        evaluation.submit_evaluation(file, _me())
     except DomainError as error:
         return _render_evaluation(file, status=_fail(form, error), submit_form=form)
     flash("L'évaluation est transmise : le dossier passe en « Validation de l'évaluation ».", "success")
@@ -565,14 +567,14 @@ def submit_evaluation(file_id: int):
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @public
 def job_assessor_observations(token: str):
-    invitation = services.job_assessor_invitation(token)  # 404 unknown; 410 spent, replaced or expired
+    invitation = evaluation.job_assessor_invitation(token)  # 404 unknown; 410 spent, replaced or expired
     file = invitation.file
     form = forms.observations_form_class(file.competences)()
     status = 200
     if form.validate_on_submit():
         observations = {c.code: getattr(form, f"observation_{c.code}").data for c in file.competences}
         try:
-            services.submit_job_assessor_observations(token, observations, form.general_comment.data)
+            evaluation.submit_job_assessor_observations(token, observations, form.general_comment.data)
         except DomainError as error:
             if error.status_code == 410:
                 raise

@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Select,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    case,
+    false,
+    select,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import User
-from app.db import app_now
+from app.accounts.models import Role, User
+from app.core.clock import now as app_now
+from app.core.clock import today
+from app.db import date_add_days
 from app.extensions import db
 from app.files.models import CandidateFile
 from app.referential.models import Competence
@@ -42,18 +59,109 @@ class JurySession(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=app_now)
 
     members: Mapped[list[User]] = relationship(secondary=jury_members, order_by="User.last_name")
+    files: Mapped[list[CandidateFile]] = relationship(
+        foreign_keys=[CandidateFile.jury_session_id], viewonly=True, order_by=CandidateFile.id)
 
-    @property
+    # ------------------------------------------------------------ facts (Python and SQL)
+
+    @hybrid_property
     def registration_deadline(self) -> date:
+        """R7: registrations close 3 weeks before the jury date."""
         return self.date - timedelta(days=REGISTRATION_DAYS_BEFORE)
 
-    @property
+    @registration_deadline.inplace.expression
+    @classmethod
+    def _registration_deadline_expression(cls):
+        return date_add_days(cls.date, -REGISTRATION_DAYS_BEFORE)
+
+    @hybrid_property
     def seats_left(self) -> int:
         return max(self.capacity - self.seats_taken, 0)
+
+    @seats_left.inplace.expression
+    @classmethod
+    def _seats_left_expression(cls):
+        return case((cls.capacity > cls.seats_taken, cls.capacity - cls.seats_taken), else_=0)
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        """Open for registration today: not cancelled nor published, deadline not passed (R7)."""
+        return self.cancelled_at is None and self.published_at is None and today() <= self.registration_deadline
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        # date − 21 days ≥ today, written on the date column so that its index serves.
+        last_date = today() + timedelta(days=REGISTRATION_DAYS_BEFORE)
+        return and_(cls.cancelled_at.is_(None), cls.published_at.is_(None), cls.date >= last_date)
 
     @property
     def publication_due_at(self) -> datetime:
         return datetime.combine(self.date, datetime.min.time()) + timedelta(hours=PUBLICATION_DELAY_HOURS)
+
+    @hybrid_property
+    def is_late(self) -> bool:
+        """R10: not published 48 hours after the jury date."""
+        return self.cancelled_at is None and self.published_at is None and self.publication_due_at < app_now()
+
+    @is_late.inplace.expression
+    @classmethod
+    def _is_late_expression(cls):
+        cutoff = app_now() - timedelta(hours=PUBLICATION_DELAY_HOURS)  # late when date (at midnight) < cutoff
+        held_before = cls.date <= cutoff.date() if cutoff.time() > datetime.min.time() else cls.date < cutoff.date()
+        return and_(cls.cancelled_at.is_(None), cls.published_at.is_(None), held_before)
+
+    @property
+    def is_held(self) -> bool:
+        return today() >= self.date
+
+    @property
+    def state(self) -> str:
+        """ouverte (registrations open), close (deadline passed), tenue (date reached), publiee, annulee."""
+        on = today()
+        if self.cancelled_at is not None:
+            return "annulee"
+        if self.published_at is not None:
+            return "publiee"
+        if on >= self.date:
+            return "tenue"
+        if on > self.registration_deadline:
+            return "close"
+        return "ouverte"
+
+    @property
+    def state_label(self) -> str:
+        return SESSION_STATES[self.state]
+
+    # ------------------------------------------------------------ who may see it
+
+    @classmethod
+    def visible_to(cls, user) -> Select:
+        """Every signed-in user sees the calendar; a jury member's own sessions are `sat_by(user)`."""
+        return select(cls) if getattr(user, "is_authenticated", False) else select(cls).where(false())
+
+    @classmethod
+    def sat_by(cls, user) -> Select:
+        return select(cls).where(cls.cancelled_at.is_(None), cls.members.any(User.id == user.id))
+
+    def can_view(self, user) -> bool:
+        """The session's page (files, booklet): the secretariat, and its members while it is not cancelled."""
+        if getattr(user, "role", None) == Role.SECRETARIAT:
+            return True
+        return getattr(user, "role", None) == Role.JURY and self.cancelled_at is None and user in self.members
+
+    def can_publish(self, user) -> bool:
+        return getattr(user, "is_secretariat", False) and self.cancelled_at is None \
+            and self.published_at is None and self.is_held
+
+
+SESSION_STATES = {
+    "ouverte": "Ouverte",
+    "close": "Inscriptions closes",
+    "tenue": "Tenue",
+    "publiee": "Publiée",
+    "annulee": "Annulée",
+}
 
 
 class Decision(db.Model):
@@ -70,7 +178,7 @@ class Decision(db.Model):
     decided_at: Mapped[datetime] = mapped_column(default=app_now)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
-    file: Mapped[CandidateFile] = relationship()
+    file: Mapped[CandidateFile] = relationship(back_populates="decision")
     session: Mapped[JurySession] = relationship()
     results: Mapped[list[DecisionResult]] = relationship(back_populates="decision", cascade="all, delete-orphan")
     rectifications: Mapped[list[DecisionRectification]] = relationship(
@@ -120,7 +228,7 @@ class Parchment(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=app_now)
 
-    file: Mapped[CandidateFile] = relationship()
+    file: Mapped[CandidateFile] = relationship(back_populates="parchment")
     prints: Mapped[list[PrintRecord]] = relationship(back_populates="parchment", order_by="PrintRecord.id")
 
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.accounts.models import Establishment, Role, User
-from app.core.clock import today
+from app.core.clock import add_months, today
 from app.core.mail import queue_email
 from app.core.models import SentReminder
 from app.extensions import db
@@ -64,15 +64,6 @@ def _once(kind: str, target_key: str) -> bool:
     return True
 
 
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=d)
-        except ValueError:
-            continue
-    raise ValueError(day)
 
 
 def _results_missing(file: CandidateFile) -> bool:

@@ -6,7 +6,6 @@ import segno
 from flask import current_app, render_template
 from weasyprint import HTML
 
-from app.extensions import db
 from app.files.models import CandidateFile
 from app.jury.models import JurySession, Parchment
 
@@ -27,11 +26,9 @@ def _render(template: str, **context) -> bytes:
 
 
 def _parchment_context(parchment: Parchment) -> dict:
-    from app.jury.services import decision_of
-
     file: CandidateFile = parchment.file
-    session = db.session.get(JurySession, file.jury_session_id)
-    decision = decision_of(file)
+    session = file.jury_session
+    decision = file.decision
     validated = [r.competence for r in sorted(decision.results, key=lambda r: r.competence.position) if r.validated]
     url = verify_url(parchment.number)
     return {"parchment": parchment, "file": file, "session": session, "validated": validated,

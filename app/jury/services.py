@@ -26,7 +26,6 @@ from app.jury.models import (
     Parchment,
     PrintRecord,
 )
-from app.jury.visibility import is_published
 
 _sessions = JurySession.__table__
 
@@ -308,14 +307,6 @@ def _free_seat_on_withdraw(file: CandidateFile, event: str, from_status: str, ac
 # ---------------------------------------------------------------- decisions (R9)
 
 
-def decision_of(file: CandidateFile) -> Decision | None:
-    return db.session.scalar(select(Decision).where(Decision.file_id == file.id))
-
-
-def parchment_of(file: CandidateFile) -> Parchment | None:
-    return db.session.scalar(select(Parchment).where(Parchment.file_id == file.id))
-
-
 def results_from_codes(file: CandidateFile, results: list[dict]) -> dict[int, bool]:
     """[{competence_code, validated}] → {competence_id: validated}; a code not of the file is refused."""
     by_code = {c.code: c for c in file.competences}
@@ -347,7 +338,7 @@ def record_decision(file: CandidateFile, actor, results: dict[int, bool], commen
         event = "rectify_decision"
     else:
         event = "correct_decision"
-    decision = decision_of(file)
+    decision = file.decision
     previous = None
     if decision is not None:
         previous = (decision.status, [{"competence_code": r.competence.code, "validated": r.validated}
@@ -356,7 +347,7 @@ def record_decision(file: CandidateFile, actor, results: dict[int, bool], commen
                   reason=reason, comment=(reason if event == "rectify_decision" else comment))
     status = file.status
     if decision is None:
-        decision = Decision(file_id=file.id, session_id=session.id, status=status)
+        decision = Decision(file=file, session_id=session.id, status=status)
         db.session.add(decision)
     if event == "rectify_decision" and previous is not None:
         decision.rectifications.append(DecisionRectification(
@@ -392,7 +383,7 @@ def new_parchment_number() -> str:
 
 
 def assign_parchment(file: CandidateFile, kind: str) -> Parchment:
-    parchment = parchment_of(file)
+    parchment = file.parchment
     if parchment is not None:
         parchment.kind = kind
         return parchment
@@ -407,6 +398,7 @@ def assign_parchment(file: CandidateFile, kind: str) -> Parchment:
             savepoint.rollback()
             continue
         savepoint.commit()
+        file.parchment = parchment
         return parchment
     raise RuntimeError("Impossible d'attribuer un numéro de parchemin unique.")
 
@@ -461,20 +453,20 @@ def late_sessions(at: datetime | None = None) -> list[JurySession]:
 
 def printable_files(session: JurySession) -> list[CandidateFile]:
     return [f for f in files_of_session(session)
-            if f.status in (FileStatus.VALIDE.value, FileStatus.PARTIEL.value) and parchment_of(f) is not None]
+            if f.status in (FileStatus.VALIDE.value, FileStatus.PARTIEL.value) and f.parchment is not None]
 
 
 def may_download_parchment(file: CandidateFile, viewer) -> bool:
     """The secretariat always; the owning company once the session is published."""
     if viewer.role == Role.SECRETARIAT:
         return True
-    return viewer.role == Role.ENTREPRISE and viewer.establishment_id == file.establishment_id and is_published(file)
+    return viewer.role == Role.ENTREPRISE and viewer.establishment_id == file.establishment_id and file.is_published
 
 
 def parchment_for_download(file: CandidateFile, viewer) -> Parchment:
-    parchment = parchment_of(file)
+    parchment = file.parchment
     visible = file.status in (FileStatus.VALIDE.value, FileStatus.PARTIEL.value) and (
-        viewer.role == Role.SECRETARIAT or is_published(file))
+        viewer.role == Role.SECRETARIAT or file.is_published)
     if parchment is None or not visible:
         raise Conflict(
             "Aucun parchemin pour ce dossier : il n'existe que pour un dossier « Validé » (parchemin) ou "
@@ -537,10 +529,10 @@ def verify_number(number: str) -> dict | None:
     if parchment is None:
         return None
     file = parchment.file
-    if file.status not in (FileStatus.VALIDE.value, FileStatus.PARTIEL.value) or not is_published(file):
+    if file.status not in (FileStatus.VALIDE.value, FileStatus.PARTIEL.value) or not file.is_published:
         return None
     session = db.session.get(JurySession, file.jury_session_id)
-    decision = decision_of(file)
+    decision = file.decision
     validated = [r.competence for r in sorted(decision.results, key=lambda r: r.competence.position) if r.validated]
     return {
         "number": parchment.number,

@@ -80,7 +80,7 @@ def _file_or_404(file_id: int) -> CandidateFile:
 
 def _company_file_or_404(file_id: int) -> CandidateFile:
     """A company sees only its establishment's files (another tenant's file does not exist)."""
-    from app.files.services import get_file_for
+    from app.files.access import get_file_for
 
     try:
         return get_file_for(_user(), file_id)
@@ -211,8 +211,8 @@ def _render_decisions(session: JurySession, row_forms: dict, status: int = 200):
     files = [f for f in services.files_of_session(session) if f.status != FileStatus.ABANDONNE.value]
     rows = []
     for file in files:
-        form = row_forms.get(file.id) or forms.decision_form_for(file, services.decision_of(file), prefix=f"f{file.id}")
-        rows.append({"file": file, "form": form, "decision": services.decision_of(file)})
+        form = row_forms.get(file.id) or forms.decision_form_for(file, file.decision, prefix=f"f{file.id}")
+        rows.append({"file": file, "form": form, "decision": file.decision})
     return render_template("jury/session_decisions.html", session=session, rows=rows,
                            summary=services.decision_summary(session),
                            may_decide=services.today() >= session.date), status
@@ -224,7 +224,7 @@ def session_decision_row(session_id: int, file_id: int):
     session = _session_or_404(session_id)
     file = _file_or_404(file_id)
     require(file.jury_session_id == session.id)
-    form = forms.decision_form_for(file, services.decision_of(file), formdata=request.form, prefix=f"f{file.id}")
+    form = forms.decision_form_for(file, file.decision, formdata=request.form, prefix=f"f{file.id}")
     if form.validate_on_submit():
         results = {c.id: bool(f.data) for c, f in form.competence_fields}
         try:
@@ -242,7 +242,7 @@ def session_decision_row(session_id: int, file_id: int):
 def file_decision(file_id: int):
     file = _file_or_404(file_id)
     session = db.session.get(JurySession, file.jury_session_id) if file.jury_session_id else None
-    decision = services.decision_of(file)
+    decision = file.decision
     form = forms.decision_form_for(file, decision)
     if form.validate_on_submit():
         results = {c.id: bool(f.data) for c, f in form.competence_fields}
@@ -255,7 +255,7 @@ def file_decision(file_id: int):
             return redirect(url_for("jury.file_decision", file_id=file.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("jury/file_decision.html", file=file, session=session, form=form, decision=decision,
-                           parchment=services.parchment_of(file),
+                           parchment=file.parchment,
                            published=bool(session and session.published_at)), status
 
 
@@ -284,7 +284,7 @@ def session_print(session_id: int):
     if not form.validate_on_submit() or not files:
         flash("Aucun parchemin ni attestation à imprimer pour cette session.", "error")
         return redirect(url_for("jury.session_detail", session_id=session.id))
-    parchments = [services.parchment_of(f) for f in files]
+    parchments = [f.parchment for f in files]
     services.record_prints(parchments, _user(), session)
     return _pdf_response(pdf.parchments_batch_pdf(parchments), f"parchemins-jury-{session.date.isoformat()}.pdf")
 

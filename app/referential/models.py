@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import json
 from datetime import date
 from pathlib import Path
@@ -13,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts import services as accounts
 from app.accounts.models import Role, User
 from app.core import audit
-from app.core.clock import today
+from app.core.clock import add_months, today
 from app.core.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.referential.models import Assessor, Competence, Cqp, assessor_cqps
@@ -117,11 +116,6 @@ def update_cqp_referential(cqp: Cqp, *, title: str, domain: str, active: bool,
     return cqp
 
 
-def add_months(day: date, months: int) -> date:
-    """Same day `months` later (the last day of the month when that day does not exist)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 HABILITATION_WARNING_MONTHS = 9

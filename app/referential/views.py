@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.core.clock import today
+from app.core.clock import add_months, today
 from app.core.errors import DomainError, NotFound
 from app.core.permissions import require, roles_required
 from app.referential import services
@@ -62,7 +62,7 @@ def assessor_list():
     assessors = services.all_assessors()
     alerts = {a.id: services.habilitation_alert(a, on) for a in assessors}
     return render_template("referential/assessor_list.html", assessors=assessors, alerts=alerts, today=on,
-                           warning_until=services.add_months(on, services.HABILITATION_WARNING_MONTHS))
+                           warning_until=add_months(on, services.HABILITATION_WARNING_MONTHS))
 
 
 def _assessor_form(**kwargs) -> AssessorForm:

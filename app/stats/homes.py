@@ -2,14 +2,13 @@
 
 Read-only queries over the other areas' models, each page a fixed number of queries whatever
 the number of files (relations are loaded with selectinload, sessions preloaded so that
-app.jury.visibility finds them in the identity map). Business rules are not restated here: the
+the file's jury_session relationship finds them in the identity map). Business rules are not restated here: the
 R5 window comes from workflow.results_window, what a file lacks from
 workflow.confirm_assessor_problems, deadlines from JurySession, what a company may see of a
-decision from app.jury.visibility."""
+decision from CandidateFile.decision_visible_to."""
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -18,7 +17,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import AccountRequest, PartnerAccessLog, User
-from app.core.clock import now, today
+from app.core.clock import add_months, now, today
 from app.core.models import OutboxEmail
 from app.extensions import db
 from app.files import workflow
@@ -32,7 +31,6 @@ from app.files.models import (
     Evaluation,
     FileStatus,
 )
-from app.jury import visibility
 from app.jury.models import REGISTRATION_DAYS_BEFORE, JurySession, jury_members
 from app.referential.models import Assessor
 
@@ -45,10 +43,6 @@ UPCOMING_SESSIONS = 3
 HOME_LIST_LIMIT = 20
 
 
-def add_months(day: date, months: int) -> date:
-    years, month_index = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month_index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def since_text(moment: date | datetime | None, on: date | None = None) -> str:
@@ -112,7 +106,7 @@ def company_next_action(file: CandidateFile, viewer) -> NextAction | None:
         return NextAction("l'évaluateur habilité", "saisie et transmission de l'évaluation", invitation.used_at)
     if status == S.VALIDATION_EVALUATION:
         return NextAction("vous", "inscrire le candidat à une session de jury", file.status_changed_at)
-    if visibility.visible_status(file, viewer) == S.INSCRIPTION_JURY.value:
+    if file.visible_status_for(viewer) == S.INSCRIPTION_JURY.value:
         session = _session_of(file)
         if session is not None and session.date > today():
             return NextAction("le jury", f"session du {session.date.strftime('%d/%m/%Y')}", file.status_changed_at)
@@ -200,7 +194,7 @@ def company_home(user: User) -> CompanyHome:
         .options(*_file_options()).order_by(f.status_changed_at, f.id)
     ))
     _preload_sessions(files)
-    lines = [FileLine(file, visibility.visible_status(file, user)) for file in files]
+    lines = [FileLine(file, file.visible_status_for(user)) for file in files]
     for line in lines:
         line.next_action = company_next_action(line.file, user)
     groups = []
@@ -274,7 +268,7 @@ def candidate_home(user: User) -> CandidateHome:
         .order_by(CandidateFile.created_at.desc(), CandidateFile.id.desc())
     ))
     _preload_sessions(files)
-    return CandidateHome([FileLine(f, visibility.visible_status(f, user)) for f in files])
+    return CandidateHome([FileLine(f, f.visible_status_for(user)) for f in files])
 
 
 # ------------------------------------------------------------------ assessor

@@ -13,7 +13,6 @@ from app.accounts.models import Establishment, PartnerAccessLog
 from app.core.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.files.models import STATUS_LABELS, CandidateFile, FileStatus
-from app.jury import visibility
 from app.jury.models import Decision, DecisionResult, JurySession, Parchment
 
 TRACE_PARAMETERS = {
@@ -74,7 +73,7 @@ def establishment_certifications(siret: str, params: dict[str, str], actor, ip: 
     session_ids = {f.jury_session_id for f in files if f.jury_session_id}
     sessions = {s.id: s for s in db.session.scalars(select(JurySession).where(JurySession.id.in_(session_ids)))} \
         if session_ids else {}
-    shown = [f for f in files if visibility.may_see_decision(f, PARTNER_VIEW)]
+    shown = [f for f in files if f.decision_visible_to(PARTNER_VIEW)]
     decisions, parchments = {}, {}
     if shown:
         ids = [f.id for f in shown]
@@ -85,8 +84,8 @@ def establishment_certifications(siret: str, params: dict[str, str], actor, ip: 
         parchments = {p.file_id: p.number for p in db.session.scalars(select(Parchment).where(Parchment.file_id.in_(ids)))}
     certifications = []
     for file in files:
-        status = visibility.visible_status(file, PARTNER_VIEW)
-        decision = decisions.get(file.id) if visibility.may_see_decision(file, PARTNER_VIEW) else None
+        status = file.visible_status_for(PARTNER_VIEW)
+        decision = decisions.get(file.id) if file.decision_visible_to(PARTNER_VIEW) else None
         session = sessions.get(file.jury_session_id)
         certifications.append({
             "file_id": file.id,

@@ -75,7 +75,7 @@ def test_no_or_bad_token_is_401(client, headers):
 
 def test_revoked_token_is_401(app_ctx, api_as):
     from app.accounts.models import ApiToken
-    from app.db import utcnow
+    from app.core.clock import utcnow
 
     api = api_as(make_user("jury"))
     for token in db.session.scalars(select(ApiToken)):

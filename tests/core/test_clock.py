@@ -41,3 +41,15 @@ def test_the_files_story_is_dated_by_the_app_clock(app_ctx, today_is):
     assert file.created_at.date() == date(2027, 3, 1)
     assert file.status_changed_at.date() == date(2027, 3, 1)
     assert file.history[-1].at.date() == date(2027, 3, 1)
+
+
+@pytest.mark.parametrize(("day", "months", "expected"), [
+    (date(2027, 3, 12), 9, date(2027, 12, 12)),
+    (date(2027, 5, 31), 9, date(2028, 2, 29)),   # clamped to the end of a leap February
+    (date(2027, 1, 31), 1, date(2027, 2, 28)),
+    (date(2027, 12, 1), 1, date(2028, 1, 1)),    # across the year
+    (date(2027, 12, 1), 12, date(2028, 12, 1)),
+    (date(2027, 3, 31), -1, date(2027, 2, 28)),  # backwards
+])
+def test_add_months(day, months, expected):
+    assert clock.add_months(day, months) == expected

@@ -11,9 +11,9 @@ from html import unescape
 import pytest
 from sqlalchemy import select, update
 
+from app.core.clock import utcnow
 from app.core.mail import queue_email, send_pending
 from app.core.models import OutboxEmail
-from app.db import utcnow
 from app.extensions import db
 from tests.conftest import submit_form
 from tests.factories import make_user

@@ -10,7 +10,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.accounts.models import Role
 from app.extensions import db
-from app.files import services
+from app.files import candidates, evaluation, services
 from tests import conftest as harness
 from tests import factories
 
@@ -51,7 +51,7 @@ def assessor(app_ctx, on_registration_day):
 def new_candidate(company, **overrides):
     data = {"first_name": "Élodie", "last_name": "Martin", "birth_date": date(1990, 4, 2), "email": None}
     data.update(overrides)
-    candidate = services.create_candidate(company.establishment, company, **data)
+    candidate = candidates.create_candidate(company.establishment, company, **data)
     db.session.commit()
     return candidate
 
@@ -76,14 +76,14 @@ def confirmed_file(company, assessor, **overrides):
 
 
 def invite(file, assessor, email: str = "metier@chimie-test.fr") -> str:
-    _invitation, token = services.invite_job_assessor(file, assessor.user, email=email, first_name="Jules",
+    _invitation, token = evaluation.invite_job_assessor(file, assessor.user, email=email, first_name="Jules",
                                                       last_name="Métier")
     db.session.commit()
     return token
 
 
 def observe(file, token: str) -> None:
-    services.submit_job_assessor_observations(token, {c.code: f"Vu au poste ({c.code})." for c in file.competences},
+    evaluation.submit_job_assessor_observations(token, {c.code: f"Vu au poste ({c.code})." for c in file.competences},
                                               "Bon collègue.")
     db.session.commit()
 
@@ -94,11 +94,11 @@ def full_results(file, acquired: bool = True) -> list[dict]:
 
 
 def draft(file, assessor, interview: date = INTERVIEW, results=None, observations="Le candidat est satisfait."):
-    evaluation = services.save_evaluation(file, assessor.user, interview_date=interview,
-                                          results=full_results(file) if results is None else results,
-                                          candidate_observations=observations)
+    saved = evaluation.save_evaluation(file, assessor.user, interview_date=interview,
+                                       results=full_results(file) if results is None else results,
+                                       candidate_observations=observations)
     db.session.commit()
-    return evaluation
+    return saved
 
 
 def add_guide(file, assessor):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.core.errors import Gone
 from app.extensions import db
-from app.files import services
+from app.files import evaluation
 from app.files.models import JobAssessorObservation
 from tests.files.conftest import confirmed_file, invite
 
@@ -29,7 +29,7 @@ def test_r3_two_simultaneous_submissions_of_one_link_give_exactly_one_success(ap
         with app.app_context():
             try:
                 barrier.wait(timeout=10)
-                services.submit_job_assessor_observations(token, {code: f"vu par {name}" for code in codes})
+                evaluation.submit_job_assessor_observations(token, {code: f"vu par {name}" for code in codes})
                 db.session.commit()
                 outcome = "ok"
             except Gone:

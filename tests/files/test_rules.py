@@ -15,7 +15,7 @@ from app.core.errors import Conflict, Gone, RuleViolation, ValidationFailed
 from app.core.models import OutboxEmail
 from app.core.tokens import hash_token
 from app.extensions import db
-from app.files import services, workflow
+from app.files import candidates, evaluation, services, workflow
 from app.files.models import Candidate, FileStatus, JobAssessorInvitation
 from tests import factories
 from tests.files.conftest import (
@@ -59,9 +59,9 @@ def test_r1_an_event_out_of_order_is_refused_naming_the_status(app_ctx, status, 
 def test_r1_the_evaluation_cannot_be_saved_before_the_assessor_is_confirmed(company, assessor):
     file = new_file(company, assessor)
     with pytest.raises(Conflict, match="En attente d'évaluation"):
-        services.save_evaluation(file, assessor.user, interview_date=INTERVIEW, results=[])
+        evaluation.save_evaluation(file, assessor.user, interview_date=INTERVIEW, results=[])
     with pytest.raises(Conflict):
-        services.invite_job_assessor(file, assessor.user, email="m@x.fr", first_name="A", last_name="B")
+        evaluation.invite_job_assessor(file, assessor.user, email="m@x.fr", first_name="A", last_name="B")
 
 
 def test_r1_a_file_is_edited_only_while_en_cours_inscription(company, assessor):
@@ -150,13 +150,13 @@ def test_r3_no_submission_before_the_job_assessor_is_invited(company, assessor, 
     draft(file, assessor)  # results may be drafted before the invitation
     add_guide(file, assessor)
     with pytest.raises(RuleViolation, match="L'évaluateur métier n'a pas été invité."):
-        services.submit_evaluation(file, assessor.user)
+        evaluation.submit_evaluation(file, assessor.user)
     assert file.status == FileStatus.EN_ATTENTE_EVALUATION
 
 
 def test_r3_the_link_is_random_stored_hashed_valid_30_days_and_emailed(company, assessor):
     file = confirmed_file(company, assessor)
-    invitation, token = services.invite_job_assessor(file, assessor.user, email="Metier@Chimie-Test.fr",
+    invitation, token = evaluation.invite_job_assessor(file, assessor.user, email="Metier@Chimie-Test.fr",
                                                      first_name="Jules", last_name="Métier")
     db.session.commit()
     assert len(token) >= 43  # 32 random bytes, base64url
@@ -172,8 +172,8 @@ def test_r3_a_new_invitation_replaces_the_old_link(company, assessor):
     first = invite(file, assessor)
     second = invite(file, assessor, email="autre@chimie-test.fr")
     with pytest.raises(Gone, match="remplacé"):
-        services.job_assessor_invitation(first)
-    assert services.job_assessor_invitation(second).email == "autre@chimie-test.fr"
+        evaluation.job_assessor_invitation(first)
+    assert evaluation.job_assessor_invitation(second).email == "autre@chimie-test.fr"
     assert file.current_invitation.email == "autre@chimie-test.fr"
 
 
@@ -190,7 +190,7 @@ def test_r3_the_link_expires_after_30_days(company, assessor, today_is):
     file = confirmed_file(company, assessor)
     token = invite(file, assessor)
     today_is("2027-03-30")
-    assert services.job_assessor_invitation(token)
+    assert evaluation.job_assessor_invitation(token)
     today_is("2027-04-01")
     with pytest.raises(Gone, match="expiré"):
         observe(file, token)
@@ -200,10 +200,10 @@ def test_r3_the_spending_update_refuses_a_link_already_spent(company, assessor):
     """The conditional UPDATE itself (not only the check before it) refuses a spent link."""
     file = confirmed_file(company, assessor)
     token = invite(file, assessor)
-    invitation = services.job_assessor_invitation(token)  # passes the check...
+    invitation = evaluation.job_assessor_invitation(token)  # passes the check...
     db.session.execute(JobAssessorInvitation.__table__.update().values(used_at=date(2027, 3, 1)))
     with pytest.raises(Gone):  # ...but the UPDATE … WHERE used_at IS NULL matches nothing
-        services.submit_job_assessor_observations(token, {c.code: "x" for c in file.competences})
+        evaluation.submit_job_assessor_observations(token, {c.code: "x" for c in file.competences})
     assert invitation.observations == []
 
 
@@ -211,10 +211,10 @@ def test_r3_every_competence_needs_an_observation(company, assessor):
     file = confirmed_file(company, assessor)
     token = invite(file, assessor)
     with pytest.raises(ValidationFailed, match="compétence C2") as refused:
-        services.submit_job_assessor_observations(token, {"C1": "ok", "C2": " ", "C3": "ok"})
+        evaluation.submit_job_assessor_observations(token, {"C1": "ok", "C2": " ", "C3": "ok"})
     assert "observation_C2" in refused.value.errors
     db.session.rollback()
-    assert services.job_assessor_invitation(token).used_at is None  # not spent by a refused form
+    assert evaluation.job_assessor_invitation(token).used_at is None  # not spent by a refused form
 
 
 # ---------------------------------------------------------------- R4: one email when both comments are in
@@ -275,11 +275,11 @@ def test_r5_submission_inside_the_window_only(company, assessor, today_is, offse
     file = ready_to_submit(company, assessor, today_is)
     today_is(day(offset))
     if accepted:
-        services.submit_evaluation(file, assessor.user)
+        evaluation.submit_evaluation(file, assessor.user)
         assert file.status == FileStatus.VALIDATION_EVALUATION
     else:
         with pytest.raises(RuleViolation, match="close depuis le 18/03/2027"):
-            services.submit_evaluation(file, assessor.user)
+            evaluation.submit_evaluation(file, assessor.user)
         assert file.status == FileStatus.EN_ATTENTE_EVALUATION
 
 
@@ -301,7 +301,7 @@ def test_r5_the_actual_interview_may_differ_from_the_planned_one(company, assess
 
 def test_r6_a_complete_evaluation_is_submitted(company, assessor, today_is):
     file = ready_to_submit(company, assessor, today_is)
-    services.submit_evaluation(file, assessor.user)
+    evaluation.submit_evaluation(file, assessor.user)
     assert file.status == FileStatus.VALIDATION_EVALUATION
     assert file.evaluation.submitted_at is not None
     assert [h.event for h in file.history] == ["confirm_assessor", "submit_evaluation"]
@@ -329,7 +329,7 @@ def test_r6_submission_refused_naming_what_is_missing(company, assessor, today_i
     if spoil != "guide":
         add_guide(file, assessor)
     with pytest.raises(RuleViolation) as refused:
-        services.submit_evaluation(file, assessor.user)
+        evaluation.submit_evaluation(file, assessor.user)
     assert message in refused.value.message
     assert file.status == FileStatus.EN_ATTENTE_EVALUATION
 
@@ -377,7 +377,7 @@ def test_r12_an_update_into_a_duplicate_is_refused(company):
     new_candidate(company)
     second = new_candidate(company, first_name="Paul")
     with pytest.raises(Conflict):
-        services.update_candidate(second, company, first_name="ÉLODIE", last_name="Martin",
+        candidates.update_candidate(second, company, first_name="ÉLODIE", last_name="Martin",
                                   birth_date=date(1990, 4, 2))
 
 

@@ -39,7 +39,7 @@ def test_status_follows_the_competences(registered, secretariat, validated, stat
     decision = decide(file, secretariat, validated)
     assert file.status == decision.status == status
     assert [r.validated for r in sorted(decision.results, key=lambda r: r.competence.position)] == validated
-    parchment = services.parchment_of(file)
+    parchment = file.parchment
     assert (parchment.kind if parchment else None) == kind
     assert file.history[-1].event == "record_decision"
 
@@ -50,7 +50,7 @@ def test_no_decision_before_the_jury_date(registered, secretariat, today_is):
     with pytest.raises(RuleViolation) as refused:
         decide(file, secretariat, True)
     assert "15/06/2027" in refused.value.message
-    assert file.status == "inscription_jury" and services.decision_of(file) is None
+    assert file.status == "inscription_jury" and file.decision is None
 
 
 def test_every_competence_of_the_file_must_be_decided(registered, secretariat):
@@ -72,12 +72,12 @@ def test_a_competence_that_is_not_the_files_is_refused(registered):
 def test_correction_before_publication_replaces_the_decision(registered, secretariat):
     file, _ = registered
     decide(file, secretariat, True)
-    number = services.parchment_of(file).number
+    number = file.parchment.number
     decide(file, secretariat, [True, False, False], comment="Erreur de saisie corrigée")
-    decision = services.decision_of(file)
+    decision = file.decision
     assert file.status == decision.status == "partiel" and decision.rectifications == []
     assert file.history[-1].event == "correct_decision"
-    assert services.parchment_of(file).number == number and services.parchment_of(file).kind == "attestation"
+    assert file.parchment.number == number and file.parchment.kind == "attestation"
 
 
 def test_after_publication_only_a_rectification_with_a_reason(registered, secretariat):
@@ -88,7 +88,7 @@ def test_after_publication_only_a_rectification_with_a_reason(registered, secret
         decide(file, secretariat, True)
     assert "motif" in refused.value.message.lower()
     decide(file, secretariat, True, reason="Pièce retrouvée après le jury")
-    decision = services.decision_of(file)
+    decision = file.decision
     assert file.status == "valide" and file.history[-1].event == "rectify_decision"
     [rectification] = decision.rectifications
     assert rectification.previous_status == "partiel" and rectification.new_status == "valide"
@@ -108,11 +108,11 @@ def test_a_number_already_taken_is_drawn_again(registered, secretariat, monkeypa
     file, session = registered
     other = make_file(FileStatus.INSCRIPTION_JURY, session=session)
     decide(other, secretariat, True)
-    taken = services.parchment_of(other).number
+    taken = other.parchment.number
     draws = iter([taken, taken, "CQP-ABCD-EFGH"])
     monkeypatch.setattr(services, "new_parchment_number", lambda: next(draws))
     decide(file, secretariat, True)
-    assert services.parchment_of(file).number == "CQP-ABCD-EFGH"
+    assert file.parchment.number == "CQP-ABCD-EFGH"
     assert db.session.query(Parchment).count() == 2
 
 

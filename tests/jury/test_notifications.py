@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import pytest
-
 from app.core.models import SentReminder
 from app.extensions import db
 from app.files.models import Evaluation, FileStatus, JobAssessorInvitation
-from app.jury.notifications import add_months
 from tests.factories import make_assessor, make_establishment, make_session, make_user
 from tests.jury.helpers import make_file
 
@@ -105,14 +102,6 @@ def test_assessor_is_reminded_nine_months_before_the_habilitation_ends(app_ctx, 
     assert mailbox.to(later.user.email) == []
     assert db.session.query(SentReminder).filter_by(kind="habilitation_end").count() == 1
 
-
-@pytest.mark.parametrize(("day", "months", "expected"), [
-    (date(2027, 1, 10), 9, date(2027, 10, 10)),
-    (date(2027, 5, 31), 9, date(2028, 2, 29)),
-    (date(2027, 12, 1), 1, date(2028, 1, 1)),
-])
-def test_add_months(day, months, expected):
-    assert add_months(day, months) == expected
 
 
 def test_the_command_says_what_it_sent(app_ctx, runner, mailbox):

@@ -31,7 +31,7 @@ def session(secretariat, today_is):
 def test_parchment_of_a_valid_file(session, secretariat):
     file = make_file(FileStatus.INSCRIPTION_JURY, session=session)
     decide(file, secretariat, True)
-    parchment = services.parchment_of(file)
+    parchment = file.parchment
     text = pdf_text(pdf.parchment_pdf(parchment))
     assert "Certificat de Qualification Professionnelle" in text
     assert "Industries Chimiques" in text and file.cqp.title in text
@@ -43,7 +43,7 @@ def test_parchment_of_a_valid_file(session, secretariat):
 def test_attestation_lists_only_the_validated_competences(session, secretariat):
     file = make_file(FileStatus.INSCRIPTION_JURY, session=session)
     decide(file, secretariat, [True, False, True])
-    text = pdf_text(pdf.parchment_pdf(services.parchment_of(file)))
+    text = pdf_text(pdf.parchment_pdf(file.parchment))
     assert "Attestation de compétences" in text
     first, second, third = file.competences
     assert first.code in text and third.code in text and f"{second.code} —" not in text
@@ -61,10 +61,10 @@ def test_batch_has_one_page_per_document(session, secretariat):
     decide(files[2], secretariat, False)
     printable = services.printable_files(session)
     assert printable == files[:2]
-    data = pdf.parchments_batch_pdf([services.parchment_of(f) for f in printable])
+    data = pdf.parchments_batch_pdf([f.parchment for f in printable])
     reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) == 2
-    assert services.parchment_of(files[1]).number in reader.pages[1].extract_text()
+    assert files[1].parchment.number in reader.pages[1].extract_text()
 
 
 def test_booklet_has_a_section_per_file(session):

@@ -7,10 +7,10 @@ from datetime import date, datetime
 
 import pytest
 
+from app.api.files import decision_payload
 from app.core.errors import Conflict, RuleViolation
 from app.files.models import FileStatus
 from app.jury import services
-from app.jury.visibility import decision_payload, visible_status
 from tests.factories import make_establishment, make_session, make_user
 from tests.jury.helpers import decide, make_file
 
@@ -31,18 +31,18 @@ def decided(secretariat, today_is):
 
 def test_company_sees_no_decision_before_publication(decided, secretariat):
     file, _, company = decided
-    assert visible_status(file, company) == "inscription_jury"
+    assert file.visible_status_for(company) == "inscription_jury"
     assert decision_payload(file, company) is None
-    assert visible_status(file, secretariat) == "partiel"
+    assert file.visible_status_for(secretariat) == "partiel"
 
 
 def test_company_sees_the_decision_once_published(decided, secretariat):
     file, session, company = decided
     services.publish_session(session, secretariat)
-    assert visible_status(file, company) == "partiel"
+    assert file.visible_status_for(company) == "partiel"
     payload = decision_payload(file, company)
     assert payload["status"] == "partiel"
-    assert payload["parchment_number"] == services.parchment_of(file).number
+    assert payload["parchment_number"] == file.parchment.number
     assert [r["validated"] for r in payload["results"]] == [True, True, False]
 
 

@@ -22,7 +22,7 @@ def parchment(secretariat, today_is):
     today_is("2027-06-15")
     decide(file, secretariat, [True, False, True])
     db.session.commit()
-    return services.parchment_of(file), session
+    return file.parchment, session
 
 
 def _publish(session, secretariat):

@@ -111,7 +111,7 @@ def test_session_decision_screen_saves_a_row_and_lists_what_is_undecided(secreta
     assert f'href="#dossier-{second.id}"' in html and f'href="#dossier-{first.id}"' not in html
     db.session.refresh(first)
     assert first.status == "partiel"
-    assert [r.validated for r in sorted(services.decision_of(first).results, key=lambda r: r.competence.position)] \
+    assert [r.validated for r in sorted(first.decision.results, key=lambda r: r.competence.position)] \
         == [True, False, True]
 
 

@@ -101,15 +101,6 @@ def test_a_competence_of_another_cqp_is_refused(app_ctx):
     db.session.rollback()
 
 
-@pytest.mark.parametrize("day,months,expected", [
-    (date(2027, 3, 12), 9, date(2027, 12, 12)),
-    (date(2027, 5, 31), 9, date(2028, 2, 29)),
-    (date(2027, 1, 31), 1, date(2027, 2, 28)),
-    (date(2027, 12, 1), 12, date(2028, 12, 1)),
-])
-def test_add_months(day, months, expected):
-    assert services.add_months(day, months) == expected
-
 
 @pytest.mark.parametrize("until,expected", [
     (date(2027, 3, 11), "expiree"),

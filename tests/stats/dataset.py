@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from app.db import utcnow
+from app.core.clock import utcnow
 from app.extensions import db
 from app.files.models import CandidateFile, Evaluation, EvaluationResult, StatusChange, stay_seconds
 from app.jury.models import Decision, DecisionResult, JurySession

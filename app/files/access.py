@@ -1,0 +1,96 @@
+"""Who may open which candidate, file and document: loads scoped by `visible_to(user)` (another
+tenant's object is a 404, NotFound), and the searchable lists of files and candidates."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from app.core.errors import NotFound, ValidationFailed
+from app.core.listing import ListQuery, Page, paginate
+from app.core.validation import as_id
+from app.extensions import db
+from app.files.models import (
+    Candidate,
+    CandidateFile,
+    Document,
+    FileStatus,
+    name_key,
+)
+from app.referential.models import Assessor, Cqp
+
+
+def get_file_for(user, file_id) -> CandidateFile:
+    """The file if the user may see it; otherwise NotFound (404: another tenant's file does not exist)."""
+    ident = as_id(file_id)
+    file = db.session.scalar(CandidateFile.visible_to(user).where(CandidateFile.id == ident)) if ident else None
+    if file is None:
+        raise NotFound("Ce dossier n'existe pas, ou vous n'y avez pas accès.")
+    return file
+
+
+def get_candidate_for(user, candidate_id, field: str | None = None) -> Candidate:
+    ident = as_id(candidate_id)
+    candidate = db.session.scalar(Candidate.visible_to(user).where(Candidate.id == ident)) if ident else None
+    if candidate is None:
+        message = "Ce candidat n'existe pas, ou vous n'y avez pas accès."
+        raise NotFound.for_field(field, message) if field else NotFound(message)
+    return candidate
+
+
+def get_document_for(user, document_id, *, file: CandidateFile | None = None,
+                     candidate: Candidate | None = None) -> Document:
+    """A document of a file (or of a candidate) the user already may see."""
+    ident = as_id(document_id)
+    document = db.session.get(Document, ident) if ident else None
+    if document is None or (file is not None and document.file_id != file.id) or (
+        candidate is not None and document.candidate_id != candidate.id
+    ):
+        raise NotFound("Ce document n'existe pas, ou vous n'y avez pas accès.")
+    return document
+
+
+def candidate_documents(candidate: Candidate) -> list[Document]:
+    """Every document of a candidate: their diplomas and the scans of their files."""
+    return list(db.session.scalars(
+        select(Document).where(Document.candidate_id == candidate.id).order_by(Document.uploaded_at, Document.id)))
+
+
+def own_candidate(user) -> Candidate | None:
+    """The candidate record of a `candidat` user."""
+    return db.session.scalar(select(Candidate).where(Candidate.user_id == user.id).order_by(Candidate.id))
+
+
+def search_files(user, *, status: str | None = None, cqp: str | None = None, q: str | None = None,
+                 page: int = 1, per_page: int = 20) -> Page:
+    query = CandidateFile.visible_to(user)
+    if status:
+        if status not in {s.value for s in FileStatus}:
+            raise ValidationFailed.for_field("status", f"Statut inconnu : {status}.")
+        query = query.where(CandidateFile.status == status)
+    if cqp:
+        query = query.where(CandidateFile.cqp_id.in_(select(Cqp.id).where(Cqp.code == cqp.strip().upper())))
+    if q and q.strip():
+        query = query.where(CandidateFile.candidate_id.in_(_candidate_ids_matching(q)))
+    query = query.options(
+        selectinload(CandidateFile.candidate), selectinload(CandidateFile.cqp),
+        selectinload(CandidateFile.assessor).selectinload(Assessor.user),
+        selectinload(CandidateFile.establishment),
+    ).order_by(CandidateFile.created_at.desc(), CandidateFile.id.desc())
+    return paginate(query, ListQuery(page=max(1, page or 1), per_page=min(max(1, per_page or 20), 100)), scalars=True)
+
+
+def _candidate_ids_matching(q: str):
+    conditions = []
+    for word in name_key(q).split():
+        like = f"%{word}%"
+        conditions.append(or_(Candidate.last_name_key.like(like), Candidate.first_name_key.like(like)))
+    return select(Candidate.id).where(*conditions)
+
+
+def search_candidates(user, q: str | None = None, page: int = 1, per_page: int = 20) -> Page:
+    query = Candidate.visible_to(user)
+    if q and q.strip():
+        query = query.where(Candidate.id.in_(_candidate_ids_matching(q)))
+    query = query.order_by(Candidate.last_name_key, Candidate.first_name_key, Candidate.id)
+    return paginate(query, ListQuery(page=max(1, page or 1), per_page=min(max(1, per_page or 20), 100)), scalars=True)
