@@ -1,0 +1,123 @@
+"""What a file waits for, from whom, and since when: the one answer that the file page, the file
+lists, the homes and the API give.
+
+`next_action(file, viewer)` reads the file as the viewer may see it (R10: an unpublished decision
+stays « Inscription au jury » for the company and the candidate) and names who must act: the
+company, the assessor, the job assessor, the jury or the secretariat — « vous » when it is the
+viewer. None when nothing is awaited (a published decision, an abandoned file).
+
+What a file lacks comes from workflow.confirm_assessor_problems; the jury's session is read through
+the file's relationship (this area never imports the jury's modules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from app.core.clock import today
+from app.files import workflow
+from app.files.models import DECISION_STATUSES, CandidateFile, FileStatus
+
+S = FileStatus
+YOU = "vous"
+COMPANY = "l'entreprise"
+ASSESSOR = "l'évaluateur habilité"
+JOB_ASSESSOR = "l'évaluateur métier"
+JURY = "le jury"
+SECRETARIAT = "le secrétariat"
+
+
+def since_text(moment: date | datetime | None, on: date | None = None) -> str:
+    """« depuis 9 jours » / « depuis 1 jour » / « depuis aujourd'hui »."""
+    if moment is None:
+        return ""
+    days = ((on or today()) - (moment.date() if isinstance(moment, datetime) else moment)).days
+    if days <= 0:
+        return "depuis aujourd'hui"
+    return "depuis 1 jour" if days == 1 else f"depuis {days} jours"
+
+
+@dataclass
+class NextAction:
+    """What a file waits for: who, to do what, since when."""
+
+    waiting_for: str  # "vous", "l'entreprise", "l'évaluateur habilité", "l'évaluateur métier", "le jury", "le secrétariat"
+    action: str
+    since: date | datetime | None
+
+    @property
+    def yours(self) -> bool:
+        return self.waiting_for == YOU
+
+    @property
+    def text(self) -> str:
+        """« À vous : confirmer l'évaluateur (depuis 3 jours) » / « En attente de l'évaluateur métier depuis 9 jours »."""
+        since = since_text(self.since)
+        if self.yours:
+            return f"À vous : {self.action} ({since})" if since else f"À vous : {self.action}"
+        return f"En attente {_de(self.waiting_for)} {since}".strip()
+
+    @property
+    def summary(self) -> str:
+        """Who and what, in a list's cell: « L'évaluateur métier : observations », « Vous : confirmer l'évaluateur »."""
+        return f"{self.waiting_for[:1].upper()}{self.waiting_for[1:]} : {self.action}"
+
+
+def _de(who: str) -> str:
+    if who.startswith("le "):
+        return "du " + who[3:]
+    return "de " + who
+
+
+def _for(viewer_acts: bool, who: str, yours: str, theirs: str, since) -> NextAction:
+    """The viewer reads « vous » and what to do; anyone else reads who and the awaited step."""
+    return NextAction(YOU, yours, since) if viewer_acts else NextAction(who, theirs, since)
+
+
+def _missing_text(missing: dict) -> str:
+    n = len(missing)
+    plural = "s" if n > 1 else ""
+    return f"compléter le dossier ({n} élément{plural} manquant{plural}) puis confirmer l'évaluateur"
+
+
+def next_action(file: CandidateFile, viewer) -> NextAction | None:
+    """What `file` waits for, told to `viewer` (any role; None for an anonymous viewer is fine)."""
+    status = FileStatus(file.visible_status_for(viewer))
+    is_company = viewer is not None and viewer.belongs_to(file.establishment_id)
+    if status == S.EN_COURS_INSCRIPTION:
+        if is_company:
+            missing = workflow.confirm_assessor_problems(file)
+            return NextAction(YOU, _missing_text(missing) if missing else "confirmer l'évaluateur",
+                              file.status_changed_at)
+        return NextAction(COMPANY, "confirmation de l'évaluateur", file.status_changed_at)
+    if status == S.EN_ATTENTE_EVALUATION:
+        is_assessor = file.can_evaluate(viewer)
+        invitation = file.current_invitation
+        if invitation is None:
+            return _for(is_assessor, ASSESSOR, "inviter l'évaluateur métier", "invitation de l'évaluateur métier",
+                        file.status_changed_at)
+        if invitation.used_at is None:
+            return NextAction(JOB_ASSESSOR, "observations", invitation.created_at)
+        return _for(is_assessor, ASSESSOR, "saisir et transmettre l'évaluation",
+                    "saisie et transmission de l'évaluation", invitation.used_at)
+    if status == S.VALIDATION_EVALUATION:
+        return _for(is_company, COMPANY, "inscrire le candidat à une session de jury",
+                    "inscription du candidat à une session de jury", file.status_changed_at)
+    session = file.jury_session
+    if status == S.INSCRIPTION_JURY:
+        if session is not None and session.date > today():
+            day = session.date.strftime("%d/%m/%Y")
+            sits = viewer is not None and viewer.is_jury_member and file.can_view(viewer)
+            return _for(sits, JURY, f"siéger à la session du {day}", f"session du {day}", file.status_changed_at)
+        since = session.date if session is not None else file.status_changed_at
+        if file.status == S.INSCRIPTION_JURY and getattr(viewer, "sees_unpublished_decisions", False):
+            # The jury has sat and no decision is recorded: only those who may see decisions are told so.
+            return _for(viewer.is_secretariat, SECRETARIAT, "saisir la décision du jury",
+                        "saisie de la décision du jury", since)
+        return NextAction(SECRETARIAT, "publication des résultats du jury", since)
+    if status in DECISION_STATUSES and not file.is_published:
+        # Seen only by those who see unpublished decisions (visible_status_for).
+        since = session.date if session is not None else file.decided_at
+        return _for(viewer.is_secretariat, SECRETARIAT, "publier les résultats du jury",
+                    "publication des résultats du jury", since)
+    return None
