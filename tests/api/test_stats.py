@@ -83,9 +83,9 @@ def company(app_ctx):
 
     for file, session, validated in ((decided, published, [True, True, True]), (hidden, unpublished, [True, False, True])):
         decision = Decision(file=file, session_id=session.id, status=file.status)
+        db.session.add(decision)  # in the session before file.competences loads (autoflush)
         for competence, ok in zip(file.competences, validated, strict=True):
             decision.results.append(DecisionResult(competence=competence, validated=ok))
-        db.session.add(decision)
         db.session.add(Parchment(file=file, number=f"CQP-{file.id:06d}",
                                  kind="parchemin" if file.status == "valide" else "attestation"))
     db.session.commit()

@@ -398,5 +398,5 @@ def test_r12_an_integrity_error_becomes_a_409(company):
     twin.set_names("Elodie", "MARTIN")
     db.session.add(twin)
     with pytest.raises(Conflict, match="existe déjà"):
-        services._flush_candidate(twin)
+        candidates._flush_candidate(twin)
     db.session.rollback()
