@@ -24,7 +24,11 @@ class Mutant:
     tests: tuple[str, ...]
 
 
-RULES = "tests/files/test_rules.py"
+# The files area's rule tests, one module per module of app/files (tests mirror the code).
+WORKFLOW_TESTS = "tests/files/test_workflow.py"
+SERVICES_TESTS = "tests/files/test_services.py"
+EVALUATION_TESTS = "tests/files/test_evaluation.py"
+CANDIDATES_TESTS = "tests/files/test_candidates.py"
 WORKFLOW = "app/files/workflow.py"
 
 MUTANTS = [
@@ -32,22 +36,23 @@ MUTANTS = [
     Mutant("R1 étapes dans l'ordre", (
         (WORKFLOW, '{"trigger": "confirm_assessor", "source": S.EN_COURS_INSCRIPTION,',
          '{"trigger": "confirm_assessor", "source": [S.EN_COURS_INSCRIPTION, S.EN_ATTENTE_EVALUATION],'),
-    ), (RULES, "-k", "r1")),
+    ), (WORKFLOW_TESTS, SERVICES_TESTS, EVALUATION_TESTS, "-k", "r1")),
     Mutant("R2 confirmation de l'évaluateur", (
         (WORKFLOW, '    _refuse("Impossible de confirmer l\'évaluateur", confirm_assessor_problems(event.model))\n', ""),
-    ), (RULES, "-k", "r2")),
+    ), (WORKFLOW_TESTS, SERVICES_TESTS, "-k", "r2")),
     Mutant("R3 invitation de l'évaluateur métier", (
         (WORKFLOW, '    if not file.invitations:\n        problems["job_assessor"] = "L\'évaluateur métier n\'a pas été invité."\n'
                    "    elif not file.job_assessor_observations_in:", "    if False:\n        pass\n    elif False:"),
-    ), (RULES, "-k", "r3 or r6")),
+    ), (EVALUATION_TESTS, "-k", "r3 or r6")),
     Mutant("R4 email quand les deux commentaires sont là", (
         ("app/files/evaluation.py",
          "    if not (assessor_comments_complete(file) and file.job_assessor_observations_in):\n        return False\n", ""),
-    ), (RULES, "-k", "r4")),
-    Mutant("R5 fenêtre de saisie", ((WORKFLOW, "    if on > closes:\n", "    if False:\n"),), (RULES, "-k", "r5")),
+    ), (EVALUATION_TESTS, "-k", "r4")),
+    Mutant("R5 fenêtre de saisie", ((WORKFLOW, "    if on > closes:\n", "    if False:\n"),),
+           (WORKFLOW_TESTS, EVALUATION_TESTS, "-k", "r5")),
     Mutant("R6 évaluation complète", (
         (WORKFLOW, "        if result is None or result.acquired is None:\n", "        if False:\n"),
-    ), (RULES, "-k", "r6")),
+    ), (EVALUATION_TESTS, "-k", "r6")),
     # The deadline is checked by the guard and by the choice of open sessions: both go.
     Mutant("R7 date limite d'inscription", (
         (WORKFLOW, "    if on > deadline:\n", "    if False:\n"),
@@ -82,7 +87,7 @@ MUTANTS = [
         ("migrations/versions/45c4331cf1c8_initial_schema.py",
          "    sa.UniqueConstraint('establishment_id', 'last_name_key', 'first_name_key', 'birth_date', "
          "name=op.f('uq_candidates_establishment_id_last_name_key_first_name_key_birth_date'))", ""),
-    ), (RULES, "-k", "r12")),
+    ), (CANDIDATES_TESTS, "-k", "r12")),
 ]
 
 

@@ -14,16 +14,37 @@ from app.files.models import (
     Candidate,
     CandidateFile,
     Document,
+    Evaluation,
     FileStatus,
+    JobAssessorInvitation,
+    StatusChange,
     name_key,
 )
 from app.referential.models import Assessor, Cqp
 
+_f = CandidateFile
+# What a file's line says in a list: its names, its status as the viewer may see it (the session),
+# and what it waits for (progress.next_action: the invitations, and what the actor's step lacks).
+FILE_LINE = (
+    selectinload(_f.candidate), selectinload(_f.cqp), selectinload(_f.establishment),
+    selectinload(_f.assessor).selectinload(Assessor.user), selectinload(_f.assessor).selectinload(Assessor.cqps),
+    selectinload(_f.competences), selectinload(_f.invitations), selectinload(_f.documents),
+    selectinload(_f.evaluation).selectinload(Evaluation.results), selectinload(_f.jury_session),
+)
+# What the file's page shows besides: the history and its actors, the job assessor's observations.
+FILE_PAGE = (
+    *FILE_LINE,
+    selectinload(_f.history).selectinload(StatusChange.actor),
+    selectinload(_f.invitations).selectinload(JobAssessorInvitation.observations),
+)
 
-def get_file_for(user, file_id) -> CandidateFile:
-    """The file if the user may see it; otherwise NotFound (404: another tenant's file does not exist)."""
+
+def get_file_for(user, file_id, loads=()) -> CandidateFile:
+    """The file if the user may see it; otherwise NotFound (404: another tenant's file does not exist).
+    `loads`: loader options (FILE_PAGE for the file's page)."""
     ident = as_id(file_id)
-    file = db.session.scalar(CandidateFile.visible_to(user).where(CandidateFile.id == ident)) if ident else None
+    query = CandidateFile.visible_to(user).where(CandidateFile.id == ident).options(*loads)
+    file = db.session.scalar(query) if ident else None
     if file is None:
         raise NotFound("Ce dossier n'existe pas, ou vous n'y avez pas accès.")
     return file
@@ -72,11 +93,7 @@ def search_files(user, *, status: str | None = None, cqp: str | None = None, q: 
         query = query.where(CandidateFile.cqp_id.in_(select(Cqp.id).where(Cqp.code == cqp.strip().upper())))
     if q and q.strip():
         query = query.where(CandidateFile.candidate_id.in_(_candidate_ids_matching(q)))
-    query = query.options(
-        selectinload(CandidateFile.candidate), selectinload(CandidateFile.cqp),
-        selectinload(CandidateFile.assessor).selectinload(Assessor.user),
-        selectinload(CandidateFile.establishment),
-    ).order_by(CandidateFile.created_at.desc(), CandidateFile.id.desc())
+    query = query.options(*FILE_LINE).order_by(CandidateFile.created_at.desc(), CandidateFile.id.desc())
     return paginate(query, ListQuery(page=max(1, page or 1), per_page=min(max(1, per_page or 20), 100)), scalars=True)
 
 

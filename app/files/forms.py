@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
@@ -98,6 +99,14 @@ class ChooseCqpForm(BaseForm):
     cqp_code = SelectField("CQP visé", validators=[DataRequired(message="Choisissez le CQP.")])
 
 
+def choose_cqp_form(formdata, candidates, cqps) -> ChooseCqpForm:
+    form = ChooseCqpForm(formdata)
+    form.candidate_id.choices = choices([("", "— Choisir —")] + [
+        (str(c.id), f"{c.last_name} {c.first_name} ({c.birth_date.strftime('%d/%m/%Y')})") for c in candidates])
+    form.cqp_code.choices = choices([("", "— Choisir —")] + [(c.code, f"{c.code} – {c.title}") for c in cqps])
+    return form
+
+
 class FileForm(BaseForm):
     candidate_id = HiddenField()
     cqp_code = HiddenField()
@@ -121,6 +130,34 @@ class FileForm(BaseForm):
             "assessor_id": self.assessor_id.data or None,
             "interview_date": self.interview_date.data,
         }
+
+
+class _FileDefaults:
+    """The file's values under the form's field names."""
+
+    def __init__(self, file):
+        self.competence_codes = [c.code for c in file.competences]
+        self.training_path = file.training_path or ""
+        self.training_scheme = file.training_scheme or ""
+        self.training_org_siret = file.training_org_siret or ""
+        self.assessor_id = str(file.assessor_id) if file.assessor_id else ""
+        self.interview_date = file.planned_interview_date
+
+
+def file_form(cqp, assessors, *, file=None, **defaults) -> FileForm:
+    """The candidature's form: the CQP's competences, the assessors habilitated for it; when `file` is
+    edited, its values on GET (a POST shows what was typed)."""
+    obj = _FileDefaults(file) if file is not None and request.method == "GET" else None
+    form = FileForm(obj=obj, **defaults)
+    form.competence_codes.choices = choices((c.code, f"{c.code} – {c.title}") for c in cqp.active_competences)
+    form.assessor_id.choices = choices([("", "— À choisir plus tard —")] + [
+        (str(a.id), f"{a.name}{' – ' + a.organisation if a.organisation else ''} "
+                    f"(habilité jusqu'au {a.habilitation_until.strftime('%d/%m/%Y')})") for a in assessors])
+    current = file.assessor if file is not None else None
+    if current is not None and current not in assessors:
+        # Shown so that the page says why the confirmation will be refused, not silently dropped.
+        form.assessor_id.choices += choices([(current.id, f"{current.name} (habilitation non valide pour ce dossier)")])
+    return form
 
 
 class ConfirmAssessorForm(BaseForm):
@@ -201,6 +238,32 @@ def evaluation_form_class(competences) -> type[CompetenceFieldsForm]:
         setattr(EvaluationForm, f"comment_{competence.code}", TextAreaField(
             f"Commentaire – {competence.code}", validators=[Optional(), Length(max=5000)]))
     return EvaluationForm
+
+
+def evaluation_form(file, formdata=True) -> CompetenceFieldsForm:
+    """The evaluation of `file`: the posted values, or (formdata=None) what is saved of it."""
+    form_class = evaluation_form_class(file.competences)
+    if formdata is True:
+        return form_class()
+    return form_class(formdata=None, data=evaluation_defaults(file))
+
+
+def evaluation_defaults(file) -> dict:
+    evaluation = file.evaluation
+    data = {"interview_date": file.interview_date,
+            "candidate_observations": evaluation.candidate_observations if evaluation else ""}
+    for competence in file.competences:
+        result = evaluation.result_for(competence) if evaluation else None
+        if result is not None:
+            data[f"acquired_{competence.code}"] = {True: "1", False: "0"}.get(result.acquired)
+            data[f"comment_{competence.code}"] = result.comment or ""
+    return data
+
+
+def evaluation_results(form, competences) -> list[dict]:
+    """The per-competence fields as the evaluation service takes them."""
+    return [{"competence_code": c.code, "acquired": getattr(form, f"acquired_{c.code}").data,
+             "comment": getattr(form, f"comment_{c.code}").data} for c in competences]
 
 
 def observations_form_class(competences) -> type[CompetenceFieldsForm]:

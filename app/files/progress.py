@@ -11,7 +11,7 @@ the file's relationship (this area never imports the jury's modules)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from app.core.clock import today
@@ -44,6 +44,8 @@ class NextAction:
     waiting_for: str  # "vous", "l'entreprise", "l'évaluateur habilité", "l'évaluateur métier", "le jury", "le secrétariat"
     action: str
     since: date | datetime | None
+    # What the one awaited still lacks for this step (told to the viewer when it is their turn).
+    missing: list[str] = field(default_factory=list)
 
     @property
     def yours(self) -> bool:
@@ -74,10 +76,9 @@ def _for(viewer_acts: bool, who: str, yours: str, theirs: str, since) -> NextAct
     return NextAction(YOU, yours, since) if viewer_acts else NextAction(who, theirs, since)
 
 
-def _missing_text(missing: dict) -> str:
-    n = len(missing)
-    plural = "s" if n > 1 else ""
-    return f"compléter le dossier ({n} élément{plural} manquant{plural}) puis confirmer l'évaluateur"
+def _elements(missing: list[str]) -> str:
+    plural = "s" if len(missing) > 1 else ""
+    return f"{len(missing)} élément{plural} manquant{plural}"
 
 
 def next_action(file: CandidateFile, viewer) -> NextAction | None:
@@ -86,20 +87,28 @@ def next_action(file: CandidateFile, viewer) -> NextAction | None:
     is_company = viewer is not None and viewer.belongs_to(file.establishment_id)
     if status == S.EN_COURS_INSCRIPTION:
         if is_company:
-            missing = workflow.confirm_assessor_problems(file)
-            return NextAction(YOU, _missing_text(missing) if missing else "confirmer l'évaluateur",
-                              file.status_changed_at)
+            missing = list(workflow.confirm_assessor_problems(file).values())
+            action = (f"compléter le dossier ({_elements(missing)}) puis confirmer l'évaluateur" if missing
+                      else "confirmer l'évaluateur")
+            return NextAction(YOU, action, file.status_changed_at, missing)
         return NextAction(COMPANY, "confirmation de l'évaluateur", file.status_changed_at)
     if status == S.EN_ATTENTE_EVALUATION:
-        is_assessor = file.can_evaluate(viewer)
         invitation = file.current_invitation
-        if invitation is None:
-            return _for(is_assessor, ASSESSOR, "inviter l'évaluateur métier", "invitation de l'évaluateur métier",
-                        file.status_changed_at)
-        if invitation.used_at is None:
+        if invitation is not None and invitation.used_at is None:
             return NextAction(JOB_ASSESSOR, "observations", invitation.created_at)
-        return _for(is_assessor, ASSESSOR, "saisir et transmettre l'évaluation",
-                    "saisie et transmission de l'évaluation", invitation.used_at)
+        since = file.status_changed_at if invitation is None else invitation.used_at
+        if file.can_evaluate(viewer):
+            missing = list(workflow.submit_evaluation_problems(file).values())
+            if invitation is None:
+                action = "inviter l'évaluateur métier"
+            elif missing:
+                action = f"saisir l'évaluation ({_elements(missing)}) puis la transmettre"
+            else:
+                action = "transmettre l'évaluation"
+            return NextAction(YOU, action, since, missing)
+        if invitation is None:
+            return NextAction(ASSESSOR, "invitation de l'évaluateur métier", since)
+        return NextAction(ASSESSOR, "saisie et transmission de l'évaluation", since)
     if status == S.VALIDATION_EVALUATION:
         return _for(is_company, COMPANY, "inscrire le candidat à une session de jury",
                     "inscription du candidat à une session de jury", file.status_changed_at)

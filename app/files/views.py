@@ -1,17 +1,20 @@
 """Company, candidate, assessor and job-assessor pages for candidates and files.
 
-Each view: load (scoped: another tenant's object is a 404) → call ONE service → respond. A refused
-form is re-rendered with what the user typed and the service's status (422, 409, 413)."""
+Each view: load (scoped: another tenant's object is a 404) → check access (the models' can_*
+methods) → call ONE service → respond. A refused form is re-rendered with what the user typed and
+the service's status (422, 409, 413); the app rolls a 4xx back, so no view commits nor rolls back.
+Templates read the permissions on the models too (`f.can_edit(current_user)`), never a role string."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.accounts import services as accounts
 from app.core.errors import DomainError
 from app.core.permissions import public, require, roles_required
-from app.files import access, candidates, evaluation, forms, services, workflow
+from app.core.uploads import serve_document
+from app.files import access, candidates, evaluation, forms, progress, services, workflow
 from app.files.models import (
     DOCUMENT_KINDS,
     STATUS_LABELS,
@@ -53,34 +56,9 @@ def _fail(form, error: DomainError) -> int:
 # ---------------------------------------------------------------- template helpers
 
 
-def shown_status(file: CandidateFile) -> str:
-    """R10: an unpublished decision is shown to a company or candidate as « Inscription au jury »."""
-    return file.visible_status_for(_me())
-
-
-def shown_history(file: CandidateFile) -> list:
-    return file.visible_history_for(_me())
-
-
-def waiting_for(file: CandidateFile) -> str:
-    """What the file waits for, in a few words (the assessor's list)."""
-    status = FileStatus(shown_status(file))
-    if status == FileStatus.EN_COURS_INSCRIPTION:
-        return "La confirmation de l'évaluateur par l'entreprise"
-    if status == FileStatus.EN_ATTENTE_EVALUATION:
-        problems = workflow.next_step_problems(file)
-        return problems[0] if problems else "Prêt à être transmis"
-    if status == FileStatus.VALIDATION_EVALUATION:
-        return "L'inscription au jury par l'entreprise"
-    if status == FileStatus.INSCRIPTION_JURY:
-        return "La décision du jury"
-    return "Rien : dossier clos"
-
-
 @bp.app_context_processor
 def _helpers():
     return {
-        "file_shown_status": shown_status, "file_waiting_for": waiting_for,
         "TRAINING_PATHS": TRAINING_PATHS, "TRAINING_SCHEMES": TRAINING_SCHEMES,
         "DOCUMENT_KINDS": DOCUMENT_KINDS, "EVENT_LABELS": workflow.EVENT_LABELS,
     }
@@ -184,10 +162,7 @@ def candidate_invite(candidate_id: int):
 @roles_required(*FILE_READERS)
 def candidate_document(candidate_id: int, document_id: int):
     candidate = access.get_candidate_for(_me(), candidate_id)
-    document = access.get_document_for(_me(), document_id, candidate=candidate)
-    from app.core.uploads import serve_document
-
-    return serve_document(document)
+    return serve_document(access.get_document_for(_me(), document_id, candidate=candidate))
 
 
 # ---------------------------------------------------------------- the candidate themself
@@ -271,11 +246,13 @@ def own_upload():
 @bp.route("/evaluateur/dossiers", endpoint="assessor_files")
 @roles_required(*FILE_READERS)
 def file_list():
+    me = _me()
     form = forms.FileSearchForm(request.args)
     form.status.choices = forms.choices([("", "Tous les statuts"), *((s.value, STATUS_LABELS[s]) for s in FileStatus)])
     status = form.status.data if form.status.data in {s.value for s in FileStatus} else None
-    page = access.search_files(_me(), status=status, q=form.q.data, page=_int_arg("page"))
-    return render_template("files/file_list.html", form=form, page=page, endpoint=request.endpoint)
+    page = access.search_files(me, status=status, q=form.q.data, page=_int_arg("page"))
+    lines = [(f, f.visible_status_for(me), progress.next_action(f, me)) for f in page.items]
+    return render_template("files/file_list.html", form=form, page=page, lines=lines, endpoint=request.endpoint)
 
 
 def _render_file(file: CandidateFile, status: int = 200, **given_forms):
@@ -286,17 +263,13 @@ def _render_file(file: CandidateFile, status: int = 200, **given_forms):
         "confirm_form": forms.ConfirmAssessorForm(formdata=None),
         **given_forms,
     }
-    shown = shown_status(file)
+    shown = file.visible_status_for(me)
     return render_template(
         "files/file_show.html", f=file, shown=shown, steps=STEPS,
-        history=shown_history(file),
+        history=file.visible_history_for(me),
         missing=workflow.next_step_problems(file) if shown == file.status else [],
+        next_action=progress.next_action(file, me),
         upload_kinds=services.allowed_upload_kinds(me, file),
-        can_edit=me.role == "entreprise" and file.status == FileStatus.EN_COURS_INSCRIPTION,
-        can_withdraw=me.role in ("entreprise", "secretariat") and not file.status_enum.is_final,
-        is_assessor=me.role == "evaluateur",
-        show_evaluation=me.role in ("entreprise", "evaluateur", "secretariat", "jury"),
-        jury_register_available="jury.register_file" in current_app.view_functions,
         **context,
     ), status
 
@@ -305,7 +278,7 @@ def _render_file(file: CandidateFile, status: int = 200, **given_forms):
 @bp.route("/candidat/dossiers/<int:file_id>", endpoint="own_file")
 @roles_required(*FILE_READERS)
 def file_show(file_id: int):
-    return _render_file(access.get_file_for(_me(), file_id))
+    return _render_file(access.get_file_for(_me(), file_id, loads=access.FILE_PAGE))
 
 
 @bp.route("/entreprise/dossiers/nouveau", methods=["GET", "POST"])
@@ -320,15 +293,11 @@ def file_new():
         try:
             cqp = referential.get_cqp_by_code(cqp_code)
         except DomainError:
-            cqp = None
+            cqp = None  # said on the first step's form
     if candidate is None or cqp is None:
         # First step (GET, no JavaScript needed): the candidate and the CQP.
-        choose = forms.ChooseCqpForm(request.args if request.args else None)
-        choose.candidate_id.choices = forms.choices([("", "— Choisir —")] + [
-            (str(c.id), f"{c.last_name} {c.first_name} ({c.birth_date.strftime('%d/%m/%Y')})")
-            for c in access.search_candidates(me, per_page=100).items])
-        choose.cqp_code.choices = forms.choices([("", "— Choisir —")] + [
-            (c.code, f"{c.code} – {c.title}") for c in referential.list_cqps()])
+        choose = forms.choose_cqp_form(request.args if request.args else None,
+                                       access.search_candidates(me, per_page=100).items, referential.list_cqps())
         status = 200
         if request.args.get("step") and not choose.validate():
             status = 422
@@ -336,7 +305,8 @@ def file_new():
             choose.cqp_code.errors = [f"Le CQP « {cqp_code} » n'existe pas dans le référentiel."]
             status = 422
         return render_template("files/file_choose_cqp.html", form=choose), status
-    form = _file_form(cqp, candidate_id=str(candidate.id), cqp_code=cqp.code)
+    form = forms.file_form(cqp, referential.habilitated_assessors(cqp=cqp), candidate_id=str(candidate.id),
+                           cqp_code=cqp.code)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -352,26 +322,11 @@ def file_new():
     return render_template("files/file_form.html", form=form, candidate=candidate, cqp=cqp, file=None), status
 
 
-def _file_form(cqp, obj=None, current_assessor=None, **defaults) -> forms.FileForm:
-    form = forms.FileForm(obj=obj, **defaults)
-    form.competence_codes.choices = forms.choices((c.code, f"{c.code} – {c.title}") for c in cqp.active_competences)
-    assessors = referential.habilitated_assessors(cqp=cqp)
-    form.assessor_id.choices = forms.choices([("", "— À choisir plus tard —")] + [
-        (str(a.id), f"{a.name}{' – ' + a.organisation if a.organisation else ''} "
-                    f"(habilité jusqu'au {a.habilitation_until.strftime('%d/%m/%Y')})") for a in assessors])
-    if current_assessor is not None and current_assessor not in assessors:
-        # Shown so that the page says why the confirmation will be refused, not silently dropped.
-        form.assessor_id.choices += forms.choices([(current_assessor.id, f"{current_assessor.name} (habilitation "
-                                                                         "non valide pour ce dossier)")])
-    return form
-
-
 @bp.route("/dossiers/<int:file_id>/modifier", methods=["GET", "POST"])
 @roles_required("entreprise")
 def file_edit(file_id: int):
     file = access.get_file_for(_me(), file_id)
-    form = _file_form(file.cqp, obj=None if request.method == "POST" else _FileDefaults(file),
-                      current_assessor=file.assessor)
+    form = forms.file_form(file.cqp, referential.habilitated_assessors(cqp=file.cqp), file=file)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -384,23 +339,11 @@ def file_edit(file_id: int):
                 return redirect(url_for("files.file_show", file_id=file.id))
         else:
             status = 422
-    elif file.status != FileStatus.EN_COURS_INSCRIPTION:
+    elif not file.can_edit(_me()):
         flash(f"Le dossier est au statut « {file.status_label} » : il ne peut plus être modifié.", "warning")
         return redirect(url_for("files.file_show", file_id=file.id))
     return render_template("files/file_form.html", form=form, candidate=file.candidate, cqp=file.cqp,
                            file=file), status
-
-
-class _FileDefaults:
-    """The file's values under the form's field names."""
-
-    def __init__(self, file: CandidateFile):
-        self.competence_codes = [c.code for c in file.competences]
-        self.training_path = file.training_path or ""
-        self.training_scheme = file.training_scheme or ""
-        self.training_org_siret = file.training_org_siret or ""
-        self.assessor_id = str(file.assessor_id) if file.assessor_id else ""
-        self.interview_date = file.planned_interview_date
 
 
 @bp.route("/dossiers/<int:file_id>/confirmer-evaluateur", methods=["POST"])
@@ -438,7 +381,7 @@ def withdraw(file_id: int):
 def file_upload(file_id: int):
     file = access.get_file_for(_me(), file_id)
     form = forms.DocumentForm()
-    back_to_evaluation = request.form.get("back") == "evaluation" and _me().role == "evaluateur"
+    back_to_evaluation = request.form.get("back") == "evaluation" and _me().is_assessor
     if form.validate_on_submit():
         try:
             services.upload_document(_me(), kind=form.kind.data, upload=form.file.data, candidate=file.candidate,
@@ -460,10 +403,7 @@ def file_upload(file_id: int):
 @roles_required(*FILE_READERS)
 def file_document(file_id: int, document_id: int):
     file = access.get_file_for(_me(), file_id)
-    document = access.get_document_for(_me(), document_id, file=file)
-    from app.core.uploads import serve_document
-
-    return serve_document(document)
+    return serve_document(access.get_document_for(_me(), document_id, file=file))
 
 
 # ---------------------------------------------------------------- assessor
@@ -489,29 +429,9 @@ def invite_job_assessor(file_id: int):
     return render_template("files/job_assessor_invite.html", f=file, form=form), status
 
 
-def _evaluation_form(file: CandidateFile, formdata=True):
-    form_class = forms.evaluation_form_class(file.competences)
-    if formdata is not True:
-        return form_class(formdata=None, data=_evaluation_defaults(file))
-    return form_class()
-
-
-def _evaluation_defaults(file: CandidateFile) -> dict:
-    evaluation = file.evaluation
-    data = {"interview_date": (evaluation.interview_date if evaluation else None) or file.planned_interview_date,
-            "candidate_observations": evaluation.candidate_observations if evaluation else ""}
-    results = {r.competence_id: r for r in evaluation.results} if evaluation else {}
-    for competence in file.competences:
-        result = results.get(competence.id)
-        if result is not None:
-            data[f"acquired_{competence.code}"] = {True: "1", False: "0"}.get(result.acquired)
-            data[f"comment_{competence.code}"] = result.comment or ""
-    return data
-
-
 def _render_evaluation(file: CandidateFile, form=None, status: int = 200, document_form=None, submit_form=None):
     return render_template(
-        "files/evaluation_form.html", f=file, form=form or _evaluation_form(file, formdata=None),
+        "files/evaluation_form.html", f=file, form=form or forms.evaluation_form(file, formdata=None),
         document_form=document_form or forms.DocumentForm(formdata=None, kind="guide_evaluation"),
         submit_form=submit_form or forms.SubmitEvaluationForm(formdata=None),
         missing=workflow.next_step_problems(file),
@@ -529,17 +449,13 @@ def evaluation_page(file_id: int):
             flash(f"Le dossier est au statut « {file.status_label} » : l'évaluation n'est plus modifiable.", "info")
             return redirect(url_for("files.file_show", file_id=file.id))
         return _render_evaluation(file)
-    form = _evaluation_form(file)
+    form = forms.evaluation_form(file)
     if not form.validate_on_submit():
         return _render_evaluation(file, form, 422)
-    results = [{
-        "competence_code": c.code,
-        "acquired": getattr(form, f"acquired_{c.code}").data,
-        "comment": getattr(form, f"comment_{c.code}").data,
-    } for c in file.competences]
     try:
-        evaluation.save_evaluation(file, _me(), interview_date=form.interview_date.data, results=results,
-                                 candidate_observations=form.candidate_observations.data)
+        evaluation.save_evaluation(file, _me(), interview_date=form.interview_date.data,
+                                   results=forms.evaluation_results(form, file.competences),
+                                   candidate_observations=form.candidate_observations.data)
     except DomainError as error:
         return _render_evaluation(file, form, _fail(form, error))
     flash("Le brouillon de l'évaluation est enregistré.", "success")

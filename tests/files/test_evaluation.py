@@ -1,4 +1,5 @@
-"""The branch's rules R1–R6 and R12 on candidate files, through the services the pages and the API call.
+"""The evaluation step (app/files/evaluation.py): the job assessor's link (R3), the company's email
+when both comments are in (R4), the results window (R5) and what a submission needs (R6).
 
 Each refusal is asserted by the guard's own French message (and the status left unchanged), so a
 test fails if its guard is removed."""
@@ -9,15 +10,13 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import Conflict, Gone, RuleViolation, ValidationFailed
 from app.core.models import OutboxEmail
 from app.core.tokens import hash_token
 from app.extensions import db
-from app.files import candidates, evaluation, services, workflow
-from app.files.models import Candidate, FileStatus, JobAssessorInvitation
-from tests import factories
+from app.files import evaluation
+from app.files.models import FileStatus, JobAssessorInvitation
 from tests.files.conftest import (
     INTERVIEW,
     add_guide,
@@ -26,7 +25,6 @@ from tests.files.conftest import (
     draft,
     full_results,
     invite,
-    new_candidate,
     new_file,
     observe,
     ready_to_submit,
@@ -37,23 +35,7 @@ def outbox(kind: str) -> list[OutboxEmail]:
     return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == kind)))
 
 
-# ---------------------------------------------------------------- R1: steps in order
-
-
-@pytest.mark.parametrize("status,event", [
-    (FileStatus.EN_COURS_INSCRIPTION, "submit_evaluation"),
-    (FileStatus.EN_COURS_INSCRIPTION, "register_jury"),
-    (FileStatus.EN_ATTENTE_EVALUATION, "confirm_assessor"),
-    (FileStatus.EN_ATTENTE_EVALUATION, "register_jury"),
-    (FileStatus.VALIDATION_EVALUATION, "submit_evaluation"),
-    (FileStatus.ABANDONNE, "confirm_assessor"),
-    (FileStatus.VALIDE, "withdraw"),
-])
-def test_r1_an_event_out_of_order_is_refused_naming_the_status(app_ctx, status, event):
-    file = factories.make_file(status, assessor=factories.make_assessor())
-    with pytest.raises(Conflict, match=f"« {status.label} »"):
-        workflow.fire(file, event, None, reason="x")
-    assert file.status == status
+# ---------------------------------------------------------------- R1: no evaluation before the assessor is confirmed
 
 
 def test_r1_the_evaluation_cannot_be_saved_before_the_assessor_is_confirmed(company, assessor):
@@ -62,83 +44,6 @@ def test_r1_the_evaluation_cannot_be_saved_before_the_assessor_is_confirmed(comp
         evaluation.save_evaluation(file, assessor.user, interview_date=INTERVIEW, results=[])
     with pytest.raises(Conflict):
         evaluation.invite_job_assessor(file, assessor.user, email="m@x.fr", first_name="A", last_name="B")
-
-
-def test_r1_a_file_is_edited_only_while_en_cours_inscription(company, assessor):
-    file = confirmed_file(company, assessor)
-    with pytest.raises(Conflict, match="« En attente d'évaluation »"):
-        services.update_file(file, company, training_path="evaluation_directe")
-    db.session.rollback()
-    assert file.training_path == "formation"
-
-
-# ---------------------------------------------------------------- R2: confirm the assessor
-
-
-def test_r2_confirm_moves_the_file_dates_it_and_queues_one_email_to_the_assessor(company, assessor):
-    file = confirmed_file(company, assessor)
-    assert file.status == FileStatus.EN_ATTENTE_EVALUATION
-    assert file.assessor_confirmed_on == date(2027, 3, 1)
-    assert [h.event for h in file.history] == ["confirm_assessor"]
-    assert file.history[0].actor_id == company.id
-    emails = outbox("assessor_confirmed")
-    assert len(emails) == 1 and emails[0].recipients == assessor.user.email
-    assert f"/dossiers/{file.id}" in emails[0].body_text
-
-
-@pytest.mark.parametrize("missing,message", [
-    ({"assessor_id": None}, "L'évaluateur habilité n'est pas choisi."),
-    ({"interview_date": None}, "La date d'entretien prévue n'est pas renseignée."),
-    ({"training_path": None}, "Le parcours de formation n'est pas renseigné."),
-    ({"training_scheme": None}, "Le dispositif de formation n'est pas renseigné."),
-])
-def test_r2_confirm_is_refused_while_something_is_missing(company, assessor, missing, message):
-    file = new_file(company, assessor, **missing)
-    with pytest.raises(RuleViolation) as refused:
-        services.confirm_assessor(file, company)
-    assert message in refused.value.message
-    assert file.status == FileStatus.EN_COURS_INSCRIPTION and file.history == []
-    assert outbox("assessor_confirmed") == []
-
-
-def test_r2_confirm_is_refused_once_the_assessors_habilitation_has_ended(company, today_is):
-    assessor = factories.make_assessor(until=date(2027, 3, 5))
-    file = new_file(company, assessor)  # chosen while habilitated
-    today_is("2027-03-06")
-    with pytest.raises(RuleViolation, match=r"n'est pas valide à cette date \(fin le 05/03/2027\)"):
-        services.confirm_assessor(file, company)
-    assert file.status == FileStatus.EN_COURS_INSCRIPTION
-
-
-def test_r2_confirm_is_accepted_on_the_last_day_of_the_habilitation(company, today_is):
-    assessor = factories.make_assessor(until=date(2027, 3, 5))
-    file = new_file(company, assessor)
-    today_is("2027-03-05")
-    services.confirm_assessor(file, company)
-    assert file.status == FileStatus.EN_ATTENTE_EVALUATION
-
-
-def test_r2_an_assessor_habilitated_for_other_cqps_only_is_refused(company, on_registration_day):
-    other = factories.make_assessor(until=date(2028, 1, 1), cqps=[factories.get_cqp("FAB-OPF")])
-    file = new_file(company, other)
-    file.cqp.code  # noqa: B018 (loaded)
-    other.cqps = [db.session.scalar(select(factories.Cqp).where(factories.Cqp.code != "FAB-OPF"))]
-    db.session.commit()
-    with pytest.raises(RuleViolation, match="n'est pas habilité pour ce CQP"):
-        services.confirm_assessor(file, company)
-
-
-def test_r2_the_choice_of_an_assessor_whose_habilitation_ended_is_refused_at_once(company, on_registration_day):
-    expired = factories.make_assessor(until=date(2027, 2, 1))
-    with pytest.raises(ValidationFailed, match="a pris fin le 01/02/2027") as refused:
-        new_file(company, expired)
-    assert "assessor_id" in refused.value.errors
-
-
-def test_r2_a_competence_of_another_cqp_is_refused(company, assessor):
-    with pytest.raises(ValidationFailed, match="C99") as refused:
-        new_file(company, assessor, competence_codes=["C1", "C99"])
-    assert "competence_codes" in refused.value.errors
 
 
 # ---------------------------------------------------------------- R3: the job assessor first
@@ -339,64 +244,3 @@ def test_r6_a_result_of_a_competence_outside_the_file_is_refused(company, assess
     today_is(INTERVIEW.isoformat())
     with pytest.raises(ValidationFailed, match="C7"):
         draft(file, assessor, results=[{"competence_code": "C7", "acquired": True, "comment": "x"}])
-
-
-# ---------------------------------------------------------------- withdraw
-
-
-def test_withdraw_needs_a_reason_and_is_final(company, assessor):
-    file = new_file(company, assessor)
-    with pytest.raises(RuleViolation, match="Le motif de l'abandon est obligatoire."):
-        services.withdraw(file, company, "  ")
-    services.withdraw(file, company, "Départ de l'entreprise")
-    assert file.status == FileStatus.ABANDONNE and file.withdraw_reason == "Départ de l'entreprise"
-    assert file.history[-1].comment == "Départ de l'entreprise"
-    with pytest.raises(Conflict, match="« Abandonné »"):
-        services.withdraw(file, company, "encore")
-
-
-# ---------------------------------------------------------------- R12: a candidate once per establishment
-
-
-@pytest.mark.parametrize("first,last", [("Élodie", "Martin"), ("elodie", "MARTIN"), (" Elodie ", "martin")])
-def test_r12_the_same_person_twice_in_an_establishment_is_refused(company, first, last):
-    new_candidate(company)
-    with pytest.raises(Conflict, match="existe déjà dans votre établissement") as refused:
-        new_candidate(company, first_name=first, last_name=last)
-    assert "last_name" in refused.value.errors
-
-
-def test_r12_another_birth_date_or_establishment_is_another_candidate(company):
-    new_candidate(company)
-    assert new_candidate(company, birth_date=date(1991, 4, 2)).id
-    other = factories.make_user(establishment=factories.make_establishment())
-    assert new_candidate(other).id
-
-
-def test_r12_an_update_into_a_duplicate_is_refused(company):
-    new_candidate(company)
-    second = new_candidate(company, first_name="Paul")
-    with pytest.raises(Conflict):
-        candidates.update_candidate(second, company, first_name="ÉLODIE", last_name="Martin",
-                                  birth_date=date(1990, 4, 2))
-
-
-def test_r12_the_database_constraint_backs_the_check(company):
-    first = new_candidate(company)
-    twin = Candidate(establishment_id=first.establishment_id, birth_date=first.birth_date)
-    twin.set_names("ELODIE", "martin")
-    db.session.add(twin)
-    with pytest.raises(IntegrityError):
-        db.session.flush()
-    db.session.rollback()
-
-
-def test_r12_an_integrity_error_becomes_a_409(company):
-    """The race fallback: a duplicate that slipped past the check is answered as a Conflict."""
-    first = new_candidate(company)
-    twin = Candidate(establishment_id=first.establishment_id, birth_date=first.birth_date)
-    twin.set_names("Elodie", "MARTIN")
-    db.session.add(twin)
-    with pytest.raises(Conflict, match="existe déjà"):
-        candidates._flush_candidate(twin)
-    db.session.rollback()

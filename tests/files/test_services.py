@@ -1,0 +1,121 @@
+"""The candidature (app/files/services.py): edits while it is being registered (R1), the
+confirmation of the assessor (R2) and withdrawal, through the functions the pages and the API call.
+
+Each refusal is asserted by the guard's own French message (and the status left unchanged), so a
+test fails if its guard is removed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.core.errors import Conflict, RuleViolation, ValidationFailed
+from app.core.models import OutboxEmail
+from app.extensions import db
+from app.files import services
+from app.files.models import FileStatus
+from tests import factories
+from tests.files.conftest import (
+    confirmed_file,
+    new_file,
+)
+
+
+def outbox(kind: str) -> list[OutboxEmail]:
+    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == kind)))
+
+
+# ---------------------------------------------------------------- R1: edited only while being registered
+
+
+def test_r1_a_file_is_edited_only_while_en_cours_inscription(company, assessor):
+    file = confirmed_file(company, assessor)
+    with pytest.raises(Conflict, match="« En attente d'évaluation »"):
+        services.update_file(file, company, training_path="evaluation_directe")
+    db.session.rollback()
+    assert file.training_path == "formation"
+
+
+# ---------------------------------------------------------------- R2: confirm the assessor
+
+
+def test_r2_confirm_moves_the_file_dates_it_and_queues_one_email_to_the_assessor(company, assessor):
+    file = confirmed_file(company, assessor)
+    assert file.status == FileStatus.EN_ATTENTE_EVALUATION
+    assert file.assessor_confirmed_on == date(2027, 3, 1)
+    assert [h.event for h in file.history] == ["confirm_assessor"]
+    assert file.history[0].actor_id == company.id
+    emails = outbox("assessor_confirmed")
+    assert len(emails) == 1 and emails[0].recipients == assessor.user.email
+    assert f"/dossiers/{file.id}" in emails[0].body_text
+
+
+@pytest.mark.parametrize("missing,message", [
+    ({"assessor_id": None}, "L'évaluateur habilité n'est pas choisi."),
+    ({"interview_date": None}, "La date d'entretien prévue n'est pas renseignée."),
+    ({"training_path": None}, "Le parcours de formation n'est pas renseigné."),
+    ({"training_scheme": None}, "Le dispositif de formation n'est pas renseigné."),
+])
+def test_r2_confirm_is_refused_while_something_is_missing(company, assessor, missing, message):
+    file = new_file(company, assessor, **missing)
+    with pytest.raises(RuleViolation) as refused:
+        services.confirm_assessor(file, company)
+    assert message in refused.value.message
+    assert file.status == FileStatus.EN_COURS_INSCRIPTION and file.history == []
+    assert outbox("assessor_confirmed") == []
+
+
+def test_r2_confirm_is_refused_once_the_assessors_habilitation_has_ended(company, today_is):
+    assessor = factories.make_assessor(until=date(2027, 3, 5))
+    file = new_file(company, assessor)  # chosen while habilitated
+    today_is("2027-03-06")
+    with pytest.raises(RuleViolation, match=r"n'est pas valide à cette date \(fin le 05/03/2027\)"):
+        services.confirm_assessor(file, company)
+    assert file.status == FileStatus.EN_COURS_INSCRIPTION
+
+
+def test_r2_confirm_is_accepted_on_the_last_day_of_the_habilitation(company, today_is):
+    assessor = factories.make_assessor(until=date(2027, 3, 5))
+    file = new_file(company, assessor)
+    today_is("2027-03-05")
+    services.confirm_assessor(file, company)
+    assert file.status == FileStatus.EN_ATTENTE_EVALUATION
+
+
+def test_r2_an_assessor_habilitated_for_other_cqps_only_is_refused(company, on_registration_day):
+    other = factories.make_assessor(until=date(2028, 1, 1), cqps=[factories.get_cqp("FAB-OPF")])
+    file = new_file(company, other)
+    file.cqp.code  # noqa: B018 (loaded)
+    other.cqps = [db.session.scalar(select(factories.Cqp).where(factories.Cqp.code != "FAB-OPF"))]
+    db.session.commit()
+    with pytest.raises(RuleViolation, match="n'est pas habilité pour ce CQP"):
+        services.confirm_assessor(file, company)
+
+
+def test_r2_the_choice_of_an_assessor_whose_habilitation_ended_is_refused_at_once(company, on_registration_day):
+    expired = factories.make_assessor(until=date(2027, 2, 1))
+    with pytest.raises(ValidationFailed, match="a pris fin le 01/02/2027") as refused:
+        new_file(company, expired)
+    assert "assessor_id" in refused.value.errors
+
+
+def test_r2_a_competence_of_another_cqp_is_refused(company, assessor):
+    with pytest.raises(ValidationFailed, match="C99") as refused:
+        new_file(company, assessor, competence_codes=["C1", "C99"])
+    assert "competence_codes" in refused.value.errors
+
+
+# ---------------------------------------------------------------- withdraw
+
+
+def test_withdraw_needs_a_reason_and_is_final(company, assessor):
+    file = new_file(company, assessor)
+    with pytest.raises(RuleViolation, match="Le motif de l'abandon est obligatoire."):
+        services.withdraw(file, company, "  ")
+    services.withdraw(file, company, "Départ de l'entreprise")
+    assert file.status == FileStatus.ABANDONNE and file.withdraw_reason == "Départ de l'entreprise"
+    assert file.history[-1].comment == "Départ de l'entreprise"
+    with pytest.raises(Conflict, match="« Abandonné »"):
+        services.withdraw(file, company, "encore")
