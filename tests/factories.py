@@ -151,3 +151,36 @@ def _complete_evaluation(file: CandidateFile) -> None:
     db.session.add_all([invitation, evaluation, Document(
         file=file, candidate=file.candidate, kind="guide_evaluation", filename="guide.pdf",
         stored_name=f"test-{next(_seq)}.pdf", content_type="application/pdf", size=10)])
+
+
+def make_invitation(file: CandidateFile, *, used: bool = False) -> JobAssessorInvitation:
+    """A job assessor's link on the file (its token is not known: the link is not meant to be opened);
+    `used`: the observations are in, one per competence."""
+    competences = list(file.competences)  # loaded before the invitation exists (no autoflush of half of it)
+    invitation = JobAssessorInvitation(file=file, email="metier@exemple.fr", first_name="Jo", last_name="Métier",
+                                       token_hash=f"i{next(_seq):063d}", expires_at=utcnow() + timedelta(days=30),
+                                       used_at=utcnow() if used else None)
+    if used:
+        for competence in competences:
+            invitation.observations.append(JobAssessorObservation(competence=competence, comment="Vu au poste."))
+    db.session.add(invitation)
+    db.session.commit()
+    return invitation
+
+
+def sit_on(session: JurySession, *users: User) -> JurySession:
+    """The users (role jury) become members of the session."""
+    session.members.extend(users)
+    db.session.commit()
+    return session
+
+
+def make_parchment(file: CandidateFile):
+    """The parchment (valide) or attestation (partiel) of a decided file, as the jury area writes it."""
+    from app.jury.models import Parchment
+
+    parchment = Parchment(file=file, number=f"T{next(_seq):08d}",
+                          kind="parchemin" if file.status == FileStatus.VALIDE else "attestation")
+    db.session.add(parchment)
+    db.session.commit()
+    return parchment

@@ -3,7 +3,7 @@ tenant's object is a 404, NotFound), and the searchable lists of files and candi
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.core.errors import NotFound, ValidationFailed
@@ -37,6 +37,15 @@ FILE_PAGE = (
     selectinload(_f.history).selectinload(StatusChange.actor),
     selectinload(_f.invitations).selectinload(JobAssessorInvitation.observations),
 )
+
+
+def for_viewer(loads: tuple, user) -> tuple:
+    """`loads`, and for a jury member the members of the file's session (progress.next_action asks
+    whether they sit on it). The session's class is the jury area's: reached through the relationship."""
+    if not getattr(user, "is_jury_member", False):
+        return loads
+    session_class = inspect(_f).relationships["jury_session"].mapper.class_
+    return (*loads, selectinload(_f.jury_session).selectinload(session_class.members))
 
 
 def get_file_for(user, file_id, loads=()) -> CandidateFile:
@@ -93,7 +102,7 @@ def search_files(user, *, status: str | None = None, cqp: str | None = None, q: 
         query = query.where(CandidateFile.cqp_id.in_(select(Cqp.id).where(Cqp.code == cqp.strip().upper())))
     if q and q.strip():
         query = query.where(CandidateFile.candidate_id.in_(_candidate_ids_matching(q)))
-    query = query.options(*FILE_LINE).order_by(CandidateFile.created_at.desc(), CandidateFile.id.desc())
+    query = query.options(*for_viewer(FILE_LINE, user)).order_by(CandidateFile.created_at.desc(), CandidateFile.id.desc())
     return paginate(query, ListQuery(page=max(1, page or 1), per_page=min(max(1, per_page or 20), 100)), scalars=True)
 
 

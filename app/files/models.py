@@ -364,7 +364,8 @@ class CandidateFile(db.Model):
 
     def can_see_evaluation(self, user) -> bool:
         """The evaluation's content: not for the candidate, who sees their file's progress only."""
-        return getattr(user, "role", None) in (Role.ENTREPRISE, Role.EVALUATEUR, Role.SECRETARIAT, Role.JURY)
+        return getattr(user, "role", None) in (Role.ENTREPRISE, Role.EVALUATEUR, Role.SECRETARIAT, Role.JURY) \
+            and self.can_view(user)
 
     def can_decide(self, user) -> bool:
         return getattr(user, "is_secretariat", False) and self.jury_session_id is not None \

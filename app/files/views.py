@@ -278,7 +278,7 @@ def _render_file(file: CandidateFile, status: int = 200, **given_forms):
 @bp.route("/candidat/dossiers/<int:file_id>", endpoint="own_file")
 @roles_required(*FILE_READERS)
 def file_show(file_id: int):
-    return _render_file(access.get_file_for(_me(), file_id, loads=access.FILE_PAGE))
+    return _render_file(access.get_file_for(_me(), file_id, loads=access.for_viewer(access.FILE_PAGE, _me())))
 
 
 @bp.route("/entreprise/dossiers/nouveau", methods=["GET", "POST"])
