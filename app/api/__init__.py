@@ -14,7 +14,7 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from app.api.problems import problem
-from app.extensions import csrf, db
+from app.extensions import csrf
 
 
 class ProblemSchema(Schema):
@@ -101,7 +101,7 @@ def init_api(app: Flask) -> None:
     @app.errorhandler(422)
     @app.errorhandler(400)
     def validation_error(error: HTTPException):
-        db.session.rollback()
+        """Rolled back by the app's after_request, as every answer of status 400 or more."""
         if request.path.startswith("/api/"):
             if error.code == 422 or getattr(error, "data", None):
                 status, detail, errors = _messages_from_webargs(error)

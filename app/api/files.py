@@ -2,86 +2,54 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from datetime import datetime
+
+from flask import request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from app.api.schemas import BaseSchema
+from app.api.schemas import (
+    BaseSchema,
+    CodeTitle,
+    ComputedDate,
+    ComputedNested,
+    ComputedString,
+    dump_for,
+    viewer,
+)
 from app.core.permissions import public, roles_required
 from app.core.uploads import serve_document
+from app.extensions import db
 from app.files import access, candidates, evaluation, services
-from app.files.models import DOCUMENT_KINDS, STATUS_LABELS, CandidateFile, FileStatus
+from app.files.models import DOCUMENT_KINDS, STATUS_LABELS, CandidateFile, FileStatus, StatusChange
+from app.files.progress import next_action
+from app.jury.models import Decision, DecisionResult
 
 blp = Blueprint("api_files", __name__, description="Candidats, dossiers, documents, évaluation")
 
+_f = CandidateFile
+# What FileOut shows besides a list line (access.FILE_LINE): the history and its actors, the decision
+# and its results, the parchment.
+BEYOND_A_LINE = (
+    selectinload(_f.history).selectinload(StatusChange.actor), selectinload(_f.parchment),
+    selectinload(_f.decision).selectinload(Decision.results).selectinload(DecisionResult.competence),
+)
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+def file_answer_loads(user) -> tuple:
+    """What FileOut shows of a file to `user`: its line (what it waits for, too) and beyond."""
+    return access.for_viewer((*access.FILE_LINE, *BEYOND_A_LINE), user)
 
 
-def decision_payload(file: CandidateFile, viewer) -> dict | None:
-    """{"status", "results": [{competence_code, validated}], "parchment_number", "comment"} or None (R10)."""
-    decision = file.decision
-    if not file.is_decided or decision is None or not file.decision_visible_to(viewer):
-        return None
-    parchment = file.parchment
-    return {
-        "status": decision.status,
-        "results": [
-            {"competence_code": r.competence.code, "validated": r.validated}
-            for r in sorted(decision.results, key=lambda r: r.competence.position)
-        ],
-        "parchment_number": parchment.number if parchment and (file.is_published or viewer.is_secretariat) else None,
-        "comment": decision.comment,
-    }
-
-
-def _history(file: CandidateFile, viewer) -> list[dict]:
-    rows = []
-    for change in file.visible_history_for(viewer):
-        rows.append({
-            "from": change.from_status,
-            "to": change.to_status,
-            "event": change.event,
-            "at": _iso(change.at),
-            "by": change.actor.full_name if change.actor is not None else None,
-        })
-    return rows
-
-
-def file_json(file: CandidateFile, viewer) -> dict:
-    """A file as API.md shows it, as `viewer` may see it (R10: unpublished decisions hidden)."""
-    status = file.visible_status_for(viewer)
-    session = file.jury_session
-    return {
-        "id": file.id,
-        "status": status,
-        "status_label": STATUS_LABELS[FileStatus(status)],
-        "candidate": {
-            "id": file.candidate.id,
-            "first_name": file.candidate.first_name,
-            "last_name": file.candidate.last_name,
-        },
-        "establishment": {"siret": file.establishment.siret, "name": file.establishment.name},
-        "cqp": {"code": file.cqp.code, "title": file.cqp.title},
-        "competences": [{"code": c.code, "title": c.title} for c in file.competences],
-        "assessor": {"id": file.assessor.id, "name": file.assessor.name} if file.assessor else None,
-        "interview_date": _iso(file.interview_date),
-        "jury_session": {"id": session.id, "date": _iso(session.date)} if session else None,
-        "rolled_over": bool(file.rolled_over),
-        "decision": decision_payload(file, viewer),
-        "history": _history(file, viewer),
-        # Extensions (API.md allows them): what POST/PATCH /files accept, read back.
-        "training_path": file.training_path,
-        "training_scheme": file.training_scheme,
-        "training_org_siret": file.training_org_siret,
-        "planned_interview_date": _iso(file.planned_interview_date),
-        "assessor_confirmed_on": _iso(file.assessor_confirmed_on),
-        "withdraw_reason": file.withdraw_reason,
-    }
+def load_beyond_a_line(files: list[CandidateFile]) -> None:
+    """Loads what FileOut shows of these listed files beyond their line: one query per relationship,
+    whatever their number, instead of one per file and relationship."""
+    if files:
+        db.session.scalars(select(_f).where(_f.id.in_([f.id for f in files])).options(*BEYOND_A_LINE)).all()
 
 
 # ---------------------------------------------------------------- schemas
@@ -163,8 +131,8 @@ class WithdrawIn(BaseSchema):
     reason = fields.String(required=True)
 
 
-# ---------------------------------------------------------------- response shapes (for the OpenAPI description;
-# the handlers build the JSON with file_json & co, the one source of the shape)
+# ---------------------------------------------------------------- answers (what @blp.response dumps, and the
+# OpenAPI description shows)
 
 
 class CandidateRef(BaseSchema):
@@ -178,11 +146,6 @@ class EstablishmentRef(BaseSchema):
     name = fields.String()
 
 
-class CodeTitle(BaseSchema):
-    code = fields.String()
-    title = fields.String()
-
-
 class AssessorRef(BaseSchema):
     id = fields.Integer()
     name = fields.String()
@@ -194,46 +157,109 @@ class SessionRef(BaseSchema):
 
 
 class HistoryOut(BaseSchema):
-    from_ = fields.String(data_key="from", allow_none=True)
-    to = fields.String()
+    from_ = fields.String(attribute="from_status", data_key="from", allow_none=True)
+    to = fields.String(attribute="to_status")
     event = fields.String()
     at = fields.DateTime()
-    by = fields.String(allow_none=True)
+    by = ComputedString(allow_none=True, compute=lambda change: change.actor.full_name if change.actor else None)
+
+
+class DecisionResultOut(BaseSchema):
+    competence_code = fields.String(attribute="competence.code")
+    validated = fields.Boolean()
+
+
+def _parchment_number_seen(decision) -> str | None:
+    """The number is the secretariat's at once, everyone else's once the session is published (R10, R11)."""
+    file, parchment = decision.file, decision.file.parchment
+    return parchment.number if parchment and (file.is_published or viewer().is_secretariat) else None
+
+
+class DecisionOut(BaseSchema):
+    status = fields.String()
+    results = ComputedNested(DecisionResultOut, many=True, compute=lambda decision: sorted(
+        decision.results, key=lambda result: result.competence.position))
+    parchment_number = ComputedString(allow_none=True, compute=_parchment_number_seen)
+    comment = fields.String(allow_none=True)
+
+
+def _decision_seen(file: CandidateFile):
+    """The decision once `viewer()` may see it (R10), else None."""
+    decision = file.decision
+    if not file.is_decided or decision is None or not file.decision_visible_to(viewer()):
+        return None
+    return decision
+
+
+class NextActionOut(BaseSchema):
+    """What the file waits for, from whom, since when (files.progress.next_action), told to the viewer."""
+
+    waiting_for = fields.String(metadata={"description": "« vous » quand c'est au lecteur d'agir"})
+    action = fields.String()
+    since = ComputedDate(allow_none=True, compute=lambda action: action.since.date()
+                         if isinstance(action.since, datetime) else action.since)
+    yours = fields.Boolean()
+    text = fields.String()
+    missing = fields.List(fields.String(), metadata={"description": "ce qui manque encore à l'étape attendue"})
 
 
 class FileOut(BaseSchema):
+    """A file as API.md shows it, as the viewer may see it (R10: an unpublished decision is hidden, the
+    file shown in « Inscription au jury »)."""
+
     id = fields.Integer()
-    status = fields.String()
-    status_label = fields.String()
+    status = ComputedString(compute=lambda file: file.visible_status_for(viewer()),
+                            metadata={"enum": [s.value for s in FileStatus]})
+    status_label = ComputedString(compute=lambda file: STATUS_LABELS[FileStatus(file.visible_status_for(viewer()))])
     candidate = fields.Nested(CandidateRef)
     establishment = fields.Nested(EstablishmentRef)
     cqp = fields.Nested(CodeTitle)
-    competences = fields.List(fields.Nested(CodeTitle))
+    competences = fields.Nested(CodeTitle, many=True)
     assessor = fields.Nested(AssessorRef, allow_none=True)
     interview_date = fields.Date(allow_none=True)
     jury_session = fields.Nested(SessionRef, allow_none=True)
     rolled_over = fields.Boolean()
-    decision = fields.Dict(allow_none=True)
-    history = fields.List(fields.Nested(HistoryOut))
+    decision = ComputedNested(DecisionOut, allow_none=True, compute=_decision_seen)
+    history = ComputedNested(HistoryOut, many=True, compute=lambda file: file.visible_history_for(viewer()))
+    # Extensions (API.md allows them): what POST/PATCH /files accept, read back.
     training_path = fields.String(allow_none=True)
     training_scheme = fields.String(allow_none=True)
     training_org_siret = fields.String(allow_none=True)
     planned_interview_date = fields.Date(allow_none=True)
     assessor_confirmed_on = fields.Date(allow_none=True)
     withdraw_reason = fields.String(allow_none=True)
+    next_action = ComputedNested(NextActionOut, allow_none=True, compute=lambda file: next_action(file, viewer()))
 
 
 class FilePageOut(BaseSchema):
-    items = fields.List(fields.Nested(FileOut))
+    items = fields.Nested(FileOut, many=True)
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
 
 
-class CandidateOut(CandidateIn):
+def file_json(file: CandidateFile, viewer) -> dict:
+    """A file as API.md shows it, as `viewer` may see it (the jury's API answers files too)."""
+    return dump_for(viewer, FileOut(), file)
+
+
+class IdOnly(BaseSchema):
     id = fields.Integer()
+
+
+class CandidateOut(BaseSchema):
+    id = fields.Integer()
+    first_name = fields.String()
+    last_name = fields.String()
+    birth_date = fields.Date()
+    birth_place = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    job_title = fields.String(allow_none=True)
+    highest_diploma = fields.String(allow_none=True)
     establishment = fields.Nested(EstablishmentRef)
-    file_ids = fields.List(fields.Integer())
+    file_ids = fields.Pluck(IdOnly, "id", many=True, attribute="files")
 
 
 class DocumentOut(BaseSchema):
@@ -254,72 +280,46 @@ class InvitationOut(BaseSchema):
     expires_at = fields.DateTime()
 
 
+class ObservationOut(BaseSchema):
+    competence_code = fields.String(attribute="competence.code")
+    comment = fields.String()
+
+
 class ObservationsOut(BaseSchema):
+    """A spent job-assessor invitation: its observations."""
+
     file_id = fields.Integer()
-    submitted_at = fields.DateTime()
-    observations = fields.List(fields.Nested(ObservationIn))
+    submitted_at = fields.DateTime(attribute="used_at")
+    observations = fields.Nested(ObservationOut, many=True)
     general_comment = fields.String(allow_none=True)
+
+
+class ResultOut(BaseSchema):
+    competence_code = fields.String()
+    acquired = fields.Boolean(allow_none=True)
+    comment = fields.String(allow_none=True)
+
+
+def _results_per_competence(evaluation) -> list[dict]:
+    """One line per competence of the file, in its order, empty where nothing is entered yet."""
+    lines = []
+    for competence in evaluation.file.competences:
+        result = evaluation.result_for(competence)
+        lines.append({"competence_code": competence.code, "acquired": result.acquired if result else None,
+                      "comment": result.comment if result else None})
+    return lines
 
 
 class EvaluationOut(BaseSchema):
     file_id = fields.Integer()
     interview_date = fields.Date(allow_none=True)
-    results = fields.List(fields.Nested(ResultIn))
+    results = ComputedNested(ResultOut, many=True, compute=_results_per_competence)
     candidate_observations = fields.String(allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
     comments_notified_at = fields.DateTime(allow_none=True)
 
-
-# ---------------------------------------------------------------- payloads
-
-
-def candidate_json(candidate) -> dict:
-    return {
-        "id": candidate.id,
-        "first_name": candidate.first_name,
-        "last_name": candidate.last_name,
-        "birth_date": _iso(candidate.birth_date),
-        "birth_place": candidate.birth_place,
-        "email": candidate.email,
-        "phone": candidate.phone,
-        "address": candidate.address,
-        "job_title": candidate.job_title,
-        "highest_diploma": candidate.highest_diploma,
-        "establishment": {"siret": candidate.establishment.siret, "name": candidate.establishment.name},
-        "file_ids": [f.id for f in candidate.files],
-    }
-
-
-def document_json(document) -> dict:
-    return {"id": document.id, "kind": document.kind, "filename": document.filename, "size": document.size,
-            "content_type": document.content_type, "uploaded_at": _iso(document.uploaded_at)}
-
-
-def evaluation_json(evaluation) -> dict:
-    file = evaluation.file
-    results = {r.competence_id: r for r in evaluation.results}
-    return {
-        "file_id": file.id,
-        "interview_date": _iso(evaluation.interview_date),
-        "results": [{
-            "competence_code": c.code,
-            "acquired": results[c.id].acquired if c.id in results else None,
-            "comment": results[c.id].comment if c.id in results else None,
-        } for c in file.competences],
-        "candidate_observations": evaluation.candidate_observations,
-        "submitted_at": _iso(evaluation.submitted_at),
-        "comments_notified_at": _iso(evaluation.comments_notified_at),
-    }
-
-
 def _me():
     return current_user._get_current_object()
-
-
-def _json(payload: dict, status: int = 200):
-    response = jsonify(payload)
-    response.status_code = status
-    return response
 
 
 # ---------------------------------------------------------------- candidates
@@ -332,8 +332,7 @@ class Candidates(MethodView):
     @blp.response(201, CandidateOut)
     def post(self, data):
         """Crée un candidat dans l'établissement (doublon nom + prénom + date de naissance : 409, R12)."""
-        candidate = candidates.create_candidate(_me().establishment, _me(), **data)
-        return _json(candidate_json(candidate), 201)
+        return candidates.create_candidate(_me().establishment, _me(), **data)
 
 
 @blp.route("/candidates/<int:candidate_id>")
@@ -342,7 +341,7 @@ class CandidateItem(MethodView):
     @blp.response(200, CandidateOut)
     def get(self, candidate_id):
         """Un candidat (l'entreprise qui l'a créé, le candidat lui-même, le secrétariat)."""
-        return _json(candidate_json(access.get_candidate_for(_me(), candidate_id)))
+        return access.get_candidate_for(_me(), candidate_id)
 
 
 # ---------------------------------------------------------------- files
@@ -356,9 +355,9 @@ class Files(MethodView):
     def get(self, args):
         """Les dossiers visibles par l'utilisateur, filtrés par statut et CQP, paginés."""
         page = access.search_files(_me(), status=args["status"], cqp=args["cqp"], q=args["q"],
-                                     page=args["page"], per_page=args["per_page"])
-        return _json({"items": [file_json(f, _me()) for f in page.items], "total": page.total,
-                      "page": page.page, "per_page": page.per_page})
+                                   page=args["page"], per_page=args["per_page"])
+        load_beyond_a_line(page.items)
+        return page
 
     @roles_required("entreprise")
     @blp.arguments(FileIn)
@@ -366,8 +365,7 @@ class Files(MethodView):
     def post(self, data):
         """Crée une candidature (statut en_cours_inscription)."""
         candidate = access.get_candidate_for(_me(), data.pop("candidate_id"), field="candidate_id")
-        file = services.create_file(candidate, _me(), **data)
-        return _json(file_json(file, _me()), 201)
+        return services.create_file(candidate, _me(), **data)
 
 
 @blp.route("/files/<int:file_id>")
@@ -376,15 +374,14 @@ class FileItem(MethodView):
     @blp.response(200, FileOut)
     def get(self, file_id):
         """Un dossier, avec son historique."""
-        return _json(file_json(access.get_file_for(_me(), file_id), _me()))
+        return access.get_file_for(_me(), file_id, loads=file_answer_loads(_me()))
 
     @roles_required("entreprise")
     @blp.arguments(FilePatch)
     @blp.response(200, FileOut)
     def patch(self, data, file_id):
         """Modifie la candidature tant qu'elle est en cours d'inscription (409 ensuite)."""
-        file = access.get_file_for(_me(), file_id)
-        return _json(file_json(services.update_file(file, _me(), **data), _me()))
+        return services.update_file(access.get_file_for(_me(), file_id), _me(), **data)
 
 
 @blp.route("/files/<int:file_id>/documents")
@@ -398,9 +395,8 @@ class FileDocuments(MethodView):
     def post(self, file_id):
         """Dépose un document (PDF, PNG ou JPEG vérifié par son contenu, 10 Mo au maximum)."""
         file = access.get_file_for(_me(), file_id)
-        document = services.upload_document(_me(), kind=(request.form.get("kind") or "").strip(),
-                                            upload=request.files.get("file"), candidate=file.candidate, file=file)
-        return _json(document_json(document), 201)
+        return services.upload_document(_me(), kind=(request.form.get("kind") or "").strip(),
+                                        upload=request.files.get("file"), candidate=file.candidate, file=file)
 
 
 @blp.route("/files/<int:file_id>/documents/<int:document_id>")
@@ -420,8 +416,7 @@ class ConfirmAssessor(MethodView):
     @blp.response(200, FileOut)
     def post(self, data, file_id):
         """Confirme l'évaluateur (R2) : le dossier passe en attente d'évaluation, l'évaluateur est prévenu."""
-        file = access.get_file_for(_me(), file_id)
-        return _json(file_json(services.confirm_assessor(file, _me(), **data), _me()))
+        return services.confirm_assessor(access.get_file_for(_me(), file_id), _me(), **data)
 
 
 @blp.route("/files/<int:file_id>/job-assessor-invitations")
@@ -431,11 +426,8 @@ class JobAssessorInvitations(MethodView):
     @blp.response(201, InvitationOut)
     def post(self, data, file_id):
         """Invite l'évaluateur métier (R3) : lien à usage unique valable 30 jours, envoyé par email."""
-        file = access.get_file_for(_me(), file_id)
-        invitation, _token = evaluation.invite_job_assessor(file, _me(), **data)
-        return _json({"id": invitation.id, "file_id": file.id, "email": invitation.email,
-                      "first_name": invitation.first_name, "last_name": invitation.last_name,
-                      "expires_at": _iso(invitation.expires_at)}, 201)
+        invitation, _token = evaluation.invite_job_assessor(access.get_file_for(_me(), file_id), _me(), **data)
+        return invitation
 
 
 @blp.route("/invitations/<token>/observations")
@@ -447,11 +439,7 @@ class JobAssessorObservations(MethodView):
     def post(self, data, token):
         """Observations de l'évaluateur métier, authentifiées par le lien lui-même (usage unique : 410 ensuite)."""
         observations = {o["competence_code"]: o["comment"] for o in data["observations"]}
-        invitation = evaluation.submit_job_assessor_observations(token, observations, data["general_comment"])
-        return _json({"file_id": invitation.file_id, "submitted_at": _iso(invitation.used_at),
-                      "observations": [{"competence_code": o.competence.code, "comment": o.comment}
-                                       for o in invitation.observations],
-                      "general_comment": invitation.general_comment})
+        return evaluation.submit_job_assessor_observations(token, observations, data["general_comment"])
 
 
 @blp.route("/files/<int:file_id>/evaluation")
@@ -461,8 +449,7 @@ class FileEvaluation(MethodView):
     @blp.response(200, EvaluationOut)
     def put(self, data, file_id):
         """Enregistre le brouillon de l'évaluation (fenêtre R5 : jour de l'entretien à J+8)."""
-        file = access.get_file_for(_me(), file_id)
-        return _json(evaluation_json(evaluation.save_evaluation(file, _me(), **data)))
+        return evaluation.save_evaluation(access.get_file_for(_me(), file_id), _me(), **data)
 
 
 @blp.route("/files/<int:file_id>/submit-evaluation")
@@ -471,8 +458,7 @@ class SubmitEvaluation(MethodView):
     @blp.response(200, FileOut)
     def post(self, file_id):
         """Transmet l'évaluation (R3, R5, R6) : le dossier passe en validation de l'évaluation."""
-        file = access.get_file_for(_me(), file_id)
-        return _json(file_json(evaluation.submit_evaluation(file, _me()), _me()))
+        return evaluation.submit_evaluation(access.get_file_for(_me(), file_id), _me())
 
 
 @blp.route("/files/<int:file_id>/withdraw")
@@ -482,5 +468,4 @@ class Withdraw(MethodView):
     @blp.response(200, FileOut)
     def post(self, data, file_id):
         """Abandon du dossier, avec son motif."""
-        file = access.get_file_for(_me(), file_id)
-        return _json(file_json(services.withdraw(file, _me(), data["reason"]), _me()))
+        return services.withdraw(access.get_file_for(_me(), file_id), _me(), data["reason"])

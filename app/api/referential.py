@@ -8,26 +8,18 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from app.accounts import services as accounts
-from app.api.schemas import BaseSchema
+from app.api.schemas import BaseSchema, CodeTitle
 from app.core.permissions import AUTHENTICATED, roles_required
 from app.referential import services
 
 blp = Blueprint("api_referential", __name__, description="Référentiel CQP, établissements, évaluateurs")
 
 
-class CompetenceOut(BaseSchema):
-    code = fields.String()
-    title = fields.String()
-
-
 class CqpOut(BaseSchema):
     code = fields.String()
     title = fields.String()
     domain = fields.String()
-    competences = fields.Method("active_competences")
-
-    def active_competences(self, cqp):
-        return [{"code": c.code, "title": c.title} for c in cqp.active_competences]
+    competences = fields.Nested(CodeTitle, many=True, attribute="active_competences")
 
 
 def at_most(n: int) -> validate.Length:
@@ -63,12 +55,12 @@ class AssessorIn(BaseSchema):
 
 class AssessorOut(BaseSchema):
     id = fields.Integer()
-    email = fields.Function(lambda a: a.user.email)
-    first_name = fields.Function(lambda a: a.user.first_name)
-    last_name = fields.Function(lambda a: a.user.last_name)
+    email = fields.String(attribute="user.email")
+    first_name = fields.String(attribute="user.first_name")
+    last_name = fields.String(attribute="user.last_name")
     name = fields.String()
     habilitation_until = fields.Date()
-    cqp_codes = fields.Function(lambda a: [c.code for c in a.cqps])
+    cqp_codes = fields.Pluck(CodeTitle, "code", many=True, attribute="cqps")
 
 
 @blp.route("/cqps")

@@ -1,8 +1,14 @@
-"""Marshmallow base: French error messages for every field type, unknown fields refused."""
+"""Marshmallow base: French error messages for every field type, unknown fields refused; what the
+answers' schemas share (the viewer an answer is dumped for, fields computed from the object)."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields
+from collections.abc import Callable
+from typing import Any, TypedDict
+
+from flask_login import current_user
+from marshmallow import RAISE, Schema, fields, missing
+from marshmallow.experimental.context import Context
 
 FRENCH_MESSAGES = {
     "required": "Ce champ est obligatoire.",
@@ -38,3 +44,64 @@ class BaseSchema(Schema):
         "unknown": "Champ inconnu.",
         "type": "Le corps de la requête doit être un objet JSON.",
     }
+
+
+class CodeTitle(BaseSchema):
+    """A CQP or a competence, named: {code, title}."""
+
+    code = fields.String()
+    title = fields.String()
+
+
+# ---------------------------------------------------------------- answers: who they are for, computed fields
+
+
+class AnswerContext(TypedDict):
+    viewer: Any  # the User the answer is dumped for
+
+
+def dump_for(viewer, schema: Schema, obj) -> dict:
+    """`schema.dump(obj)` as `viewer` may see it: the fields that depend on who reads call `viewer()`."""
+    with Context[AnswerContext](AnswerContext(viewer=viewer)):
+        return schema.dump(obj)
+
+
+def viewer():
+    """Who the answer being dumped is for: the user named by `dump_for`, else the request's user (a
+    handler's return value is dumped by `@blp.response` after the handler, for that user)."""
+    context = Context[AnswerContext].get(None)
+    if context is not None:
+        return context["viewer"]
+    return current_user._get_current_object()
+
+
+class _Computed:
+    """A field whose value is `compute(obj)` instead of an attribute of `obj`. Mixed into a field class,
+    which types it in the OpenAPI description."""
+
+    def __init__(self, *args, compute: Callable[[Any], Any], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.compute = compute
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        return self.compute(obj)
+
+
+class ComputedString(_Computed, fields.String):
+    pass
+
+
+class ComputedNested(_Computed, fields.Nested):
+    pass
+
+
+class ComputedDate(_Computed, fields.Date):
+    pass
+
+
+class ComputedDict(_Computed, fields.Dict):
+    pass
+
+
+class ComputedList(_Computed, fields.List):
+    pass

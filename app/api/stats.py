@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, jsonify, request
+from flask import current_app, g, request
 from flask.views import MethodView
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_smorest import Blueprint
+from marshmallow import fields
 
-from app.api.problems import problem
+from app.api.schemas import (
+    BaseSchema,
+    CodeTitle,
+    ComputedDate,
+    ComputedDict,
+    ComputedList,
+    ComputedNested,
+    ComputedString,
+)
 from app.core.errors import DomainError
 from app.core.permissions import roles_required
-from app.extensions import db, limiter
+from app.extensions import limiter
+from app.files.models import DECISION_STATUSES, FileStatus
 from app.stats import partners, services
 
 blp = Blueprint("api_stats", __name__, description="Statistiques de la branche, API partenaires")
@@ -30,38 +40,148 @@ TRACE_PARAMETERS = [
     {"name": name, "in": "query", "required": True, "schema": {"type": "string"}, "description": meaning}
     for name, meaning in partners.TRACE_PARAMETERS.items()
 ]
+STATUSES = [s.value for s in FileStatus]
+DECISIONS = [s.value for s in DECISION_STATUSES]
 
 
-def _iso(value):
-    return value.isoformat() if value is not None else None
+# ---------------------------------------------------------------- GET /stats
 
 
-def stats_json(stats: services.BranchStatistics) -> dict:
-    return {
-        "filters": stats.filters.as_args(),
-        "total_files": stats.total_files,
-        "files_by_status": stats.files_by_status,
-        "decisions": stats.decisions,
-        "by_cqp": stats.by_cqp,
-        "jury_sessions": [{**s, "date": _iso(s["date"])} for s in stats.sessions],
-        "median_days_to_decision": stats.time_to_decision["median_days"],
-        "time_to_decision": stats.time_to_decision,
-        "funnel": stats.funnel,
-        "time_in_status": stats.time_in_status,
-        "jury_sessions_summary": stats.sessions_summary,
-        "competences_not_acquired": stats.competences_not_acquired,
-        "competences_not_validated": stats.competences_not_validated,
-    }
+def _counts(description: str) -> fields.Dict:
+    return fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": description})
+
+
+class CqpFigures(BaseSchema):
+    cqp_code = fields.String()
+    cqp_title = fields.String()
+    files = fields.Integer()
+    decided = fields.Integer()
+    valide = fields.Integer()
+    partiel = fields.Integer()
+    non_valide = fields.Integer()
+    abandonne = fields.Integer()
+    valide_rate = fields.Float(allow_none=True, metadata={"description": "% des décisions"})
+    partiel_rate = fields.Float(allow_none=True)
+    non_valide_rate = fields.Float(allow_none=True)
+
+
+class SessionFigures(BaseSchema):
+    id = fields.Integer()
+    date = fields.Date()
+    location = fields.String(allow_none=True)
+    capacity = fields.Integer()
+    seats_taken = fields.Integer()
+    fill_rate = fields.Float(allow_none=True)
+    files = fields.Integer(metadata={"description": "dossiers placés dans la session (filtrés)"})
+    rolled_over = fields.Integer(metadata={"description": "dont reportés d'une session complète ou close"})
+    published = fields.Boolean()
+
+
+class Durations(BaseSchema):
+    files = fields.Integer()
+    median_days = fields.Float(allow_none=True)
+    p90_days = fields.Float(allow_none=True)
+
+
+class FunnelStep(BaseSchema):
+    step = fields.String()
+    label = fields.String()
+    files = fields.Integer()
+    share = fields.Float(allow_none=True)
+
+
+class StatusDurations(BaseSchema):
+    status = fields.String(metadata={"enum": STATUSES})
+    label = fields.String()
+    stays = fields.Integer()
+    median_days = fields.Float(allow_none=True)
+    p90_days = fields.Float(allow_none=True)
+
+
+class SessionsSummary(BaseSchema):
+    sessions = fields.Integer()
+    capacity = fields.Integer()
+    seats_taken = fields.Integer()
+    fill_rate = fields.Float(allow_none=True)
+    files = fields.Integer()
+    rolled_over = fields.Integer()
+
+
+class CompetenceFailures(BaseSchema):
+    cqp_code = fields.String()
+    competence_code = fields.String()
+    competence_title = fields.String()
+    failures = fields.Integer()
+    assessed = fields.Integer()
+    failure_rate = fields.Float(allow_none=True)
+
+
+class StatsOut(BaseSchema):
+    """The branch's figures (API.md's keys, and more)."""
+
+    filters = ComputedDict(keys=fields.String(), values=fields.String(),
+                           compute=lambda stats: stats.filters.as_args())
+    total_files = fields.Integer()
+    files_by_status = _counts("dossiers par statut (" + ", ".join(STATUSES) + ")")
+    decisions = _counts("dossiers par décision du jury (" + ", ".join(DECISIONS) + ")")
+    by_cqp = fields.Nested(CqpFigures, many=True)
+    jury_sessions = fields.Nested(SessionFigures, many=True, attribute="sessions")
+    median_days_to_decision = fields.Float(allow_none=True, attribute="time_to_decision.median_days")
+    time_to_decision = fields.Nested(Durations)
+    funnel = fields.Nested(FunnelStep, many=True)
+    time_in_status = fields.Nested(StatusDurations, many=True)
+    jury_sessions_summary = fields.Nested(SessionsSummary, attribute="sessions_summary")
+    competences_not_acquired = fields.Nested(CompetenceFailures, many=True)
+    competences_not_validated = fields.Nested(CompetenceFailures, many=True)
 
 
 @blp.route("/stats")
 class Stats(MethodView):
     @roles_required("secretariat")
     @blp.doc(parameters=FILTER_PARAMETERS)
+    @blp.response(200, StatsOut)
     def get(self):
         """Les statistiques de la branche (filtres facultatifs : year, cqp, domain, siret, region)."""
-        filters = services.parse_filters(request.args)
-        return jsonify(stats_json(services.branch_statistics(filters, session_limit=None)))
+        return services.branch_statistics(services.parse_filters(request.args), session_limit=None)
+
+
+# ---------------------------------------------------------------- partners
+
+
+class EstablishmentCard(BaseSchema):
+    siret = fields.String()
+    name = fields.String()
+    postcode = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+
+
+class PublishedDecision(BaseSchema):
+    status = fields.String(metadata={"enum": DECISIONS})
+    jury_date = ComputedDate(allow_none=True, compute=lambda decision: decision.file.jury_session.date
+                             if decision.file.jury_session else None)
+    competences_validated = ComputedList(fields.String(), compute=partners.validated_codes)
+    parchment_number = ComputedString(allow_none=True, compute=lambda decision: decision.file.parchment.number
+                                      if decision.file.parchment else None)
+
+
+class Certification(BaseSchema):
+    """A file as a partner may see it: published decisions only."""
+
+    file_id = fields.Integer(attribute="id")
+    holder = fields.String(attribute="candidate.public_name")
+    cqp = fields.Nested(CodeTitle)
+    status = ComputedString(compute=partners.shown_status, metadata={"enum": STATUSES})
+    status_label = ComputedString(compute=partners.shown_status_label)
+    created_on = ComputedDate(compute=lambda file: file.created_at.date())
+    decision = ComputedNested(PublishedDecision, allow_none=True, compute=partners.shown_decision)
+
+
+class CertificationsOut(BaseSchema):
+    establishment = fields.Nested(EstablishmentCard)
+    certifications = fields.Nested(Certification, many=True, attribute="files")
+    context = fields.String()
+    recipient = fields.String()
+    object = fields.String()
 
 
 def _partner_limit() -> str:
@@ -80,20 +200,29 @@ class EstablishmentCertifications(MethodView):
     @roles_required("partenaire", "secretariat")
     @limiter.limit(_partner_limit, key_func=_partner_key)
     @blp.doc(parameters=TRACE_PARAMETERS)
+    @blp.response(200, CertificationsOut)
     def get(self, siret):
         """Les certifications CQP d'un établissement : CQP, statut et décisions publiées.
 
         context, recipient (un SIRET) et object sont obligatoires ; chaque appel est journalisé."""
         params = {name: (request.args.get(name) or "").strip() for name in partners.TRACE_PARAMETERS}
         try:
-            return jsonify(partners.establishment_certifications(siret, params, current_user, request.remote_addr))
+            return partners.establishment_certifications(siret, params, current_user, request.remote_addr)
         except DomainError as error:
-            db.session.rollback()
-            partners.log_access(current_user, siret, params, error.status_code, request.remote_addr)
-            # The refused call is kept in the access log too: this commit is that log line only
-            # (the request's own work was rolled back just above).
-            db.session.commit()
-            return problem(error.status_code, error.message, errors=error.errors or None)
+            # The refusal is rolled back with the request; its line of the access log is written
+            # once the request's transaction is over (write_refused_calls).
+            g.refused_partner_call = partners.RefusedCall(current_user.id, siret, params, error.status_code,
+                                                          request.remote_addr)
+            raise
+
+
+@blp.teardown_request
+def write_refused_calls(_exc) -> None:
+    """A refused partner call is kept in the access log too, in a transaction of its own, after the
+    request's has been rolled back (on SQLite the request's transaction may hold the write lock)."""
+    refused = g.pop("refused_partner_call", None)
+    if refused is not None:
+        partners.log_refused_call(refused)
 
 
 @blp.after_request

@@ -3,17 +3,19 @@ call kept with its traceability parameters (context, recipient, object) and the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 from stdnum.fr import siret as siret_checker
 
-from app.accounts.models import Establishment, PartnerAccessLog
+from app.accounts.models import Establishment, PartnerAccessLog, Role
+from app.core.clock import utcnow
 from app.core.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.files.models import STATUS_LABELS, CandidateFile, FileStatus
-from app.jury.models import Decision, DecisionResult, JurySession, Parchment
+from app.jury.models import Decision, DecisionResult
 
 TRACE_PARAMETERS = {
     "context": "le cadre de la demande (ex. « Financement CQP 2027 »)",
@@ -21,7 +23,7 @@ TRACE_PARAMETERS = {
     "object": "l'objet précis de la demande (ex. « Dossier de prise en charge n° 4521 »)",
 }
 # Whoever calls (partner or secretariat), the answer is what a partner may see: published results only.
-PARTNER_VIEW = SimpleNamespace(role="partenaire")
+PARTNER_VIEW = SimpleNamespace(role=Role.PARTENAIRE, sees_unpublished_decisions=False)
 
 
 def _valid_siret(value: str) -> bool:
@@ -47,66 +49,97 @@ def check_trace_parameters(siret: str, params: dict[str, str]) -> None:
         raise ValidationFailed(message, errors)
 
 
+def _log_entry(user_id: int | None, siret: str, params: dict[str, str], status_code: int, ip: str | None) -> dict:
+    """The access log's columns, cut to their sizes (a caller may send anything)."""
+    return {"user_id": user_id, "siret": (siret or "")[:14], "context": (params.get("context") or "")[:255],
+            "recipient": (params.get("recipient") or "")[:14], "object": (params.get("object") or "")[:255],
+            "status_code": status_code, "ip": ip}
+
+
 def log_access(actor, siret: str, params: dict[str, str], status_code: int, ip: str | None) -> PartnerAccessLog:
-    entry = PartnerAccessLog(
-        user_id=getattr(actor, "id", None), siret=(siret or "")[:14], context=(params.get("context") or "")[:255],
-        recipient=(params.get("recipient") or "")[:14], object=(params.get("object") or "")[:255],
-        status_code=status_code, ip=ip,
-    )
+    """An answered call, in the request's transaction."""
+    entry = PartnerAccessLog(**_log_entry(getattr(actor, "id", None), siret, params, status_code, ip))
     db.session.add(entry)
     db.session.flush()
     return entry
 
 
-def establishment_certifications(siret: str, params: dict[str, str], actor, ip: str | None) -> dict:
-    """The establishment, its files' CQP and status, and published decisions; logs the call."""
+@dataclass(frozen=True)
+class RefusedCall:
+    """A call answered 4xx, to be logged once the request's transaction is over."""
+
+    user_id: int | None
+    siret: str
+    params: dict[str, str] = field(default_factory=dict)
+    status_code: int = 422
+    ip: str | None = None
+
+
+def log_refused_call(call: RefusedCall) -> None:
+    """A refused call, in a short transaction of its own on a connection of its own: the request's
+    own work is rolled back, this line stays. Called after the request's transaction is over: on
+    SQLite a write lock held by the request would otherwise keep this connection waiting."""
+    entry = _log_entry(call.user_id, call.siret, call.params, call.status_code, call.ip)
+    with db.engine.begin() as connection:
+        connection.execute(insert(PartnerAccessLog).values(at=utcnow(), **entry))
+
+
+# ------------------------------------------------------------------ what a partner sees of a file
+
+
+def shown_status(file: CandidateFile) -> str:
+    return file.visible_status_for(PARTNER_VIEW)
+
+
+def shown_status_label(file: CandidateFile) -> str:
+    return STATUS_LABELS[FileStatus(shown_status(file))]
+
+
+def shown_decision(file: CandidateFile) -> Decision | None:
+    """The decision once its session is published (R10), else None."""
+    return file.decision if file.is_decided and file.decision_visible_to(PARTNER_VIEW) else None
+
+
+def validated_codes(decision: Decision) -> list[str]:
+    return sorted(r.competence.code for r in decision.results if r.validated)
+
+
+@dataclass
+class Certifications:
+    """An establishment's files, for the partner's answer (shown as a partner may see them)."""
+
+    establishment: Establishment
+    files: list[CandidateFile]
+    params: dict[str, str]  # the call's traceability parameters, answered back
+
+    @property
+    def context(self) -> str:
+        return self.params["context"]
+
+    @property
+    def recipient(self) -> str:
+        return self.params["recipient"]
+
+    @property
+    def object(self) -> str:
+        return self.params["object"]
+
+
+def establishment_certifications(siret: str, params: dict[str, str], actor, ip: str | None) -> Certifications:
+    """The establishment and its files (CQP, status, published decisions), loaded in a fixed number of
+    queries; logs the call."""
     siret = "".join((siret or "").split())
     check_trace_parameters(siret, params)
     establishment = db.session.scalar(select(Establishment).where(Establishment.siret == siret))
     if establishment is None:
         raise NotFound.for_field("siret", f"Aucun établissement n'est enregistré sous le SIRET {siret}.")
+    f = CandidateFile
     files = list(db.session.scalars(
-        select(CandidateFile).where(CandidateFile.establishment_id == establishment.id)
-        .options(selectinload(CandidateFile.cqp), selectinload(CandidateFile.candidate))
-        .order_by(CandidateFile.created_at, CandidateFile.id)
+        select(f).where(f.establishment_id == establishment.id)
+        .options(selectinload(f.cqp), selectinload(f.candidate), selectinload(f.jury_session),
+                 selectinload(f.parchment),
+                 selectinload(f.decision).selectinload(Decision.results).selectinload(DecisionResult.competence))
+        .order_by(f.created_at, f.id)
     ))
-    session_ids = {f.jury_session_id for f in files if f.jury_session_id}
-    sessions = {s.id: s for s in db.session.scalars(select(JurySession).where(JurySession.id.in_(session_ids)))} \
-        if session_ids else {}
-    shown = [f for f in files if f.decision_visible_to(PARTNER_VIEW)]
-    decisions, parchments = {}, {}
-    if shown:
-        ids = [f.id for f in shown]
-        decisions = {d.file_id: d for d in db.session.scalars(
-            select(Decision).where(Decision.file_id.in_(ids))
-            .options(selectinload(Decision.results).selectinload(DecisionResult.competence))
-        )}
-        parchments = {p.file_id: p.number for p in db.session.scalars(select(Parchment).where(Parchment.file_id.in_(ids)))}
-    certifications = []
-    for file in files:
-        status = file.visible_status_for(PARTNER_VIEW)
-        decision = decisions.get(file.id) if file.decision_visible_to(PARTNER_VIEW) else None
-        session = sessions.get(file.jury_session_id)
-        certifications.append({
-            "file_id": file.id,
-            "holder": file.candidate.public_name,
-            "cqp": {"code": file.cqp.code, "title": file.cqp.title},
-            "status": status,
-            "status_label": STATUS_LABELS[FileStatus(status)],
-            "created_on": file.created_at.date().isoformat(),
-            "decision": None if decision is None else {
-                "status": decision.status,
-                "jury_date": session.date.isoformat() if session else None,
-                "competences_validated": sorted(
-                    (r.competence.code for r in decision.results if r.validated),
-                ),
-                "parchment_number": parchments.get(file.id),
-            },
-        })
     log_access(actor, siret, params, 200, ip)
-    return {
-        "establishment": {"siret": establishment.siret, "name": establishment.name,
-                          "postcode": establishment.postcode, "city": establishment.city},
-        "certifications": certifications,
-        "context": params["context"], "recipient": params["recipient"], "object": params["object"],
-    }
+    return Certifications(establishment, files, params)

@@ -3,7 +3,7 @@ bad input, and access (another establishment's / assessor's file is a 404)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from io import BytesIO
 
 import pytest
@@ -273,3 +273,40 @@ def _member_of(session_id):
 
 def test_a_partner_has_no_file_endpoint(app_ctx, api_as):
     assert api_as(factories.make_user(Role.PARTENAIRE)).get("/files").status_code == 403
+
+
+# ---------------------------------------------------------------- bounded queries
+
+
+def test_a_page_of_files_runs_the_same_queries_for_3_and_300_files(app_ctx, api_as, today_is):
+    """GET /files loads what it shows (candidate, establishment, CQP, competences, assessor, session,
+    decision and its results, parchment, history and its actors, evaluation) a relationship at a time."""
+    from tests.stats.test_query_counts import STATUSES, add_files, count_queries
+
+    today_is("2026-01-12")
+    establishment = factories.make_establishment()
+    company = factories.make_user(Role.ENTREPRISE, establishment=establishment)
+    session = factories.make_session(on=date(2025, 12, 1), capacity=1000, published_at=datetime(2025, 12, 2))
+    world = {"establishment": establishment, "assessor": factories.make_assessor(until=date(2026, 6, 1)),
+             "session": session, "actor": company}
+    readers = {role: api_as(user) for role, user in (
+        ("secretariat", factories.make_user(Role.SECRETARIAT)), ("entreprise", company))}
+
+    def measure() -> dict[str, int]:
+        counts = {}
+        for role, api in readers.items():
+            with count_queries() as statements:
+                response = api.get("/files?per_page=100")
+            assert response.status_code == 200, response.json
+            assert response.json["items"][0]["history"][0]["by"] == company.full_name
+            counts[role] = len(statements)
+        return counts
+
+    # Three files whose lines hold every relationship: a decided one, one being evaluated, a new one.
+    add_files(3, statuses=["valide", "en_attente_evaluation", "en_cours_inscription"], **world)
+    with_3 = measure()
+    add_files(297, offset=3, statuses=STATUSES, **world)
+    with_300 = measure()
+    assert readers["secretariat"].get("/files?per_page=100").json["total"] == 300
+    assert with_300 == with_3
+    assert max(with_3.values()) <= 30, with_3

@@ -1,11 +1,12 @@
 """GET /api/v1/stats (secretariat) and GET /api/v1/establishments/{siret}/certifications (partners)."""
 
-from datetime import datetime
+import time
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
 
-from app.accounts.models import PartnerAccessLog
+from app.accounts.models import ApiToken, PartnerAccessLog
 from app.extensions import db
 from tests.factories import make_assessor, make_establishment, make_file, make_session, make_user, valid_siret
 from tests.stats.dataset import build_branch
@@ -141,6 +142,26 @@ def test_recipient_must_be_a_valid_siret(company, api_as, recipient):
     assert response.status_code == 422 and list(response.json["errors"]) == ["recipient"]
 
 
+def test_a_refused_call_keeps_its_log_line_and_nothing_else(company, api_as):
+    """The request's own writes (here the token's last use, flushed by the establishment's lookup) are
+    rolled back with the refusal; the log line is written after, in a transaction of its own, without
+    waiting on the request's write lock (SQLite)."""
+    partner = make_user("partenaire")
+    api = api_as(partner)
+    siret = valid_siret(988)
+    started = time.monotonic()
+    response = api.get(f"/establishments/{siret}/certifications", query_string=TRACE)
+    assert response.status_code == 404, response.json
+    assert time.monotonic() - started < 4  # SQLite's busy timeout is 5 s: no wait on a lock
+    db.session.expire_all()
+    assert db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == partner.id)) is None
+    logged = db.session.scalars(select(PartnerAccessLog).where(PartnerAccessLog.siret == siret)).all()
+    assert [(r.user_id, r.status_code, r.object) for r in logged] == [(partner.id, 404, TRACE["object"])]
+    assert api.get(f"/establishments/{company[0].siret}/certifications", query_string=TRACE).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == partner.id)) is not None
+
+
 def test_unknown_establishment_is_404_and_logged(app_ctx, api_as):
     siret = valid_siret(987)
     response = api_as(make_user("partenaire")).get(f"/establishments/{siret}/certifications", query_string=TRACE)
@@ -182,3 +203,37 @@ def test_openapi_documents_both_endpoints(app, client):
     assert "/api/v1/stats" in spec["paths"]
     params = {p["name"] for p in spec["paths"]["/api/v1/establishments/{siret}/certifications"]["get"]["parameters"]}
     assert {"context", "recipient", "object"} <= params
+
+
+# ------------------------------------------------------------------ bounded queries
+
+
+def test_stats_and_certifications_run_the_same_queries_for_5_and_500_files(app_ctx, api_as, today_is):
+    from tests.stats.test_query_counts import add_files, count_queries
+
+    today_is("2026-01-12")
+    establishment = make_establishment(postcode="69003")
+    session = make_session(on=date(2025, 12, 1), capacity=1000, published_at=datetime(2025, 12, 2))
+    world = {"establishment": establishment, "assessor": make_assessor(until=date(2026, 6, 1)), "session": session}
+    secretariat, partner = api_as(make_user("secretariat")), api_as(make_user("partenaire"))
+    calls = {"/stats": lambda: secretariat.get("/stats"),
+             "/stats?cqp=FAB-OPF&region=69": lambda: secretariat.get("/stats?cqp=FAB-OPF&region=69"),
+             "certifications": lambda: partner.get(f"/establishments/{establishment.siret}/certifications",
+                                                   query_string=TRACE)}
+
+    def measure() -> dict[str, int]:
+        counts = {}
+        for name, call in calls.items():
+            with count_queries() as statements:
+                response = call()
+            assert response.status_code == 200, (name, response.json)
+            counts[name] = len(statements)
+        return counts
+
+    add_files(5, **world)
+    with_5 = measure()
+    add_files(495, offset=5, **world)
+    with_500 = measure()
+    assert secretariat.get("/stats").json["total_files"] == 500
+    assert with_500 == with_5
+    assert max(with_5.values()) <= 30, with_5

@@ -16,7 +16,7 @@ from app.files.models import (
     StatusChange,
     file_competences,
 )
-from app.jury.models import JurySession, jury_members
+from app.jury.models import Decision, DecisionResult, JurySession, Parchment, jury_members
 from app.referential.models import Competence
 from tests.factories import get_cqp, make_assessor, make_establishment, make_session, make_user
 
@@ -37,8 +37,10 @@ def count_queries():
         event.remove(db.engine, "before_cursor_execute", before)
 
 
-def add_files(n: int, *, establishment, assessor, session, candidate_user=None, offset: int = 0) -> None:
-    """n files of the establishment in every status, with history, invitations and draft evaluations."""
+def add_files(n: int, *, establishment, assessor, session, candidate_user=None, offset: int = 0,
+              statuses=STATUSES, actor=None) -> None:
+    """n files of the establishment in every status (taken in turn from `statuses`), with history (by
+    `actor`), invitations and draft evaluations; the `valide` ones with their decision and parchment."""
     cqp = get_cqp("FAB-OPF")
     competence_ids = list(db.session.scalars(select(Competence.id).where(Competence.cqp_id == cqp.id)
                                              .order_by(Competence.position).limit(3)))
@@ -46,8 +48,9 @@ def add_files(n: int, *, establishment, assessor, session, candidate_user=None, 
     base = (db.session.scalar(select(db.func.max(CandidateFile.id))) or 0) + 1
     cand_base = (db.session.scalar(select(db.func.max(Candidate.id))) or 0) + 1
     candidates, files, links, invitations, evaluations, results, history = [], [], [], [], [], [], []
+    decisions, decision_results, parchments = [], [], []
     for i in range(n):
-        status = STATUSES[i % len(STATUSES)]
+        status = statuses[i % len(statuses)]
         file_id, cand_id = base + i, cand_base + i
         candidates.append({"id": cand_id, "establishment_id": establishment.id, "first_name": "Léa",
                            "last_name": f"Bulk{offset + i}", "first_name_key": "lea",
@@ -63,7 +66,14 @@ def add_files(n: int, *, establishment, assessor, session, candidate_user=None, 
                       "decided_at": now if status == "valide" else None})
         links += [{"file_id": file_id, "competence_id": c} for c in competence_ids]
         history.append({"file_id": file_id, "from_status": "en_cours_inscription", "to_status": status,
-                        "event": "confirm_assessor", "at": now})
+                        "event": "confirm_assessor", "at": now, "actor_id": actor.id if actor else None})
+        if status == "valide":
+            decisions.append({"id": file_id, "file_id": file_id, "session_id": session.id, "status": status,
+                              "decided_at": now})
+            decision_results += [{"decision_id": file_id, "competence_id": c, "validated": True}
+                                 for c in competence_ids]
+            parchments.append({"file_id": file_id, "number": f"CQP-BULK-{file_id:06d}", "kind": "parchemin",
+                               "created_at": now})
         if status == "en_attente_evaluation":
             invitations.append({"file_id": file_id, "email": "metier@exemple.fr", "first_name": "Jo",
                                 "last_name": "Métier", "token_hash": f"{offset + i:064d}", "created_at": now,
@@ -80,6 +90,10 @@ def add_files(n: int, *, establishment, assessor, session, candidate_user=None, 
         db.session.execute(insert(JobAssessorInvitation), invitations)
         db.session.execute(insert(Evaluation), evaluations)
         db.session.execute(insert(EvaluationResult), results)
+    if decisions:
+        db.session.execute(insert(Decision), decisions)
+        db.session.execute(insert(DecisionResult), decision_results)
+        db.session.execute(insert(Parchment), parchments)
     db.session.execute(JurySession.__table__.update().where(JurySession.id == session.id)
                        .values(capacity=1000, seats_taken=JurySession.seats_taken + sum(
                            1 for f in files if f["jury_session_id"])))
