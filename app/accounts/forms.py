@@ -43,10 +43,6 @@ class SetPasswordForm(BaseForm):
             raise ValidationError("Les deux mots de passe ne sont pas identiques.")
 
 
-class EstablishmentNameForm(BaseForm):
-    name = StringField("Raison sociale", validators=[DataRequired(message="La raison sociale est obligatoire.")])
-
-
 class AccountRequestForm(BaseForm):
     """The manual's « demande de création de compte » (one account per establishment, R12)."""
 

@@ -55,17 +55,6 @@ class Establishment(db.Model):
 
     users: Mapped[list[User]] = relationship(back_populates="establishment")
 
-    @property
-    def region_code(self) -> str | None:
-        """Department number from the postcode (2A/2B for Corsica, 97x overseas)."""
-        if not self.postcode or len(self.postcode) < 2:
-            return None
-        if self.postcode.startswith("97"):
-            return self.postcode[:3]
-        if self.postcode.startswith("20"):
-            return "2A" if self.postcode < "20200" else "2B"
-        return self.postcode[:2]
-
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
@@ -102,9 +91,6 @@ class User(UserMixin, db.Model):
     def role_label(self) -> str:
         return Role(self.role).label
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
-
     # What a user is, for permission methods and templates (never a role string compared in a template).
     @property
     def is_secretariat(self) -> bool:
@@ -135,6 +121,12 @@ class User(UserMixin, db.Model):
         """The secretariat and the jury see a decision before its session is published (R10)."""
         return self.role in (Role.SECRETARIAT, Role.JURY)
 
+    def can_be_managed_by(self, actor) -> bool:
+        """The secretariat's actions on an account (deactivate, reactivate, send a new password link):
+        never on their own account, nor on a job assessor's (no password: a link per file)."""
+        return (bool(getattr(actor, "is_secretariat", False)) and actor.id != self.id
+                and self.role != Role.EVALUATEUR_METIER)
+
     def belongs_to(self, establishment_id: int | None) -> bool:
         """A company user of that establishment."""
         return self.role == Role.ENTREPRISE and establishment_id is not None and self.establishment_id == establishment_id
@@ -164,7 +156,8 @@ class AccountRequest(db.Model):
 
 
 class OneTimeToken(db.Model):
-    """Emailed single-use links (password set/reset, candidate invitation). Only the hash is kept."""
+    """Emailed single-use links (password set/reset, candidate invitation), kept by app/core/links.py:
+    only the token's hash is stored; a link is live until used, replaced by a newer one, or expired."""
 
     __tablename__ = "one_time_tokens"
     __table_args__ = (
@@ -178,6 +171,7 @@ class OneTimeToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    replaced_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
 

@@ -1,4 +1,4 @@
-"""Account operations: establishments, users, company account requests, one-time links
+"""Account operations: establishments, users, company account requests, single-use links
 (set / reset password), API tokens, login sessions."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from app.accounts.auth import hash_password, password_problems
 from app.accounts.models import AccountRequest, ApiToken, Establishment, OneTimeToken, Role, User
 from app.core import audit, clock
 from app.core.clock import utcnow
-from app.core.errors import Conflict, Gone, RuleViolation, ValidationFailed
+from app.core.errors import Conflict, Gone, NotFound, RuleViolation, ValidationFailed
+from app.core.links import SingleUseLinks
 from app.core.mail import queue_email
 from app.core.tokens import hash_token, new_token
 from app.extensions import db
@@ -54,6 +55,16 @@ def find_establishment(siret: str) -> Establishment | None:
     return db.session.scalar(select(Establishment).where(Establishment.siret == normalize_siret(siret)))
 
 
+def _refuse_taken_siret(siret: str) -> None:
+    if find_establishment(siret) is not None:
+        raise Conflict.for_field("siret", f"Un établissement existe déjà pour le SIRET {siret}.")
+
+
+def _refuse_taken_email(email: str) -> None:
+    if find_user_by_email(email) is not None:
+        raise Conflict.for_field("email", f"Un compte existe déjà pour l'adresse {email}.")
+
+
 def create_establishment(siret: str, name: str, *, actor=None, address=None, postcode=None, city=None,
                          contact_email=None) -> Establishment:
     """R12: one establishment per SIRET."""
@@ -63,8 +74,7 @@ def create_establishment(siret: str, name: str, *, actor=None, address=None, pos
         raise ValidationFailed.for_field("name", "La raison sociale de l'établissement est obligatoire.")
     if contact_email:
         contact_email = check_email(contact_email, "contact_email")
-    if find_establishment(siret) is not None:
-        raise Conflict.for_field("siret", f"Un établissement existe déjà pour le SIRET {siret}.")
+    _refuse_taken_siret(siret)
     establishment = Establishment(siret=siret, name=name, address=address or None, postcode=postcode or None,
                                   city=city or None, contact_email=contact_email or None)
     db.session.add(establishment)
@@ -86,8 +96,7 @@ def create_user(email: str, role: str, *, password: str | None = None, first_nam
         problems = password_problems(password)
         if problems:
             raise ValidationFailed("; ".join(problems), {"password": problems})
-    if find_user_by_email(email) is not None:
-        raise Conflict.for_field("email", f"Un compte existe déjà pour l'adresse {email}.")
+    _refuse_taken_email(email)
     user = User(
         email=email,
         role=role,
@@ -145,7 +154,7 @@ def create_api_token(user: User, name: str | None = None) -> str:
     return token
 
 
-# ---------------------------------------------------------------- one-time links (set / reset password)
+# ---------------------------------------------------------------- single-use links (set / reset password)
 
 
 def absolute_link(endpoint: str, **values) -> str:
@@ -159,40 +168,28 @@ RESET_PASSWORD = "reset_password"
 TOKEN_LIFETIMES = {SET_PASSWORD: timedelta(days=7), RESET_PASSWORD: timedelta(hours=2)}
 GONE_MESSAGE = ("Ce lien a déjà été utilisé ou a expiré. Demandez un nouveau lien depuis la page "
                 "« Mot de passe oublié ».")
+# One answer for every link that cannot serve: the page does not tell a used link from an expired one.
+PASSWORD_LINKS = SingleUseLinks(OneTimeToken, unknown=GONE_MESSAGE, used=GONE_MESSAGE, replaced=GONE_MESSAGE,
+                                expired=GONE_MESSAGE)
 
 
 def issue_password_link(user: User, purpose: str = SET_PASSWORD) -> str:
-    """Creates a single-use token (32 random bytes, only its SHA-256 kept) and returns the emailed URL.
-
-    A new link voids the earlier unused links of the same purpose: only the last email works."""
-    now = clock.now()
-    db.session.execute(
-        update(OneTimeToken)
-        .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose,
-               OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now)
-        .values(expires_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    token = new_token(32)
-    db.session.add(OneTimeToken(user_id=user.id, purpose=purpose, token_hash=hash_token(token),
-                                created_at=now, expires_at=now + TOKEN_LIFETIMES[purpose]))
-    db.session.flush()
+    """A single-use link to choose the password, returned as the URL to email. A new link replaces the
+    earlier unused links of the same purpose: only the last email works."""
+    _, token = PASSWORD_LINKS.issue(
+        TOKEN_LIFETIMES[purpose], [OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose],
+        user_id=user.id, purpose=purpose)
     return absolute_link("accounts.set_password", token=token)
 
 
-def _live_token_query(token: str):
-    return select(OneTimeToken).where(
-        OneTimeToken.token_hash == hash_token(token or ""),
-        OneTimeToken.purpose.in_((SET_PASSWORD, RESET_PASSWORD)),
-        OneTimeToken.used_at.is_(None),
-        OneTimeToken.expires_at > clock.now(),
-    )
-
-
 def find_password_link(token: str) -> OneTimeToken:
-    """The live token behind an emailed link, or Gone (410): used, expired, unknown or inactive user."""
-    found = db.session.scalar(_live_token_query(token))
-    if found is None or not found.user.active:
+    """The live link behind an emailed URL, or Gone (410): used, replaced, expired, of an inactive
+    user, and unknown too (a mistyped link gets the same page as a spent one)."""
+    try:
+        found = PASSWORD_LINKS.find(token, OneTimeToken.purpose.in_((SET_PASSWORD, RESET_PASSWORD)))
+    except NotFound:
+        raise Gone(GONE_MESSAGE) from None
+    if not found.user.active:
         raise Gone(GONE_MESSAGE)
     return found
 
@@ -204,15 +201,7 @@ def set_password_from_link(token: str, password: str) -> User:
     if problems:
         raise ValidationFailed("; ".join(problems), {"password": problems})
     found = find_password_link(token)
-    now = clock.now()
-    spent = db.session.execute(
-        update(OneTimeToken)
-        .where(OneTimeToken.id == found.id, OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now)
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if spent.rowcount != 1:
-        raise Gone(GONE_MESSAGE)
+    PASSWORD_LINKS.spend(found)
     user = found.user
     set_password(user, password)
     audit.record("user.password_link_used", user, user, purpose=found.purpose)
@@ -338,9 +327,12 @@ def get_account_request(request_id: int) -> AccountRequest | None:
     return db.session.get(AccountRequest, request_id)
 
 
+ALREADY_DECIDED = "Cette demande a déjà été traitée."
+
+
 def _decide(account_request: AccountRequest, status: str, actor: User, reason: str | None = None) -> None:
     """pending → approved/refused by one conditional UPDATE: two secretaries deciding at once cannot
-    both win (the second gets a 409)."""
+    both win (the second gets a 409, and nothing is written)."""
     decided = db.session.execute(
         update(AccountRequest)
         .where(AccountRequest.id == account_request.id, AccountRequest.status == "pending")
@@ -348,12 +340,18 @@ def _decide(account_request: AccountRequest, status: str, actor: User, reason: s
         .execution_options(synchronize_session=False)
     )
     if decided.rowcount != 1:
-        raise Conflict("Cette demande a déjà été traitée.")
+        raise Conflict(ALREADY_DECIDED)
     db.session.refresh(account_request)
 
 
 def approve_account_request(account_request: AccountRequest, actor: User) -> User:
-    """Creates the establishment (R12) and its `entreprise` user, and emails the set-password link."""
+    """Creates the establishment (R12) and its `entreprise` user, and emails the set-password link.
+    Every refusal comes before the first write, so that the page showing it shows the request as it
+    stands (the request then rolls back); a concurrent approval is refused by `_decide`'s UPDATE."""
+    if account_request.status != "pending":
+        raise Conflict(ALREADY_DECIDED)
+    _refuse_taken_siret(account_request.siret)
+    _refuse_taken_email(account_request.email)
     _decide(account_request, "approved", actor)
     establishment = create_establishment(
         account_request.siret, account_request.establishment_name, actor=actor, address=account_request.address,

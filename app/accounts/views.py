@@ -186,9 +186,8 @@ def approve_request(request_id: int):
         return _render_request(account_request, status=400)
     try:
         user = services.approve_account_request(account_request, current_user._get_current_object())
-    except DomainError as error:
-        db.session.rollback()
-        return _render_request(_load_request(request_id), error=error, status=error.status_code)
+    except DomainError as error:  # refused before anything was written; the error status rolls back
+        return _render_request(account_request, error=error, status=error.status_code)
     flash(f"Demande approuvée : l'établissement est créé et un lien pour choisir le mot de passe a été envoyé à "
           f"{user.email}.", "success")
     return redirect(url_for("accounts.account_requests"))
@@ -202,10 +201,9 @@ def refuse_request(request_id: int):
     if form.validate_on_submit():
         try:
             services.refuse_account_request(account_request, form.reason.data, current_user._get_current_object())
-        except DomainError as error:
-            db.session.rollback()
+        except DomainError as error:  # refused before anything was written; the error status rolls back
             form.add_domain_errors(error)
-            return _render_request(_load_request(request_id), refuse_form=form, status=error.status_code)
+            return _render_request(account_request, refuse_form=form, status=error.status_code)
         flash(f"Demande refusée : le motif a été envoyé à {account_request.email}.", "success")
         return redirect(url_for("accounts.account_requests"))
     return _render_request(account_request, refuse_form=form, status=422)

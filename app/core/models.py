@@ -16,7 +16,7 @@ OUTBOX_STATUSES = ("pending", "sent", "failed")
 class OutboxEmail(db.Model):
     __tablename__ = "outbox_emails"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+        CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in OUTBOX_STATUSES) + ")", name="status"),
         Index("ix_outbox_emails_status_next_attempt_at", "status", "next_attempt_at"),
     )
 

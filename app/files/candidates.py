@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts import services as accounts
 from app.accounts.models import OneTimeToken, Role, User
 from app.core import audit
-from app.core.clock import now, today
-from app.core.errors import Conflict, Gone, NotFound, ValidationFailed
-from app.core.tokens import hash_token, new_token
+from app.core.clock import today
+from app.core.errors import Conflict, ValidationFailed
+from app.core.links import SingleUseLinks
 from app.core.validation import required_text
 from app.extensions import db
 from app.files import notifications
@@ -23,11 +23,19 @@ from app.files.models import (
     name_key,
 )
 
+CANDIDATE_INVITATION = "candidate_invitation"
 CANDIDATE_INVITATION_DAYS = 14
+_USED = "Ce lien d'invitation a déjà été utilisé. Connectez-vous avec votre adresse email et votre mot de passe."
+# A replaced invitation answers as a used one (as it always has): only the last email works.
+CANDIDATE_LINKS = SingleUseLinks(
+    OneTimeToken, unknown="Ce lien d'invitation n'existe pas.", used=_USED, replaced=_USED,
+    expired="Ce lien d'invitation a expiré. Demandez à votre entreprise de vous inviter à nouveau.",
+    lost_race="Ce lien d'invitation a déjà été utilisé.")
 DUPLICATE_MESSAGE = (
     "Ce candidat existe déjà dans votre établissement (même nom, prénom et date de naissance) : "
     "ouvrez sa fiche plutôt que d'en créer une nouvelle."
 )
+
 
 def _check_birth_date(value) -> date:
     if value is None or value == "":
@@ -116,53 +124,30 @@ def invite_candidate(candidate: Candidate, actor, email: str | None = None) -> s
             raise Conflict.for_field("email", f"Un compte existe déjà pour l'adresse {address}.")
         user = accounts.create_user(address, Role.CANDIDAT, first_name=candidate.first_name,
                                     last_name=candidate.last_name, actor=actor)
-        candidate.user_id = user.id
+        candidate.user = user
     elif user.email.lower() != address:
         if accounts.find_user_by_email(address) is not None:
             raise Conflict.for_field("email", f"Un compte existe déjà pour l'adresse {address}.")
         user.email = address
     candidate.email = address
-    # A new invitation makes the earlier links useless.
-    db.session.execute(
-        update(OneTimeToken)
-        .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == "candidate_invitation",
-               OneTimeToken.used_at.is_(None))
-        .values(used_at=now())
-        .execution_options(synchronize_session=False)
-    )
-    token = new_token(32)
-    db.session.add(OneTimeToken(user_id=user.id, purpose="candidate_invitation", token_hash=hash_token(token),
-                                expires_at=now() + timedelta(days=CANDIDATE_INVITATION_DAYS)))
-    db.session.flush()
+    _, token = CANDIDATE_LINKS.issue(
+        timedelta(days=CANDIDATE_INVITATION_DAYS),
+        [OneTimeToken.user_id == user.id, OneTimeToken.purpose == CANDIDATE_INVITATION],
+        user_id=user.id, purpose=CANDIDATE_INVITATION)
     notifications.candidate_invited(candidate, user, token)
     audit.record("candidate.invite", actor, candidate, email=address)
     return token
 
 
 def candidate_invitation(token: str) -> OneTimeToken:
-    """The live invitation behind a link; unknown 404, used or expired 410."""
-    row = db.session.scalar(select(OneTimeToken).where(
-        OneTimeToken.token_hash == hash_token(token or ""), OneTimeToken.purpose == "candidate_invitation"))
-    if row is None:
-        raise NotFound("Ce lien d'invitation n'existe pas.")
-    if row.used_at is not None:
-        raise Gone("Ce lien d'invitation a déjà été utilisé. Connectez-vous avec votre adresse email et votre mot de passe.")
-    if row.expires_at <= now():
-        raise Gone("Ce lien d'invitation a expiré. Demandez à votre entreprise de vous inviter à nouveau.")
-    return row
+    """The live invitation behind a link; unknown 404, used, replaced or expired 410."""
+    return CANDIDATE_LINKS.find(token, OneTimeToken.purpose == CANDIDATE_INVITATION)
 
 
 def accept_candidate_invitation(token: str, password: str) -> User:
     """Spends the link (one conditional UPDATE) and sets the candidate's password."""
-    row = candidate_invitation(token)
-    accounts.set_password(row.user, password)  # raises before the link is spent if too weak
-    spent = db.session.execute(
-        update(OneTimeToken)
-        .where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None), OneTimeToken.expires_at > now())
-        .values(used_at=now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if spent != 1:
-        raise Gone("Ce lien d'invitation a déjà été utilisé.")
-    audit.record("candidate.invitation_accepted", row.user, row.user)
-    return row.user
+    invitation = candidate_invitation(token)
+    accounts.set_password(invitation.user, password)  # raises before the link is spent if too weak
+    CANDIDATE_LINKS.spend(invitation)
+    audit.record("candidate.invitation_accepted", invitation.user, invitation.user)
+    return invitation.user

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from app.accounts import services as accounts
 from app.core import audit
 from app.core.clock import now
-from app.core.errors import Conflict, Gone, NotFound, RuleViolation, ValidationFailed
-from app.core.tokens import hash_token, new_token
+from app.core.errors import Conflict, Gone, RuleViolation, ValidationFailed
+from app.core.links import SingleUseLinks
 from app.core.validation import parse_date, required_text
 from app.extensions import db
 from app.files import notifications, workflow
@@ -26,6 +26,13 @@ from app.files.models import (
 )
 
 JOB_ASSESSOR_INVITATION_DAYS = 30
+JOB_ASSESSOR_LINKS = SingleUseLinks(
+    JobAssessorInvitation, unknown="Ce lien d'invitation n'existe pas.",
+    used="Vos observations ont déjà été enregistrées : ce lien ne peut servir qu'une fois.",
+    replaced="Ce lien a été remplacé par une invitation plus récente : utilisez le dernier email reçu.",
+    expired=f"Ce lien a expiré (valable {JOB_ASSESSOR_INVITATION_DAYS} jours). Demandez à l'évaluateur habilité "
+            "de vous inviter à nouveau.")
+
 
 def _require_evaluation_step(file: CandidateFile, what: str) -> None:
     if file.status != FileStatus.EN_ATTENTE_EVALUATION:
@@ -34,42 +41,25 @@ def _require_evaluation_step(file: CandidateFile, what: str) -> None:
 
 
 def invite_job_assessor(file: CandidateFile, actor, *, email, first_name, last_name) -> tuple[JobAssessorInvitation, str]:
-    """R3: a one-time link (32 random bytes, stored hashed, 30 days) emailed to the job assessor.
-    A new invitation replaces the previous live one."""
+    """R3: a single-use link (30 days) emailed to the job assessor. A new invitation replaces the
+    previous live one."""
     _require_evaluation_step(file, "L'invitation de l'évaluateur métier")
     first_name = required_text(first_name, "first_name", "Le prénom de l'évaluateur métier")
     last_name = required_text(last_name, "last_name", "Le nom de l'évaluateur métier")
     address = accounts.check_email(email, "email")
-    moment = now()
-    for previous in file.invitations:
-        if previous.replaced_at is None and previous.used_at is None:
-            previous.replaced_at = moment
-    token = new_token(32)
-    invitation = JobAssessorInvitation(
-        file=file, email=address, first_name=first_name, last_name=last_name, token_hash=hash_token(token),
-        invited_by_id=getattr(actor, "id", None), created_at=moment,
-        expires_at=moment + timedelta(days=JOB_ASSESSOR_INVITATION_DAYS),
-    )
-    db.session.add(invitation)
-    db.session.flush()
+    invitation, token = JOB_ASSESSOR_LINKS.issue(
+        timedelta(days=JOB_ASSESSOR_INVITATION_DAYS), [JobAssessorInvitation.file_id == file.id],
+        file=file, email=address, first_name=first_name, last_name=last_name,
+        invited_by_id=getattr(actor, "id", None))
     notifications.job_assessor_invited(invitation, token)
     audit.record("job_assessor.invite", actor, file, email=address)
     return invitation, token
 
 
 def job_assessor_invitation(token: str) -> JobAssessorInvitation:
-    """The live invitation behind a link: unknown 404; spent, replaced or expired 410."""
-    invitation = db.session.scalar(
-        select(JobAssessorInvitation).where(JobAssessorInvitation.token_hash == hash_token(token or ""))
-    )
-    if invitation is None:
-        raise NotFound("Ce lien d'invitation n'existe pas.")
-    if invitation.used_at is not None:
-        raise Gone("Vos observations ont déjà été enregistrées : ce lien ne peut servir qu'une fois.")
-    if invitation.replaced_at is not None:
-        raise Gone("Ce lien a été remplacé par une invitation plus récente : utilisez le dernier email reçu.")
-    if invitation.expires_at <= now():
-        raise Gone("Ce lien a expiré (valable 30 jours). Demandez à l'évaluateur habilité de vous inviter à nouveau.")
+    """The live invitation behind a link: unknown 404; spent, replaced or expired 410; 410 too once the
+    file's evaluation step is over."""
+    invitation = JOB_ASSESSOR_LINKS.find(token)
     if invitation.file.status != FileStatus.EN_ATTENTE_EVALUATION:
         raise Gone("L'évaluation de ce dossier est close : les observations ne peuvent plus être saisies.")
     return invitation
@@ -92,17 +82,7 @@ def submit_job_assessor_observations(token: str, observations: dict[str, str],
     if missing:
         raise ValidationFailed("Saisissez une observation pour chaque compétence : "
                                + " ".join(missing.values()), {k: [v] for k, v in missing.items()})
-    moment = now()
-    spent = db.session.execute(
-        update(JobAssessorInvitation)
-        .where(JobAssessorInvitation.id == invitation.id, JobAssessorInvitation.used_at.is_(None),
-               JobAssessorInvitation.replaced_at.is_(None), JobAssessorInvitation.expires_at > moment)
-        .values(used_at=moment, general_comment=(general_comment or "").strip() or None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if spent != 1:
-        raise Gone("Vos observations ont déjà été enregistrées : ce lien ne peut servir qu'une fois.")
-    db.session.refresh(invitation)
+    JOB_ASSESSOR_LINKS.spend(invitation, general_comment=(general_comment or "").strip() or None)
     for code, competence in by_code.items():
         invitation.observations.append(JobAssessorObservation(competence=competence, comment=cleaned[code]))
     db.session.flush()

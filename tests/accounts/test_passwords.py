@@ -213,23 +213,30 @@ def test_concurrent_submissions_of_one_link_have_one_winner(app, invited):
     token = path.rsplit("/", 1)[1]
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
+    lock = threading.Lock()
 
     def submit(password: str) -> None:
         with app.app_context():
-            barrier.wait()
             try:
+                barrier.wait(timeout=10)  # a thread that never arrives breaks the barrier: no hang
                 services.set_password_from_link(token, password)
                 db.session.commit()
-                outcomes.append("ok")
+                outcome = "ok"
             except Gone:
                 db.session.rollback()
-                outcomes.append("gone")
+                outcome = "gone"
+            except Exception as exc:  # reported by the assertion below
+                db.session.rollback()
+                outcome = f"error {type(exc).__name__}: {exc}"
             finally:
                 db.session.remove()
+            with lock:
+                outcomes.append(outcome)
 
-    threads = [threading.Thread(target=submit, args=(f"mot de passe numéro {n}",)) for n in range(2)]
+    threads = [threading.Thread(target=submit, args=(f"mot de passe numéro {n}",), daemon=True) for n in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "une soumission est restée bloquée plus de 30 s"
     assert sorted(outcomes) == ["gone", "ok"]
