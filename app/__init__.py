@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_request_hooks(app)
     _register_error_pages(app)
+    _register_index(app)
     _register_cli(app)
     return app
 
@@ -85,10 +86,35 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+ERROR_MESSAGES = {
+    400: "La requête est mal formée.",
+    403: "Votre rôle ne permet pas d'accéder à cette page.",
+    404: "Cette page n'existe pas, ou vous n'y avez pas accès.",
+    405: "Cette méthode n'est pas permise ici.",
+    409: "L'opération entre en conflit avec l'état actuel.",
+    410: "Ce lien a déjà été utilisé ou a expiré.",
+    413: "Le fichier envoyé est trop volumineux (10 Mo au maximum).",
+    429: "Trop de tentatives : réessayez dans quelques minutes.",
+    500: "Une erreur inattendue s'est produite. L'équipe technique a été prévenue.",
+    503: "Le service est momentanément indisponible.",
+}
+CONFLICT_AT_COMMIT = "L'opération entre en conflit avec une donnée existante."
+CSRF_EXPIRED = "Le formulaire a expiré ou n'est pas valide (jeton CSRF). Rechargez la page et recommencez."
+
+
+def error_response(code: int, message: str, errors: dict | None = None):
+    """problem+json under /api/, the error page elsewhere."""
+    if is_api_request():
+        from app.api.problems import problem
+
+        return problem(code, message, errors=errors or None)
+    return render_template("errors/error.html", code=code, message=message), code
+
+
 def _register_request_hooks(app: Flask) -> None:
     from app.accounts.auth import load_user_from_session, load_user_from_token
-    from app.core.mail import dispatch_after_commit
     from app.core.permissions import enforce_roles
+    from app.worker import dispatch_after_commit
 
     login_manager.user_loader(load_user_from_session)
     login_manager.request_loader(load_user_from_token)
@@ -98,9 +124,7 @@ def _register_request_hooks(app: Flask) -> None:
 
     def unauthenticated():
         if is_api_request():
-            from app.api.problems import problem
-
-            return problem(401, "Jeton d'API absent ou invalide (en-tête Authorization: Bearer <jeton>).")
+            return error_response(401, "Jeton d'API absent ou invalide (en-tête Authorization: Bearer <jeton>).")
         return login_manager.unauthorized()
 
     @app.before_request
@@ -117,59 +141,42 @@ def _register_request_hooks(app: Flask) -> None:
     @app.after_request
     def commit_once(response):
         """The request commits once, unless it failed: success commits, any error status (and every
-        exception, through the error handlers) rolls back. Views and API handlers never commit."""
-        if response.status_code < 400:
-            try:
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
-                log.exception("Conflit d'intégrité à la validation")
-                from app.api.problems import problem
-
-                if is_api_request():
-                    return problem(409, "L'opération entre en conflit avec une donnée existante.")
-                return app.make_response((render_template("errors/error.html", code=409), 409))
-            dispatch_after_commit()
-        else:
+        exception, through the error handlers) rolls back. Views and API handlers never commit. A
+        conflict found only by the database at commit (a unique constraint lost to a concurrent
+        request) is a 409."""
+        if response.status_code >= 400:
             db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            log.exception("Conflit d'intégrité à la validation")
+            return app.make_response(error_response(409, CONFLICT_AT_COMMIT))
+        dispatch_after_commit()
         return response
 
 
 def _register_error_pages(app: Flask) -> None:
-    from app.api.problems import problem
+    """Every failure rolls the request back and answers in French: problem+json under /api/, the error
+    page elsewhere (a refused action from a page goes back to it with the message flashed)."""
     from app.core.errors import DomainError, RefusedAction
-
-    messages = {
-        400: "La requête est mal formée.",
-        403: "Votre rôle ne permet pas d'accéder à cette page.",
-        404: "Cette page n'existe pas, ou vous n'y avez pas accès.",
-        405: "Cette méthode n'est pas permise ici.",
-        409: "L'opération entre en conflit avec l'état actuel.",
-        410: "Ce lien a déjà été utilisé ou a expiré.",
-        413: "Le fichier envoyé est trop volumineux (10 Mo au maximum).",
-        429: "Trop de tentatives : réessayez dans quelques minutes.",
-        500: "Une erreur inattendue s'est produite. L'équipe technique a été prévenue.",
-    }
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         db.session.rollback()
         code = error.code or 500
-        message = messages.get(code, error.description)
-        if code == 400 and getattr(error, "description", "") and "CSRF" in str(error.description):
-            message = "Le formulaire a expiré ou n'est pas valide (jeton CSRF). Rechargez la page et recommencez."
-        if is_api_request():
-            data = getattr(error, "data", None) or {}
-            return problem(code, message, errors=data.get("errors"))
-        return render_template("errors/error.html", code=code, message=message), code
+        message = ERROR_MESSAGES.get(code, error.description)
+        if code == 400 and "CSRF" in str(error.description or ""):
+            message = CSRF_EXPIRED
+        errors = (getattr(error, "data", None) or {}).get("errors") if is_api_request() else None
+        return error_response(code, message, errors)
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         """A refusal raised by a service or the workflow: nothing of the request is kept."""
         db.session.rollback()
-        if is_api_request():
-            return problem(error.status_code, error.message, errors=error.errors or None)
-        return render_template("errors/error.html", code=error.status_code, message=error.message), error.status_code
+        return error_response(error.status_code, error.message, error.errors)
 
     @app.errorhandler(RefusedAction)
     def refused_action(error: RefusedAction):
@@ -179,12 +186,10 @@ def _register_error_pages(app: Flask) -> None:
         return redirect(error.location, 303)
 
     @app.errorhandler(OperationalError)
-    def database_down(error):
+    def database_down(_error):
         db.session.rollback()
         log.exception("Base de données indisponible")
-        if is_api_request():
-            return problem(503, "Le service est momentanément indisponible.")
-        return render_template("errors/error.html", code=503, message="Le service est momentanément indisponible."), 503
+        return error_response(503, ERROR_MESSAGES[503])
 
     @app.errorhandler(Exception)
     def unexpected(error):
@@ -192,19 +197,18 @@ def _register_error_pages(app: Flask) -> None:
             return http_error(error)
         db.session.rollback()
         log.exception("Erreur inattendue")
-        if is_api_request():
-            return problem(500, messages[500])
-        return render_template("errors/error.html", code=500, message=messages[500]), 500
+        return error_response(500, ERROR_MESSAGES[500])
+
+
+def _register_index(app: Flask) -> None:
+    from app.core.permissions import public
 
     @app.route("/")
+    @public
     def index():
         if current_user.is_authenticated:
             return redirect(url_for("core.home"))
         return redirect(url_for("accounts.login"))
-
-    from app.core.permissions import public
-
-    public(index)
 
 
 def _register_cli(app: Flask) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import os
 import re
 import socket
@@ -129,7 +130,6 @@ def app(tmp_path_factory, smtp_server):
         "BASE_URL": "http://certifia.test",
         "RATELIMIT_STORAGE_URI": "memory://",
         "REDIS_URL": None,
-        "OUTBOX_DISPATCH": "inline",
         "SERVER_NAME": None,
     })
     with application.app_context():
@@ -139,6 +139,16 @@ def app(tmp_path_factory, smtp_server):
         load_referential()
         db.session.commit()
     return application
+
+
+@pytest.fixture(autouse=True)
+def _app_loggers_enabled():
+    """Alembic's env.py reads its logging config with `disable_existing_loggers`, at each upgrade or
+    downgrade: the app's loggers created by then would stay mute, and no test could read what the
+    app logs."""
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and (name == "app" or name.startswith("app.")):
+            logger.disabled = False
 
 
 KEEP_TABLES = {"cqps", "competences", "alembic_version"}

@@ -1,5 +1,6 @@
 """Outbox: emails are written in the same transaction as the change that causes them, then sent
-after the commit by the in-process sender, the RQ worker (REDIS_URL) or `flask outbox send`.
+after the commit (app/worker.py: by the RQ worker with REDIS_URL, else in the request's process) or
+by `flask outbox send`.
 SMTP failures are retried with exponential backoff; after OUTBOX_MAX_ATTEMPTS the email is marked
 failed and shown to the secretariat. Without MAIL_SERVER (development), delivery means the local
 mailbox page (/boite-mail)."""
@@ -14,7 +15,9 @@ from flask import current_app, render_template
 from flask_mail import Connection, Message
 from sqlalchemy import select, update
 
+from app.core import audit
 from app.core.clock import utcnow
+from app.core.errors import Conflict
 from app.core.models import OutboxEmail
 from app.extensions import db, mail
 
@@ -128,41 +131,6 @@ def pending_count() -> int:
     return db.session.query(OutboxEmail).filter(OutboxEmail.status == "pending").count()
 
 
-def dispatch_after_commit() -> None:
-    """Called once the request has committed: hands the new emails to whoever sends them."""
-    if not db.session.info.pop(QUEUED_FLAG, False):
-        return
-    mode = current_app.config.get("OUTBOX_DISPATCH", "inline")
-    if mode == "none":
-        return
-    if current_app.config.get("REDIS_URL") and mode != "inline-only":
-        try:
-            from redis import Redis
-            from rq import Queue
-
-            Queue("emails", connection=Redis.from_url(current_app.config["REDIS_URL"])).enqueue(
-                "app.core.mail.send_pending_job"
-            )
-            return
-        except Exception as exc:  # Redis down: the cron `flask outbox send` still delivers
-            log.warning("File RQ indisponible, envoi en ligne (%s)", exc)
-    try:
-        send_pending()
-    except Exception:  # never turn a committed change into an error page
-        log.exception("Envoi des emails reporté")
-        db.session.rollback()
-
-
-def send_pending_job() -> dict[str, int]:
-    """RQ job: runs in the worker process with its own app."""
-    from app import create_app
-
-    app = create_app()
-    with app.app_context():
-        return send_pending()
-
-
-
 def failed_emails() -> list[OutboxEmail]:
     return list(db.session.scalars(
         select(OutboxEmail).where(OutboxEmail.status == "failed").order_by(OutboxEmail.id.desc())))
@@ -170,9 +138,6 @@ def failed_emails() -> list[OutboxEmail]:
 
 def requeue_failed(email: OutboxEmail, actor=None) -> OutboxEmail:
     """The secretariat's « renvoyer »: back to pending with a fresh set of attempts, sent after the commit."""
-    from app.core import audit
-    from app.core.errors import Conflict
-
     requeued = db.session.execute(
         update(OutboxEmail)
         .where(OutboxEmail.id == email.id, OutboxEmail.status == "failed")
