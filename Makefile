@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
-PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# The PostgreSQL database of the tests: WIPED at each run (DROP SCHEMA public). A dedicated one,
+# created when the server answers without it; TEST_DATABASE_URL chooses another.
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/certifia_test
 
 .PHONY: run test test-sqlite test-postgres e2e mutants system-deps install lint bench worker clean
 
@@ -29,22 +31,30 @@ run: install
 system-deps:
 	@scripts/system_deps.sh
 
-# The whole suite on SQLite, then on PostgreSQL when it answers (REQUIRE_POSTGRES=1: it must).
+# The whole suite on SQLite, then on PostgreSQL when it answers (REQUIRE_POSTGRES=1, or an explicit
+# TEST_DATABASE_URL: it must). scripts/pg_available.py tells a server down (1) from a missing database (2).
 test: install system-deps
 	$(BIN)/ruff check app tests scripts
 	$(MAKE) --no-print-directory test-sqlite
-	@if [ -n "$$TEST_DATABASE_URL" ] || $(BIN)/python scripts/pg_available.py "$(PG_TEST_URL)"; then \
-		$(MAKE) --no-print-directory test-postgres; \
-	elif [ "$$REQUIRE_POSTGRES" = "1" ]; then \
-		echo "PostgreSQL ne répond pas sur 127.0.0.1:5432 (base test) et REQUIRE_POSTGRES=1." >&2; exit 1; \
-	else \
+	@url="$${TEST_DATABASE_URL:-$(PG_TEST_URL)}"; \
+	required="$${REQUIRE_POSTGRES:-0}"; [ -n "$$TEST_DATABASE_URL" ] && required=1; \
+	$(BIN)/python scripts/pg_available.py --create "$$url"; status=$$?; \
+	if [ $$status -eq 0 ]; then \
+		echo "Suite PostgreSQL sur $$url (cette base est vidée par les tests)."; \
+		TEST_DATABASE_URL="$$url" $(MAKE) --no-print-directory test-postgres; \
+	elif [ "$$required" = "1" ]; then \
+		echo "PostgreSQL exigé (REQUIRE_POSTGRES=1 ou TEST_DATABASE_URL) : suite PostgreSQL impossible." >&2; exit 1; \
+	elif [ $$status -eq 1 ]; then \
 		echo "PostgreSQL ne répond pas : suite PostgreSQL ignorée."; \
+	else \
+		echo "Base PostgreSQL inutilisable (voir ci-dessus) : suite PostgreSQL ignorée."; \
 	fi
 
 test-sqlite: install
 	TEST_DATABASE_URL= $(BIN)/pytest -q
 
 test-postgres: install
+	@$(BIN)/python scripts/pg_available.py --create "$${TEST_DATABASE_URL:-$(PG_TEST_URL)}"
 	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_TEST_URL)}" $(BIN)/pytest -q -m "not e2e"
 
 # Only the browser journeys (headless /usr/bin/chromium); screenshots in tests/e2e/screenshots/.
@@ -61,8 +71,9 @@ lint: install
 bench: install
 	$(BIN)/python tests/perf/bench_stats.py
 
+# The RQ worker of the outbox (app/worker.py); REDIS_URL=redis://127.0.0.1:6379/0 for instance.
 worker: install
-	$(BIN)/rq worker emails --url "$${REDIS_URL:?REDIS_URL est requis}"
+	$(BIN)/python -m app.worker
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

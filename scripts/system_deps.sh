@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The Debian packages the tests need beyond Python: WeasyPrint's Pango/HarfBuzz and fonts (PDFs) and
-# Chromium (browser journeys, /usr/bin/chromium). Installs the missing ones when it can (root or
-# password-less sudo); otherwise says what is missing. REQUIRE_SYSTEM_DEPS=1 (CI) makes that fatal.
+# The Debian packages the tests need beyond Python: WeasyPrint's Pango/HarfBuzz and fonts (PDFs),
+# Chromium (browser journeys, /usr/bin/chromium) and Redis (rate limits and the RQ worker,
+# tests/test_redis.py). Installs the missing ones when it can (root or password-less sudo); otherwise
+# says what is missing. REQUIRE_SYSTEM_DEPS=1 (CI) makes that fatal.
 set -uo pipefail
 
-packages=(chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core)
+packages=(chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core redis-server)
 need=()
 for pkg in "${packages[@]}"; do
+  if [ "$pkg" = redis-server ] && command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+    continue  # a Redis installed otherwise will do
+  fi
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
