@@ -1,50 +1,101 @@
-"""Access to the files pages: each role tries each page of a file that is not theirs (another
-establishment, another assessor, another candidate, another jury session) and gets a 404; a role
-that never uses a page gets a 403."""
+"""Loads scoped by who asks (app/files/access.py): another tenant's file, candidate or document does
+not exist for them (NotFound), and the searchable lists of files and candidates. (Which page each
+role may open is in test_views.py.)"""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.api.test_files import outsider, someone_elses_file  # noqa: F401 (fixture)
-from tests.conftest import csrf_token
-from tests.files.conftest import login
+from app.accounts.models import Role
+from app.core.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.files import access
+from app.files.models import Document, FileStatus
+from tests import factories
 
-READERS = {"entreprise", "evaluateur", "candidat", "secretariat", "jury"}
-PAGES = [
-    ("get", "/dossiers/{id}", READERS),
-    ("get", "/candidat/dossiers/{id}", READERS),
-    ("get", "/dossiers/{id}/modifier", {"entreprise"}),
-    ("post", "/dossiers/{id}/modifier", {"entreprise"}),
-    ("post", "/dossiers/{id}/confirmer-evaluateur", {"entreprise"}),
-    ("post", "/dossiers/{id}/abandon", {"entreprise", "secretariat"}),
-    ("post", "/dossiers/{id}/documents", {"entreprise", "candidat", "evaluateur"}),
-    ("get", "/dossiers/{id}/documents/{doc}", READERS),
-    ("get", "/dossiers/{id}/evaluateur-metier", {"evaluateur"}),
-    ("get", "/dossiers/{id}/evaluation", {"evaluateur"}),
-    ("post", "/dossiers/{id}/evaluation", {"evaluateur"}),
-    ("post", "/dossiers/{id}/transmettre", {"evaluateur"}),
-    ("get", "/entreprise/candidats/{candidate}", {"entreprise"}),
-    ("post", "/entreprise/candidats/{candidate}/inviter", {"entreprise"}),
-    ("get", "/candidats/{candidate}/documents/{doc}", READERS),
-]
+S = FileStatus
 
 
-@pytest.mark.parametrize("role", ["entreprise", "evaluateur", "candidat", "jury"])
-def test_a_file_page_that_is_not_yours_is_a_404(app, someone_elses_file, client, role):  # noqa: F811
-    """One login per role (password hashing is slow), every page tried; all mismatches reported."""
-    file, document = someone_elses_file
-    user = outsider(role)
-    assert login(client, user.email).status_code == 302
-    token = csrf_token(client, "/dossiers")
-    wrong = []
-    for method, template, roles in PAGES:
-        url = template.format(id=file.id, doc=document.id, candidate=file.candidate_id)
-        if method == "get":
-            response = client.get(url)
-        else:
-            response = client.post(url, data={"csrf_token": token, "reason": "x", "kind": "diplome"})
-        expected = 404 if role in roles else 403
-        if response.status_code != expected:
-            wrong.append((method, url, response.status_code, expected))
-    assert wrong == []
+@pytest.fixture
+def two_companies(app_ctx):
+    mine, theirs = factories.make_establishment(), factories.make_establishment()
+    return {
+        "me": factories.make_user(Role.ENTREPRISE, establishment=mine),
+        "mine": factories.make_file(S.EN_ATTENTE_EVALUATION, establishment=mine),
+        "theirs": factories.make_file(S.EN_ATTENTE_EVALUATION, establishment=theirs),
+    }
+
+
+def _document(file, name: str = "piece.pdf") -> Document:
+    document = Document(file=file, candidate=file.candidate, kind="diplome", filename=name,
+                        stored_name=f"access-{file.id}-{name}", content_type="application/pdf", size=10)
+    db.session.add(document)
+    db.session.commit()
+    return document
+
+
+def test_a_file_is_loaded_for_who_may_see_it_only(two_companies):
+    me, mine, theirs = two_companies["me"], two_companies["mine"], two_companies["theirs"]
+    assert access.get_file_for(me, mine.id) is mine
+    assert access.get_file_for(me, str(mine.id), loads=access.for_viewer(access.FILE_PAGE, me)) is mine
+    for wrong in (theirs.id, "abc", None, 10**9):
+        with pytest.raises(NotFound, match="Ce dossier n'existe pas, ou vous n'y avez pas accès."):
+            access.get_file_for(me, wrong)
+    assert access.get_file_for(factories.make_user(Role.SECRETARIAT), theirs.id) is theirs
+
+
+def test_a_candidate_is_loaded_for_who_may_see_it_and_the_refusal_names_the_field(two_companies):
+    me = two_companies["me"]
+    assert access.get_candidate_for(me, two_companies["mine"].candidate_id) is two_companies["mine"].candidate
+    with pytest.raises(NotFound) as refused:
+        access.get_candidate_for(me, two_companies["theirs"].candidate_id, field="candidate_id")
+    assert refused.value.errors == {"candidate_id": ["Ce candidat n'existe pas, ou vous n'y avez pas accès."]}
+
+
+def test_a_document_belongs_to_the_file_or_candidate_it_is_asked_through(two_companies):
+    mine, theirs = two_companies["mine"], two_companies["theirs"]
+    document, foreign = _document(mine), _document(theirs)
+    me = two_companies["me"]
+    assert access.get_document_for(me, document.id, file=mine) is document
+    assert access.get_document_for(me, document.id, candidate=mine.candidate) is document
+    for asked in ({"file": mine, "document": foreign.id}, {"candidate": mine.candidate, "document": foreign.id},
+                  {"file": mine, "document": "x"}):
+        document_id = asked.pop("document")
+        with pytest.raises(NotFound, match="Ce document n'existe pas"):
+            access.get_document_for(me, document_id, **asked)
+
+
+def test_a_candidates_documents_and_a_candidate_users_own_record(app_ctx):
+    user = factories.make_user(Role.CANDIDAT)
+    file = factories.make_file(candidate=factories.make_candidate(user=user))
+    first, second = _document(file, "a.pdf"), _document(file, "b.pdf")
+    assert access.candidate_documents(file.candidate) == [first, second]
+    assert access.own_candidate(user) is file.candidate
+    assert access.own_candidate(factories.make_user(Role.CANDIDAT)) is None
+
+
+def test_the_file_search_is_scoped_filtered_and_paged(two_companies):
+    me, mine = two_companies["me"], two_companies["mine"]
+    other = factories.make_file(S.EN_COURS_INSCRIPTION, establishment=mine.establishment,
+                                candidate=factories.make_candidate(mine.establishment, last_name="Ignoré"))
+    other.candidate.set_names("Zoé", "Lefèvre")
+    db.session.commit()
+    assert {f.id for f in access.search_files(me).items} == {mine.id, other.id}
+    assert [f.id for f in access.search_files(me, status="en_cours_inscription").items] == [other.id]
+    assert [f.id for f in access.search_files(me, q="LEFEVRE zoe").items] == [other.id]
+    assert access.search_files(me, cqp="fab-opf ").total == 2 and access.search_files(me, cqp="LOG-AGL").total == 0
+    with pytest.raises(ValidationFailed, match="Statut inconnu : perdu."):
+        access.search_files(me, status="perdu")
+    page = access.search_files(me, page=2, per_page=1)
+    assert (page.page, page.pages, page.total, len(page.items)) == (2, 2, 2, 1)
+    assert access.search_files(me, per_page=1000).per_page == 100
+
+
+def test_the_candidate_search_is_scoped_and_accent_insensitive(two_companies):
+    me, mine = two_companies["me"], two_companies["mine"]
+    mine.candidate.set_names("Hélène", "Dupré-Martin")
+    db.session.commit()
+    assert [c.id for c in access.search_candidates(me, "dupre").items] == [mine.candidate_id]
+    assert [c.id for c in access.search_candidates(me, "helene martin").items] == [mine.candidate_id]
+    assert access.search_candidates(me, "personne").items == []
+    assert access.search_candidates(factories.make_user(Role.SECRETARIAT)).total == 2

@@ -1,19 +1,26 @@
-"""The whole journey through the web pages (CSRF on), with the emails received over SMTP and the
-links taken from them: company → assessor → job assessor → assessor → validated evaluation; and the
-candidate invited by the company."""
+"""The files area's pages (app/files/views.py). The whole journey through them (CSRF on), with the
+emails received over SMTP and the links taken from them: company → assessor → job assessor →
+assessor → validated evaluation; the candidate invited by the company; who may open which page;
+what each viewer is shown; the file's page in a bounded number of queries."""
 
 from __future__ import annotations
 
 import html
 import re
-from datetime import date
+from datetime import date, datetime
 from io import BytesIO
 
+import pytest
+from sqlalchemy import delete
+
+from app.accounts import services as accounts
 from app.accounts.models import Role
 from app.extensions import db
-from app.files.models import Candidate, CandidateFile, FileStatus
+from app.files.models import Candidate, CandidateFile, Document, FileStatus, StatusChange
+from app.referential.models import Competence, Cqp
 from tests import factories
-from tests.conftest import csrf_token, submit_form
+from tests.api.test_files import outsider, someone_elses_file  # noqa: F401 (fixture)
+from tests.conftest import KEEP_TABLES, csrf_token, submit_form
 from tests.files.conftest import EXE, INTERVIEW, PDF, login, new_file
 
 BASE = "http://certifia.test"
@@ -259,3 +266,252 @@ def test_the_file_list_filters_by_status_and_searches_by_name(app_ctx, client, l
     found = text(client.get("/dossiers?q=arn"))
     assert "Arnaud" in found and "Bernard" not in found
     assert client.get("/dossiers?status=nimporte&page=abc").status_code == 200
+
+
+# ---------------------------------------------------------------- who may open which page
+
+
+READERS = {"entreprise", "evaluateur", "candidat", "secretariat", "jury"}
+PAGES = [
+    ("get", "/dossiers/{id}", READERS),
+    ("get", "/candidat/dossiers/{id}", READERS),
+    ("get", "/dossiers/{id}/modifier", {"entreprise"}),
+    ("post", "/dossiers/{id}/modifier", {"entreprise"}),
+    ("post", "/dossiers/{id}/confirmer-evaluateur", {"entreprise"}),
+    ("post", "/dossiers/{id}/abandon", {"entreprise", "secretariat"}),
+    ("post", "/dossiers/{id}/documents", {"entreprise", "candidat", "evaluateur"}),
+    ("get", "/dossiers/{id}/documents/{doc}", READERS),
+    ("get", "/dossiers/{id}/evaluateur-metier", {"evaluateur"}),
+    ("get", "/dossiers/{id}/evaluation", {"evaluateur"}),
+    ("post", "/dossiers/{id}/evaluation", {"evaluateur"}),
+    ("post", "/dossiers/{id}/transmettre", {"evaluateur"}),
+    ("get", "/entreprise/candidats/{candidate}", {"entreprise"}),
+    ("post", "/entreprise/candidats/{candidate}/inviter", {"entreprise"}),
+    ("get", "/candidats/{candidate}/documents/{doc}", READERS),
+]
+
+
+@pytest.mark.parametrize("role", ["entreprise", "evaluateur", "candidat", "jury"])
+def test_a_file_page_that_is_not_yours_is_a_404(app, someone_elses_file, client, role):  # noqa: F811
+    """One login per role (password hashing is slow), every page tried; all mismatches reported."""
+    file, document = someone_elses_file
+    user = outsider(role)
+    assert login(client, user.email).status_code == 302
+    token = csrf_token(client, "/dossiers")
+    wrong = []
+    for method, template, roles in PAGES:
+        url = template.format(id=file.id, doc=document.id, candidate=file.candidate_id)
+        if method == "get":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": token, "reason": "x", "kind": "diplome"})
+        expected = 404 if role in roles else 403
+        if response.status_code != expected:
+            wrong.append((method, url, response.status_code, expected))
+    assert wrong == []
+
+
+# ---------------------------------------------------------------- what the pages show each viewer
+
+
+def test_the_file_list_says_what_each_file_waits_for_and_from_whom(app, app_ctx, client, login_as, company,
+                                                                    assessor):
+    from tests.files.conftest import confirmed_file, new_candidate
+
+    new_file(company, assessor, candidate=new_candidate(company, last_name="Arnaud"), training_scheme=None)
+    confirmed_file(company, assessor, candidate=new_candidate(company, last_name="Bernard"))
+    login_as(company)
+    listing = text(client.get("/dossiers"))
+    assert "Vous : compléter le dossier (1 élément manquant) puis confirmer l'évaluateur" in listing
+    assert "(Le dispositif de formation n'est pas renseigné.)" in listing
+    assert "L'évaluateur habilité : invitation de l'évaluateur métier" in listing
+    assert "Créer une candidature" in listing and "<th scope=\"col\">Établissement</th>" not in listing
+    secretariat = app.test_client()
+    assert login(secretariat, factories.make_user(Role.SECRETARIAT).email).status_code == 302
+    theirs = text(secretariat.get("/dossiers"))
+    assert "L'entreprise : confirmation de l'évaluateur" in theirs and "Établissement" in theirs
+    assert "Créer une candidature" not in theirs
+
+
+def test_the_file_page_tells_the_viewer_their_turn_and_the_others_who_is_awaited(app, app_ctx, client, login_as,
+                                                                                 company, assessor):
+    file = new_file(company, assessor)
+    login_as(company)
+    mine = text(client.get(f"/dossiers/{file.id}"))
+    assert "<strong>À vous : confirmer l'évaluateur (depuis aujourd'hui)</strong>" in mine
+    assert "Modifier la candidature" in mine and "Abandonner le dossier" in mine
+    assert f'href="/entreprise/candidats/{file.candidate_id}"' in mine
+    assessor_client = app.test_client()
+    assert login(assessor_client, assessor.user.email).status_code == 302
+    theirs = text(assessor_client.get(f"/dossiers/{file.id}"))
+    assert "En attente de l'entreprise depuis aujourd'hui" in theirs
+    assert "(confirmation de l'évaluateur)" in theirs
+    assert "Modifier la candidature" not in theirs and "Abandonner le dossier" not in theirs
+    assert f'href="/entreprise/candidats/{file.candidate_id}"' not in theirs
+
+
+def test_registration_to_the_jury_is_offered_to_who_may_register(app, app_ctx, client, login_as, today_is):
+    file = factories.make_file(FileStatus.VALIDATION_EVALUATION)
+    login_as(factories.make_user(Role.ENTREPRISE, establishment=file.establishment))
+    page = text(client.get(f"/dossiers/{file.id}"))
+    assert "Inscrire au jury" in page and f'href="/entreprise/dossiers/{file.id}/jury"' in page
+    secretariat = app.test_client()
+    assert login(secretariat, factories.make_user(Role.SECRETARIAT).email).status_code == 302
+    assert "Inscrire au jury" in text(secretariat.get(f"/dossiers/{file.id}"))  # it registers for the company
+    jury_member = factories.make_user(Role.JURY)
+    registered = factories.make_file(FileStatus.INSCRIPTION_JURY, session=factories.sit_on(factories.make_session(),
+                                                                                           jury_member))
+    member = app.test_client()
+    assert login(member, jury_member.email).status_code == 302
+    seen = text(member.get(f"/dossiers/{registered.id}"))
+    assert "Inscrire au jury" not in seen and "Abandonner le dossier" not in seen
+    assert "<strong>À vous : siéger à la session du" in seen
+
+
+def test_the_candidate_sees_their_files_progress_not_the_evaluation(app, app_ctx, client):
+    candidate_user = factories.make_user(Role.CANDIDAT)
+    candidate = factories.make_candidate(user=candidate_user)
+    file = factories.make_file(FileStatus.VALIDATION_EVALUATION, candidate=candidate)
+    assert login(client, candidate_user.email).status_code == 302
+    listing = text(client.get("/candidat/dossiers"))
+    assert "Mes dossiers CQP" in listing and f'href="/candidat/dossiers/{file.id}"' in listing
+    assert 'name="q"' not in listing
+    page = text(client.get(f"/candidat/dossiers/{file.id}"))
+    assert 'href="/candidat/dossiers"' in page and "En attente de l'entreprise" in page
+    assert "Compétences et évaluation" not in page and "Acquis" not in page
+
+
+# ---------------------------------------------------------------- the file page in a bounded number of queries
+
+
+@pytest.fixture
+def cqp_of_ten(app):
+    """A CQP with ten competences (the referential's have at most nine), removed after the test."""
+    with app.app_context():
+        cqp = Cqp(code="TST-DIX", title="CQP d'essai à dix compétences", domain="Essai")
+        cqp.competences = [Competence(code=f"C{i}", title=f"Compétence d'essai {i}", position=i) for i in range(1, 11)]
+        db.session.add(cqp)
+        db.session.commit()
+        cqp_id = cqp.id
+    yield "TST-DIX"
+    with app.app_context():
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):  # every file first (they name its competences)
+            if table.name not in KEEP_TABLES:
+                db.session.execute(table.delete())
+        db.session.execute(delete(Competence).where(Competence.cqp_id == cqp_id))
+        db.session.execute(delete(Cqp).where(Cqp.id == cqp_id))
+        db.session.commit()
+        db.session.remove()
+
+
+def _file_with(n: int, status: FileStatus, cqp_code: str, *, actors, **kwargs):
+    """A file of n competences, with n history rows (each by another actor), n documents, and the
+    evaluation, observations and parchment its status implies."""
+    file = factories.make_file(status, cqp_code=cqp_code, competences=n, **kwargs)
+    if status == FileStatus.EN_ATTENTE_EVALUATION:
+        factories.make_invitation(file, used=True)
+    if status == FileStatus.VALIDE:
+        factories.make_parchment(file)
+    for i in range(n):
+        file.history.append(StatusChange(from_status="en_cours_inscription", to_status="en_attente_evaluation",
+                                         event="confirm_assessor", actor=actors[i],
+                                         comment=f"Ligne {i}"))
+        db.session.add(Document(file=file, candidate=file.candidate, kind="dossier_candidature",
+                                filename=f"piece-{i}.pdf", stored_name=f"count-{file.id}-{i}.pdf",
+                                content_type="application/pdf", size=1000))
+    db.session.commit()
+    assert len(file.competences) == n
+    return file
+
+
+def test_the_file_page_runs_the_same_number_of_queries_with_3_and_10_competences_and_history_rows(
+        app, app_ctx, cqp_of_ten, today_is):
+    from tests.stats.test_query_counts import count_queries
+
+    today_is("2027-03-01")
+    establishment = factories.make_establishment()
+    company = factories.make_user(Role.ENTREPRISE, establishment=establishment)
+    secretariat = factories.make_user(Role.SECRETARIAT)
+    jury_member = factories.make_user(Role.JURY)
+    candidate_user = factories.make_user(Role.CANDIDAT)
+    assessor = factories.make_assessor()
+    actors = [accounts.create_user(f"acteur{i}@exemple.fr", Role.SECRETARIAT, first_name="Acteur", last_name=str(i))
+              for i in range(10)]  # no password: none of them signs in
+    past = factories.sit_on(factories.make_session(on=date(2027, 2, 20), capacity=50), jury_member)
+    published = factories.make_session(on=date(2027, 2, 10), capacity=50, published_at=datetime(2027, 2, 12))
+    cases = [  # (viewer, status, session)
+        (company, FileStatus.EN_COURS_INSCRIPTION, None),
+        (company, FileStatus.EN_ATTENTE_EVALUATION, None),
+        (assessor.user, FileStatus.EN_ATTENTE_EVALUATION, None),
+        (jury_member, FileStatus.INSCRIPTION_JURY, past),
+        (secretariat, FileStatus.VALIDE, past),
+        (candidate_user, FileStatus.VALIDE, past),
+        (company, FileStatus.VALIDE, published),
+    ]
+    clients = {}
+    for user in {case[0] for case in cases}:
+        clients[user.id] = app.test_client()
+        assert login(clients[user.id], user.email).status_code == 302
+    counts = {}
+    for viewer, status, session in cases:
+        measured = []
+        for n in (3, 10):
+            candidate = factories.make_candidate(establishment, user=candidate_user)
+            file = _file_with(n, status, cqp_of_ten, actors=actors, candidate=candidate,
+                              assessor=assessor, session=session)
+            db.session.expire_all()
+            with count_queries() as statements:
+                response = clients[viewer.id].get(f"/dossiers/{file.id}")
+            assert response.status_code == 200, (viewer.role, status)
+            assert f"Compétence d'essai {n}" in text(response) and f"Ligne {n - 1}" in text(response)
+            measured.append(len(statements))
+        counts[(viewer.role, status.value)] = measured
+    assert all(with_3 == with_10 for with_3, with_10 in counts.values()), counts
+    assert max(with_3 for with_3, _ in counts.values()) <= 25, counts
+
+
+def test_the_file_list_runs_the_same_number_of_queries_with_5_and_20_files(app, app_ctx, today_is):
+    """Each line's status and what it waits for are read from what the list loaded (20 a page)."""
+    from tests.stats.test_query_counts import count_queries
+
+    today_is("2027-03-01")
+    establishment = factories.make_establishment()
+    company = factories.make_user(Role.ENTREPRISE, establishment=establishment)
+    candidate_user = factories.make_user(Role.CANDIDAT)
+    jury_member = factories.make_user(Role.JURY)
+    assessor = factories.make_assessor()
+    session = factories.sit_on(factories.make_session(on=date(2027, 2, 20), capacity=50), jury_member)
+    viewers = {"entreprise": company, "evaluateur": assessor.user, "jury": jury_member, "candidat": candidate_user,
+               "secretariat": factories.make_user(Role.SECRETARIAT)}
+    clients = {}
+    for role, user in viewers.items():
+        clients[role] = app.test_client()
+        assert login(clients[role], user.email).status_code == 302
+    statuses = [FileStatus.EN_COURS_INSCRIPTION, FileStatus.EN_ATTENTE_EVALUATION, FileStatus.VALIDATION_EVALUATION,
+                FileStatus.INSCRIPTION_JURY, FileStatus.VALIDE]
+
+    def add(n: int) -> None:
+        for i in range(n):
+            status = statuses[i % len(statuses)]
+            file = factories.make_file(status, candidate=factories.make_candidate(establishment, user=candidate_user),
+                                       assessor=assessor, session=session if status in statuses[3:] else None)
+            if status == FileStatus.EN_ATTENTE_EVALUATION:
+                factories.make_invitation(file, used=i % 2 == 0)
+
+    def measure() -> dict:
+        counts = {}
+        for role, client in clients.items():
+            db.session.expire_all()
+            with count_queries() as statements:
+                response = client.get("/candidat/dossiers" if role == "candidat" else "/dossiers")
+            assert response.status_code == 200, role
+            counts[role] = len(statements)
+        return counts
+
+    add(5)
+    with_5 = measure()
+    add(15)
+    with_20 = measure()
+    assert with_20 == with_5
+    assert max(with_5.values()) <= 25, with_5
