@@ -30,6 +30,9 @@ SERVICES_TESTS = "tests/files/test_services.py"
 EVALUATION_TESTS = "tests/files/test_evaluation.py"
 CANDIDATES_TESTS = "tests/files/test_candidates.py"
 WORKFLOW = "app/files/workflow.py"
+JURY_MODELS = "app/jury/models.py"
+REGISTRATION = "app/jury/registration.py"
+DECISIONS = "app/jury/decisions.py"
 
 MUTANTS = [
     # The Machine itself refuses an event from a wrong status: the mutant lets one event start from one more.
@@ -53,15 +56,18 @@ MUTANTS = [
     Mutant("R6 évaluation complète", (
         (WORKFLOW, "        if result is None or result.acquired is None:\n", "        if False:\n"),
     ), (EVALUATION_TESTS, "-k", "r6")),
-    # The deadline is checked by the guard and by the choice of open sessions: both go.
+    # The deadline is checked by the guard and by the open sessions (the hybrid, in Python and in SQL): all go.
     Mutant("R7 date limite d'inscription", (
         (WORKFLOW, "    if on > deadline:\n", "    if False:\n"),
-        ("app/jury/services.py", "if on <= s.registration_deadline and s.published_at is None]",
-         "if s.published_at is None]"),
+        (JURY_MODELS, "and self.published_at is None and today() <= self.registration_deadline",
+         "and self.published_at is None"),
+        (JURY_MODELS, "cls.published_at.is_(None), cls.date >= last_date)", "cls.published_at.is_(None))"),
     ), ("tests/jury/test_registration.py",)),
+    # The seat is taken by the conditional UPDATE; the sessions tried are those that had a seat: both go.
     Mutant("R8 session pleine : session suivante", (
-        ("app/jury/services.py", "_sessions.c.seats_taken < _sessions.c.capacity,\n               _sessions.c.cancelled_at",
+        (REGISTRATION, "_sessions.c.seats_taken < _sessions.c.capacity,\n               _sessions.c.cancelled_at",
          "_sessions.c.cancelled_at"),
+        (REGISTRATION, "_open_sessions(after).where(JurySession.seats_left > 0)", "_open_sessions(after)"),
     ), ("tests/jury/test_registration.py",)),
     Mutant("R9 décision à partir de la date du jury", ((WORKFLOW, "    if on < session.date:\n", "    if False:\n"),),
            ("tests/jury/test_decisions.py",)),
@@ -71,11 +77,21 @@ MUTANTS = [
     Mutant("R10 visibilité avant publication", (
         ("app/files/models.py", 'return bool(getattr(user, "sees_unpublished_decisions", False)) or self.is_published',
          "return True"),
-    ), ("tests/jury/test_publication.py",)),
-    Mutant("R11 numéros de parchemin sans caractère ambigu", (
-        ("app/jury/services.py", 'PARCHMENT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"',
-         'PARCHMENT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"'),
     ), ("tests/jury/test_decisions.py",)),
+    Mutant("R10 publication : toutes les décisions, à partir de la date du jury", (
+        (DECISIONS, "    if not jury_session.is_held:\n", "    if False:\n"),
+        (DECISIONS, "    if undecided:\n", "    if False:\n"),
+    ), ("tests/jury/test_decisions.py",)),
+    # Late in Python (the session's page) and in SQL (the calendar, the reminder): both go.
+    Mutant("R10 publication en retard signalée", (
+        (JURY_MODELS, "and self.published_at is None and self.publication_due_at < app_now()",
+         "and self.published_at is None and False"),
+        (JURY_MODELS, "cls.published_at.is_(None), held_before)", "cls.published_at.is_(None), false())"),
+    ), ("tests/jury/test_sessions.py",)),
+    Mutant("R11 numéros de parchemin sans caractère ambigu", (
+        ("app/jury/parchments.py", 'PARCHMENT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"',
+         'PARCHMENT_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"'),
+    ), ("tests/jury/test_parchments.py",)),
     # The check and the unique constraint that backs it (model and migration) all go.
     Mutant("R12 doublon de candidat", (
         ("app/files/candidates.py", "    if _find_duplicate(establishment.id, first_name, last_name, birth_date) is not None:\n",

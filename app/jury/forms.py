@@ -43,13 +43,20 @@ class DecisionForm(BaseForm):
     comment = TextAreaField("Commentaire du jury", validators=[Optional(), Length(max=4000)])
     reason = TextAreaField("Motif de la rectification", validators=[Optional(), Length(max=4000)])
 
+    @property
+    def results(self) -> dict[int, bool]:
+        """{competence id: validated} as ticked."""
+        return {competence.id: bool(field.data) for competence, field in self.competence_fields}
 
-def decision_form_for(file, decision=None, formdata=None, prefix: str = ""):
-    """A DecisionForm with a `c_<competence id>` checkbox per competence of the file."""
+
+def decision_form_for(file, formdata=None, prefix: str = ""):
+    """A DecisionForm with a `c_<competence id>` checkbox per competence of the file, ticked as the
+    file's decision (when there is one) validated them."""
 
     class _Form(DecisionForm):
         pass
 
+    decision = file.decision
     validated = {r.competence_id: r.validated for r in decision.results} if decision else {}
     for competence in file.competences:
         setattr(_Form, f"c_{competence.id}", BooleanField(

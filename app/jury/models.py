@@ -179,11 +179,16 @@ class Decision(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
     file: Mapped[CandidateFile] = relationship(back_populates="decision")
-    session: Mapped[JurySession] = relationship()
+    jury_session: Mapped[JurySession] = relationship()
     results: Mapped[list[DecisionResult]] = relationship(back_populates="decision", cascade="all, delete-orphan")
     rectifications: Mapped[list[DecisionRectification]] = relationship(
         back_populates="decision", order_by="DecisionRectification.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def validated_competences(self) -> list[Competence]:
+        """The competences the jury validated, in the CQP's order (what a parchment lists)."""
+        return [r.competence for r in sorted(self.results, key=lambda r: r.competence.position) if r.validated]
 
 
 class DecisionResult(db.Model):

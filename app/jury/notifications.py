@@ -38,17 +38,17 @@ def secretariat_recipients() -> list[str]:
                                                             User.active.is_(True))))
 
 
-def session_cancelled(file: CandidateFile, session: JurySession, target: JurySession | None) -> None:
+def session_cancelled(file: CandidateFile, jury_session: JurySession, target: JurySession | None) -> None:
     queue_email("jury_session_cancelled", company_recipients(file.establishment),
-                f"Session de jury du {session.date.strftime('%d/%m/%Y')} annulée", "jury_session_cancelled",
-                file=file, session=session, target=target, candidate_file=file)
+                f"Session de jury du {jury_session.date.strftime('%d/%m/%Y')} annulée", "jury_session_cancelled",
+                file=file, jury_session=jury_session, target=target, candidate_file=file)
 
 
-def results_published(session: JurySession, files: list[CandidateFile]) -> None:
+def results_published(jury_session: JurySession, files: list[CandidateFile]) -> None:
     establishment = files[0].establishment
     queue_email("jury_results", company_recipients(establishment),
-                f"Résultats du jury du {session.date.strftime('%d/%m/%Y')}", "jury_results",
-                session=session, files=files, establishment=establishment)
+                f"Résultats du jury du {jury_session.date.strftime('%d/%m/%Y')}", "jury_results",
+                jury_session=jury_session, files=files, establishment=establishment)
 
 
 # ---------------------------------------------------------------- reminders
@@ -62,8 +62,6 @@ def _once(kind: str, target_key: str) -> bool:
         return False
     db.session.add(SentReminder(kind=kind, target_key=target_key))
     return True
-
-
 
 
 def _results_missing(file: CandidateFile) -> bool:
@@ -81,8 +79,7 @@ def remind_assessors_window(on: date) -> int:
     files = db.session.scalars(select(CandidateFile).where(
         CandidateFile.status == FileStatus.EN_ATTENTE_EVALUATION.value, CandidateFile.assessor_id.is_not(None)))
     for file in files:
-        interview = (file.evaluation.interview_date if file.evaluation and file.evaluation.interview_date
-                     else file.planned_interview_date)
+        interview = file.interview_date
         if interview is None:
             continue
         opens, closes = results_window(interview)
@@ -119,40 +116,42 @@ def remind_job_assessors(on: date) -> int:
 
 def remind_companies_deadline(on: date) -> int:
     """7 days (or less) before a session's registration deadline, for files in validation_evaluation."""
-    sessions = [s for s in db.session.scalars(select(JurySession).where(JurySession.cancelled_at.is_(None))
-                                              .order_by(JurySession.date))
-                if 0 <= (s.registration_deadline - on).days <= COMPANY_DAYS_BEFORE_DEADLINE and s.seats_left > 0]
-    if not sessions:
+    jury_sessions = list(db.session.scalars(
+        select(JurySession).where(JurySession.cancelled_at.is_(None), JurySession.seats_left > 0,
+                                  JurySession.registration_deadline.between(
+                                      on, on + timedelta(days=COMPANY_DAYS_BEFORE_DEADLINE)))
+        .order_by(JurySession.date)))
+    if not jury_sessions:
         return 0
     waiting: dict[int, list[CandidateFile]] = defaultdict(list)
     for file in db.session.scalars(select(CandidateFile).where(
             CandidateFile.status == FileStatus.VALIDATION_EVALUATION.value).order_by(CandidateFile.id)):
         waiting[file.establishment_id].append(file)
     sent = 0
-    for session in sessions:
+    for jury_session in jury_sessions:
         for establishment_id, files in waiting.items():
-            if not _once("company_deadline", f"session:{session.id}:establishment:{establishment_id}"):
+            if not _once("company_deadline", f"session:{jury_session.id}:establishment:{establishment_id}"):
                 continue
             establishment = db.session.get(Establishment, establishment_id)
             queue_email("reminder_company_deadline", company_recipients(establishment),
-                        f"Rappel : inscriptions au jury du {session.date.strftime('%d/%m/%Y')} jusqu'au "
-                        f"{session.registration_deadline.strftime('%d/%m/%Y')}", "jury_reminder_company_deadline",
-                        session=session, files=files, establishment=establishment)
+                        f"Rappel : inscriptions au jury du {jury_session.date.strftime('%d/%m/%Y')} jusqu'au "
+                        f"{jury_session.registration_deadline.strftime('%d/%m/%Y')}", "jury_reminder_company_deadline",
+                        jury_session=jury_session, files=files, establishment=establishment)
             sent += 1
     return sent
 
 
 def remind_secretariat_late(on: date) -> int:
-    from app.jury.services import late_sessions
-
+    """R10: the secretariat is told of a session still unpublished 48 hours after its date."""
     sent = 0
     recipients = secretariat_recipients()
-    for session in late_sessions():
-        if not _once("session_unpublished", f"session:{session.id}"):
+    late = list(db.session.scalars(select(JurySession).where(JurySession.is_late).order_by(JurySession.date)))
+    for jury_session in late:
+        if not _once("session_unpublished", f"session:{jury_session.id}"):
             continue
         queue_email("reminder_session_unpublished", recipients,
-                    f"Résultats du jury du {session.date.strftime('%d/%m/%Y')} non publiés",
-                    "jury_reminder_session_unpublished", session=session)
+                    f"Résultats du jury du {jury_session.date.strftime('%d/%m/%Y')} non publiés",
+                    "jury_reminder_session_unpublished", jury_session=jury_session)
         sent += 1
     return sent
 

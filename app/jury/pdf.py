@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import segno
-from flask import current_app, render_template
+from flask import Response, current_app, make_response, render_template
 from weasyprint import HTML
 
 from app.files.models import CandidateFile
@@ -27,12 +27,9 @@ def _render(template: str, **context) -> bytes:
 
 def _parchment_context(parchment: Parchment) -> dict:
     file: CandidateFile = parchment.file
-    session = file.jury_session
-    decision = file.decision
-    validated = [r.competence for r in sorted(decision.results, key=lambda r: r.competence.position) if r.validated]
     url = verify_url(parchment.number)
-    return {"parchment": parchment, "file": file, "session": session, "validated": validated,
-            "verify_url": url, "qr": qr_data_uri(url)}
+    return {"parchment": parchment, "file": file, "jury_session": file.jury_session,
+            "validated": file.decision.validated_competences, "verify_url": url, "qr": qr_data_uri(url)}
 
 
 def parchment_pdf(parchment: Parchment) -> bytes:
@@ -45,6 +42,14 @@ def parchments_batch_pdf(parchments: list[Parchment]) -> bytes:
     return _render("pdf/parchments.html", items=[_parchment_context(p) for p in parchments])
 
 
-def booklet_pdf(session: JurySession, files: list[CandidateFile]) -> bytes:
+def booklet_pdf(jury_session: JurySession, files: list[CandidateFile]) -> bytes:
     """The jury members' booklet: one section per file to examine."""
-    return _render("pdf/booklet.html", session=session, files=files)
+    return _render("pdf/booklet.html", jury_session=jury_session, files=files)
+
+
+def as_response(data: bytes, filename: str) -> Response:
+    """A PDF shown in the browser (web pages and API alike)."""
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

@@ -1,65 +1,22 @@
-"""Jury calendar, registration, decisions, publication, parchments, public verification."""
+"""Jury calendar, registration, decisions, publication, parchments, public verification.
+
+Each view loads what it shows, checks access with the models' methods, calls one service and
+answers. Refusals of a posted action flash and go back (`refusal_goes_back_to`); the request
+commits once, or rolls back, in the app's hooks."""
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
-from app.core.errors import DomainError, NotFound
+from app.core.errors import DomainError, refusal_goes_back_to
 from app.core.permissions import public, require, roles_required
 from app.extensions import db, limiter
-from app.files.models import CandidateFile, FileStatus
-from app.jury import forms, pdf, services
+from app.files.models import CandidateFile
+from app.jury import decisions, forms, parchments, pdf, registration, sessions
 from app.jury.models import JurySession
 
 bp = Blueprint("jury", __name__)
-
-FILE_PAGE_ENDPOINTS = ("files.file_show", "files.file_detail", "files.show_file", "files.file_page", "files.detail", "files.file")
-
-
-@bp.app_template_global("file_page_url")
-def file_page_url(file: CandidateFile) -> str | None:
-    """The file's page (files area) when it exists: the jury pages link back to it."""
-    for endpoint in FILE_PAGE_ENDPOINTS:
-        if endpoint in current_app.view_functions:
-            try:
-                return url_for(endpoint, file_id=file.id)
-            except BuildError:
-                continue
-    return None
-
-
-DOCUMENT_ENDPOINTS = ("files.file_document", "files.document_download", "files.download_document", "files.document")
-
-
-@bp.app_template_global("document_url")
-def document_url(file: CandidateFile, document) -> str | None:
-    for endpoint in DOCUMENT_ENDPOINTS:
-        if endpoint in current_app.view_functions:
-            for kwargs in ({"file_id": file.id, "doc_id": document.id}, {"file_id": file.id, "document_id": document.id},
-                           {"document_id": document.id}):
-                try:
-                    return url_for(endpoint, **kwargs)
-                except BuildError:
-                    continue
-    return None
-
-
-@bp.app_context_processor
-def jury_helpers():
-    return {"session_state": services.session_state, "session_state_label": services.session_state_label,
-            "SESSION_STATES": services.SESSION_STATES}
 
 
 def _user():
@@ -67,32 +24,16 @@ def _user():
 
 
 def _session_or_404(session_id: int) -> JurySession:
-    session = db.session.get(JurySession, session_id)
-    require(session is not None)
-    return session
+    jury_session = db.session.get(JurySession, session_id)
+    require(jury_session is not None)
+    return jury_session
 
 
 def _file_or_404(file_id: int) -> CandidateFile:
+    """The file if the user may see it (another tenant's file does not exist)."""
     file = db.session.get(CandidateFile, file_id)
-    require(file is not None)
+    require(file is not None and file.can_view(_user()))
     return file
-
-
-def _company_file_or_404(file_id: int) -> CandidateFile:
-    """A company sees only its establishment's files (another tenant's file does not exist)."""
-    from app.files.access import get_file_for
-
-    try:
-        return get_file_for(_user(), file_id)
-    except NotFound:
-        abort(404)
-
-
-def _pdf_response(data: bytes, filename: str):
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
 
 
 # ---------------------------------------------------------------- secretariat: calendar
@@ -101,15 +42,15 @@ def _pdf_response(data: bytes, filename: str):
 @bp.route("/secretariat/jurys")
 @roles_required("secretariat")
 def sessions_list():
-    return render_template("jury/sessions_list.html", sessions=services.list_sessions(),
-                           late={s.id for s in services.late_sessions()})
+    return render_template("jury/sessions_list.html", jury_sessions=sessions.list_sessions(),
+                           late={s.id for s in sessions.late_sessions()})
 
 
-def _session_form(session: JurySession | None = None) -> forms.SessionForm:
-    form = forms.SessionForm(obj=session)
-    form.member_ids.choices = [(u.id, f"{u.full_name} ({u.email})") for u in services.jury_users()]
-    if session is not None and not form.is_submitted():
-        form.member_ids.data = [u.id for u in session.members]
+def _session_form(jury_session: JurySession | None = None) -> forms.SessionForm:
+    form = forms.SessionForm(obj=jury_session)
+    form.member_ids.choices = [(u.id, f"{u.full_name} ({u.email})") for u in sessions.jury_users()]
+    if jury_session is not None and not form.is_submitted():
+        form.member_ids.data = [u.id for u in jury_session.members]
     return form
 
 
@@ -119,82 +60,74 @@ def session_new():
     form = _session_form()
     if form.validate_on_submit():
         try:
-            session = services.create_session(date=form.date.data, capacity=form.capacity.data,
-                                              location=form.location.data, member_ids=form.member_ids.data,
-                                              actor=_user())
+            jury_session = sessions.create_session(date=form.date.data, capacity=form.capacity.data,
+                                                   location=form.location.data, member_ids=form.member_ids.data,
+                                                   actor=_user())
         except DomainError as err:
             form.add_domain_errors(err)
         else:
-            flash(f"Session du {session.date.strftime('%d/%m/%Y')} créée : inscriptions jusqu'au "
-                  f"{session.registration_deadline.strftime('%d/%m/%Y')}.", "success")
-            return redirect(url_for("jury.session_detail", session_id=session.id))
+            flash(f"Session du {jury_session.date.strftime('%d/%m/%Y')} créée : inscriptions jusqu'au "
+                  f"{jury_session.registration_deadline.strftime('%d/%m/%Y')}.", "success")
+            return redirect(url_for("jury.session_detail", session_id=jury_session.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("jury/session_form.html", form=form, session=None), status
+    return render_template("jury/session_form.html", form=form, jury_session=None), status
 
 
 @bp.route("/secretariat/jurys/<int:session_id>/modifier", methods=["GET", "POST"])
 @roles_required("secretariat")
 def session_edit(session_id: int):
-    session = _session_or_404(session_id)
-    form = _session_form(session)
+    jury_session = _session_or_404(session_id)
+    form = _session_form(jury_session)
     if form.validate_on_submit():
         try:
-            services.update_session(session, date=form.date.data, capacity=form.capacity.data,
+            sessions.update_session(jury_session, date=form.date.data, capacity=form.capacity.data,
                                     location=form.location.data, member_ids=form.member_ids.data, actor=_user())
         except DomainError as err:
             form.add_domain_errors(err)
         else:
             flash("Session modifiée.", "success")
-            return redirect(url_for("jury.session_detail", session_id=session.id))
+            return redirect(url_for("jury.session_detail", session_id=jury_session.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("jury/session_form.html", form=form, session=session), status
+    return render_template("jury/session_form.html", form=form, jury_session=jury_session), status
 
 
 @bp.route("/secretariat/jurys/<int:session_id>")
 @roles_required("secretariat")
 def session_detail(session_id: int):
-    session = _session_or_404(session_id)
-    return render_template("jury/session_detail.html", session=session, files=services.files_of_session(session),
-                           summary=services.decision_summary(session), batches=services.print_batches(session),
-                           printable=services.printable_files(session), form=forms.EmptyForm(),
-                           cancel_form=forms.CancelSessionForm(),
-                           late=session in services.late_sessions())
+    jury_session = _session_or_404(session_id)
+    page = sessions.overview(jury_session)
+    return render_template("jury/session_detail.html", jury_session=jury_session, files=page.files,
+                           summary=page.summary, batches=page.batches, printable=page.printable,
+                           form=forms.EmptyForm(), cancel_form=forms.CancelSessionForm(), late=jury_session.is_late)
 
 
 @bp.route("/secretariat/jurys/<int:session_id>/annuler", methods=["POST"])
 @roles_required("secretariat")
 def session_cancel(session_id: int):
-    session = _session_or_404(session_id)
+    jury_session = _session_or_404(session_id)
+    back = url_for("jury.session_detail", session_id=jury_session.id)
     form = forms.CancelSessionForm()
     if not form.validate_on_submit():
         flash("Le formulaire a expiré : recommencez.", "error")
-        return redirect(url_for("jury.session_detail", session_id=session.id))
-    try:
-        counts = services.cancel_session(session, _user(), reason=form.reason.data)
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect(url_for("jury.session_detail", session_id=session.id)), 303
+        return redirect(back)
+    with refusal_goes_back_to(back):
+        counts = sessions.cancel_session(jury_session, _user(), reason=form.reason.data)
     flash(f"Session annulée : {counts['moved']} dossier(s) reporté(s) sur la session suivante, "
           f"{counts['unregistered']} remis en « Validation de l'évaluation » faute de place. "
           "Les entreprises ont été prévenues par email.", "success")
-    return redirect(url_for("jury.session_detail", session_id=session.id))
+    return redirect(back)
 
 
 @bp.route("/secretariat/jurys/<int:session_id>/publier", methods=["POST"])
 @roles_required("secretariat")
 def session_publish(session_id: int):
-    session = _session_or_404(session_id)
-    form = forms.EmptyForm()
-    if form.validate_on_submit():
-        try:
-            services.publish_session(session, _user())
-        except DomainError as err:
-            db.session.rollback()
-            flash(err.message, "error")
-            return redirect(url_for("jury.session_detail", session_id=session.id)), 303
+    jury_session = _session_or_404(session_id)
+    back = url_for("jury.session_detail", session_id=jury_session.id)
+    if forms.EmptyForm().validate_on_submit():
+        with refusal_goes_back_to(back):
+            decisions.publish_session(jury_session, _user())
         flash("Résultats publiés : les entreprises voient les décisions et ont reçu un email.", "success")
-    return redirect(url_for("jury.session_detail", session_id=session.id))
+    return redirect(back)
 
 
 # ---------------------------------------------------------------- secretariat: decisions (R9)
@@ -203,60 +136,50 @@ def session_publish(session_id: int):
 @bp.route("/secretariat/jurys/<int:session_id>/decisions")
 @roles_required("secretariat")
 def session_decisions(session_id: int):
-    session = _session_or_404(session_id)
-    return _render_decisions(session, {})
+    return _render_decisions(_session_or_404(session_id), {})
 
 
-def _render_decisions(session: JurySession, row_forms: dict, status: int = 200):
-    files = [f for f in services.files_of_session(session) if f.status != FileStatus.ABANDONNE.value]
-    rows = []
-    for file in files:
-        form = row_forms.get(file.id) or forms.decision_form_for(file, file.decision, prefix=f"f{file.id}")
-        rows.append({"file": file, "form": form, "decision": file.decision})
-    return render_template("jury/session_decisions.html", session=session, rows=rows,
-                           summary=services.decision_summary(session),
-                           may_decide=services.today() >= session.date), status
+def _render_decisions(jury_session: JurySession, row_forms: dict, status: int = 200):
+    files = decisions.files_to_decide(jury_session)
+    rows = [{"file": f, "decision": f.decision,
+             "form": row_forms.get(f.id) or forms.decision_form_for(f, prefix=f"f{f.id}")} for f in files]
+    return render_template("jury/session_decisions.html", jury_session=jury_session, rows=rows,
+                           summary=decisions.decision_summary(files), may_decide=jury_session.is_held), status
 
 
 @bp.route("/secretariat/jurys/<int:session_id>/decisions/<int:file_id>", methods=["POST"])
 @roles_required("secretariat")
 def session_decision_row(session_id: int, file_id: int):
-    session = _session_or_404(session_id)
+    jury_session = _session_or_404(session_id)
     file = _file_or_404(file_id)
-    require(file.jury_session_id == session.id)
-    form = forms.decision_form_for(file, file.decision, formdata=request.form, prefix=f"f{file.id}")
+    require(file.jury_session_id == jury_session.id)
+    form = forms.decision_form_for(file, formdata=request.form, prefix=f"f{file.id}")
     if form.validate_on_submit():
-        results = {c.id: bool(f.data) for c, f in form.competence_fields}
         try:
-            services.record_decision(file, _user(), results, comment=form.comment.data, reason=form.reason.data)
+            decisions.record_decision(file, _user(), form.results, comment=form.comment.data, reason=form.reason.data)
         except DomainError as err:
             form.add_domain_errors(err)
         else:
             flash(f"Décision enregistrée pour {file.candidate.full_name} : {file.status_label}.", "success")
-            return redirect(url_for("jury.session_decisions", session_id=session.id) + f"#dossier-{file.id}")
-    return _render_decisions(session, {file.id: form}, 422)
+            return redirect(url_for("jury.session_decisions", session_id=jury_session.id) + f"#dossier-{file.id}")
+    return _render_decisions(jury_session, {file.id: form}, 422)
 
 
 @bp.route("/secretariat/dossiers/<int:file_id>/decision", methods=["GET", "POST"])
 @roles_required("secretariat")
 def file_decision(file_id: int):
     file = _file_or_404(file_id)
-    session = db.session.get(JurySession, file.jury_session_id) if file.jury_session_id else None
-    decision = file.decision
-    form = forms.decision_form_for(file, decision)
+    form = forms.decision_form_for(file)
     if form.validate_on_submit():
-        results = {c.id: bool(f.data) for c, f in form.competence_fields}
         try:
-            services.record_decision(file, _user(), results, comment=form.comment.data, reason=form.reason.data)
+            decisions.record_decision(file, _user(), form.results, comment=form.comment.data, reason=form.reason.data)
         except DomainError as err:
             form.add_domain_errors(err)
         else:
             flash(f"Décision enregistrée : {file.status_label}.", "success")
             return redirect(url_for("jury.file_decision", file_id=file.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("jury/file_decision.html", file=file, session=session, form=form, decision=decision,
-                           parchment=file.parchment,
-                           published=bool(session and session.published_at)), status
+    return render_template("jury/file_decision.html", file=file, form=form), status
 
 
 # ---------------------------------------------------------------- parchments (R11)
@@ -265,42 +188,31 @@ def file_decision(file_id: int):
 @bp.route("/dossiers/<int:file_id>/parchemin.pdf")
 @roles_required("secretariat", "entreprise")
 def parchment_pdf(file_id: int):
-    file = _company_file_or_404(file_id)
-    try:
-        parchment = services.parchment_for_download(file, _user())
-    except DomainError as err:
-        return render_template("errors/error.html", code=err.status_code, message=err.message), err.status_code
-    if _user().role == "secretariat":
-        services.record_prints([parchment], _user(), db.session.get(JurySession, file.jury_session_id))
-    return _pdf_response(pdf.parchment_pdf(parchment), f"{parchment.kind}-{parchment.number}.pdf")
+    data, filename = parchments.download_parchment(_file_or_404(file_id), _user())
+    return pdf.as_response(data, filename)
 
 
 @bp.route("/secretariat/jurys/<int:session_id>/parchemins.pdf", methods=["POST"])
 @roles_required("secretariat")
 def session_print(session_id: int):
-    session = _session_or_404(session_id)
-    form = forms.EmptyForm()
-    files = services.printable_files(session)
-    if not form.validate_on_submit() or not files:
+    jury_session = _session_or_404(session_id)
+    printed = parchments.print_session(jury_session, _user()) if forms.EmptyForm().validate_on_submit() else None
+    if printed is None:
         flash("Aucun parchemin ni attestation à imprimer pour cette session.", "error")
-        return redirect(url_for("jury.session_detail", session_id=session.id))
-    parchments = [f.parchment for f in files]
-    services.record_prints(parchments, _user(), session)
-    return _pdf_response(pdf.parchments_batch_pdf(parchments), f"parchemins-jury-{session.date.isoformat()}.pdf")
+        return redirect(url_for("jury.session_detail", session_id=jury_session.id))
+    return pdf.as_response(*printed)
 
 
 @bp.route("/secretariat/jurys/<int:session_id>/lots/<batch>/envoye", methods=["POST"])
 @roles_required("secretariat")
 def batch_sent(session_id: int, batch: str):
-    session = _session_or_404(session_id)
+    jury_session = _session_or_404(session_id)
+    back = url_for("jury.session_detail", session_id=jury_session.id)
     if forms.EmptyForm().validate_on_submit():
-        try:
-            count = services.mark_sent(session, batch, _user())
-        except DomainError as err:
-            flash(err.message, "error")
-        else:
-            flash(f"{count} document(s) marqué(s) comme envoyé(s).", "success")
-    return redirect(url_for("jury.session_detail", session_id=session.id))
+        with refusal_goes_back_to(back):
+            count = parchments.mark_sent(jury_session, batch, _user())
+        flash(f"{count} document(s) marqué(s) comme envoyé(s).", "success")
+    return redirect(back)
 
 
 # ---------------------------------------------------------------- company: registration (R7, R8)
@@ -309,86 +221,80 @@ def batch_sent(session_id: int, batch: str):
 @bp.route("/entreprise/dossiers/<int:file_id>/jury", methods=["GET", "POST"])
 @roles_required("entreprise", "secretariat")
 def register_file(file_id: int):
-    file = _company_file_or_404(file_id)
+    file = _file_or_404(file_id)
     form = forms.RegisterForm()
-    sessions = services.open_sessions()
+    open_sessions = registration.open_sessions()
     form.jury_session_id.choices = [("", "La prochaine session avec des places")] + [
         (str(s.id), f"{s.date.strftime('%d/%m/%Y')} — {s.location or 'lieu à préciser'} — "
                     f"{s.seats_left} place(s) — inscriptions jusqu'au {s.registration_deadline.strftime('%d/%m/%Y')}")
-        for s in sessions]
+        for s in open_sessions]
     if form.validate_on_submit():
         requested = None
         try:
             if form.jury_session_id.data:
-                requested = services.get_session(form.jury_session_id.data)
-            registration = services.register_to_jury(file, _user(), requested)
+                requested = sessions.get_session(form.jury_session_id.data)
+            placed = registration.register_to_jury(file, _user(), requested)
         except DomainError as err:
             form.add_domain_errors(err)
         else:
-            session = registration.session
-            if registration.rolled_over:
+            if placed.rolled_over:
                 flash(f"La session du {requested.date.strftime('%d/%m/%Y')} est complète ou close : le dossier est "
-                      f"inscrit à la session suivante, le {session.date.strftime('%d/%m/%Y')}.", "warning")
+                      f"inscrit à la session suivante, le {placed.jury_session.date.strftime('%d/%m/%Y')}.", "warning")
             else:
-                flash(f"Dossier inscrit au jury du {session.date.strftime('%d/%m/%Y')}.", "success")
+                flash(f"Dossier inscrit au jury du {placed.jury_session.date.strftime('%d/%m/%Y')}.", "success")
             return redirect(url_for("jury.register_file", file_id=file.id))
     status = 422 if form.errors or form.form_errors else 200
-    current = db.session.get(JurySession, file.jury_session_id) if file.jury_session_id else None
-    return render_template("jury/register.html", file=file, form=form, sessions=sessions, current=current,
+    return render_template("jury/register.html", file=file, form=form, jury_sessions=open_sessions,
                            unregister_form=forms.EmptyForm()), status
 
 
 @bp.route("/entreprise/dossiers/<int:file_id>/jury/desinscription", methods=["POST"])
 @roles_required("entreprise", "secretariat")
 def unregister_file(file_id: int):
-    file = _company_file_or_404(file_id)
+    file = _file_or_404(file_id)
+    back = url_for("jury.register_file", file_id=file.id)
     if forms.EmptyForm().validate_on_submit():
-        try:
-            services.unregister_from_jury(file, _user())
-        except DomainError as err:
-            db.session.rollback()
-            flash(err.message, "error")
-            return redirect(url_for("jury.register_file", file_id=file.id)), 303
+        with refusal_goes_back_to(back):
+            registration.unregister_from_jury(file, _user())
         flash("Dossier désinscrit du jury : la place est libérée.", "success")
-    return redirect(url_for("jury.register_file", file_id=file.id))
+    return redirect(back)
 
 
 @bp.route("/entreprise/jurys")
 @roles_required("entreprise")
 def company_sessions():
-    return render_template("jury/company_sessions.html", sessions=services.list_sessions(include_cancelled=False))
+    return render_template("jury/company_sessions.html", jury_sessions=sessions.list_sessions(include_cancelled=False))
 
 
 # ---------------------------------------------------------------- jury members
 
 
-def _member_session_or_404(session_id: int) -> JurySession:
-    session = _session_or_404(session_id)
-    user = _user()
-    require(user.role == "secretariat" or (session.cancelled_at is None and user in session.members))
-    return session
+def _examined_session_or_404(session_id: int) -> JurySession:
+    jury_session = _session_or_404(session_id)
+    require(jury_session.can_view(_user()))
+    return jury_session
 
 
 @bp.route("/jury/sessions")
 @roles_required("jury")
 def member_sessions():
-    return render_template("jury/member_sessions.html", sessions=services.sessions_of_member(_user()))
+    return render_template("jury/member_sessions.html", jury_sessions=sessions.sessions_of_member(_user()))
 
 
 @bp.route("/jury/sessions/<int:session_id>")
 @roles_required("jury", "secretariat")
 def member_session(session_id: int):
-    session = _member_session_or_404(session_id)
-    files = [f for f in services.files_of_session(session) if f.status != FileStatus.ABANDONNE.value]
-    return render_template("jury/member_session.html", session=session, files=files)
+    jury_session = _examined_session_or_404(session_id)
+    return render_template("jury/member_session.html", jury_session=jury_session,
+                           files=sessions.files_to_examine(jury_session))
 
 
 @bp.route("/jury/sessions/<int:session_id>/livret.pdf")
 @roles_required("jury", "secretariat")
 def member_booklet(session_id: int):
-    session = _member_session_or_404(session_id)
-    files = [f for f in services.files_of_session(session) if f.status != FileStatus.ABANDONNE.value]
-    return _pdf_response(pdf.booklet_pdf(session, files), f"livret-jury-{session.date.isoformat()}.pdf")
+    jury_session = _examined_session_or_404(session_id)
+    return pdf.as_response(pdf.booklet_pdf(jury_session, sessions.files_to_examine(jury_session)),
+                           f"livret-jury-{jury_session.date.isoformat()}.pdf")
 
 
 # ---------------------------------------------------------------- public verification
@@ -401,7 +307,7 @@ def member_booklet(session_id: int):
 def verify(number: str | None):
     form = forms.VerifyForm(request.args)
     if number is None and request.args.get("numero"):
-        return redirect(url_for("jury.verify", number=services.normalize_number(request.args["numero"])))
-    result = services.verify_number(number) if number else None
+        return redirect(url_for("jury.verify", number=parchments.normalize_number(request.args["numero"])))
+    result = parchments.verify_number(number) if number else None
     status = 404 if number and result is None else 200
     return render_template("jury/verify.html", form=form, number=number, result=result), status

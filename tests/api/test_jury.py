@@ -3,13 +3,13 @@ decision, parchment.pdf, verify."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from app.extensions import db
 from app.files.models import FileStatus
-from app.jury import services
+from app.jury import sessions
 from tests.factories import make_establishment, make_session, make_user
 from tests.jury.helpers import decide, make_file
 
@@ -72,9 +72,9 @@ def test_register_jury_places_the_file_and_says_if_it_was_rolled_over(company_fi
 
 def test_register_jury_without_a_session_takes_the_next_one(company_file, api_as):
     file, company = company_file
-    session = make_session(on=date(2027, 6, 15))
+    jury_session = make_session(on=date(2027, 6, 15))
     response = api_as(company).post(f"/files/{file.id}/register-jury", json={})
-    assert response.status_code == 200 and response.json["jury_session"]["id"] == session.id
+    assert response.status_code == 200 and response.json["jury_session"]["id"] == jury_session.id
     assert response.json["rolled_over"] is False
 
 
@@ -111,25 +111,25 @@ def test_another_companys_file_is_404(company_file, api_as):
 @pytest.mark.parametrize("role", ["entreprise", "secretariat"])
 def test_unregister_jury_before_the_deadline(company_file, api_as, role):
     file, company = company_file
-    session = make_session(on=date(2027, 6, 15))
+    jury_session = make_session(on=date(2027, 6, 15))
     api_as(company).post(f"/files/{file.id}/register-jury", json={})
     actor = company if role == "entreprise" else make_user("secretariat")
     response = api_as(actor).post(f"/files/{file.id}/unregister-jury")
     assert response.status_code == 200 and response.json["status"] == "validation_evaluation"
     assert response.json["jury_session"] is None
-    db.session.refresh(session)
-    assert session.seats_taken == 0
+    db.session.refresh(jury_session)
+    assert jury_session.seats_taken == 0
 
 
 def _registered(today_is):
     establishment = make_establishment()
-    session = make_session(on=date(2027, 6, 15))
-    file = make_file(FileStatus.INSCRIPTION_JURY, session=session, establishment=establishment)
-    return file, session, make_user("entreprise", establishment=establishment)
+    jury_session = make_session(on=date(2027, 6, 15))
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session, establishment=establishment)
+    return file, jury_session, make_user("entreprise", establishment=establishment)
 
 
 def test_decision_then_publication_through_the_api(secretariat, api_as, today_is):
-    file, session, company = _registered(today_is)
+    file, jury_session, company = _registered(today_is)
     today_is("2027-06-15")
     c1, c2, c3 = [c.code for c in file.competences]
     body = {"results": [{"competence_code": c1, "validated": True}, {"competence_code": c2, "validated": False},
@@ -142,7 +142,7 @@ def test_decision_then_publication_through_the_api(secretariat, api_as, today_is
         assert seen_by_company.json["status"] == "inscription_jury" and seen_by_company.json["decision"] is None
     assert api_as(company).get(f"/files/{file.id}/parchment.pdf").status_code == 409
     assert api_as(None).get(f"/verify/{number}").status_code == 404
-    published = api_as(secretariat).post(f"/jury-sessions/{session.id}/publish")
+    published = api_as(secretariat).post(f"/jury-sessions/{jury_session.id}/publish")
     assert published.status_code == 200 and published.json["published_at"]
     pdf = api_as(company).get(f"/files/{file.id}/parchment.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
@@ -188,10 +188,10 @@ def test_publishing_an_unknown_session_is_404(secretariat, api_as):
 
 
 def test_publish_with_undecided_files_is_409(secretariat, api_as, today_is):
-    _, session, _ = _registered(today_is)
+    _, jury_session, _ = _registered(today_is)
     today_is("2027-06-15")
-    response = api_as(secretariat).post(f"/jury-sessions/{session.id}/publish")
-    assert response.status_code == 409 and services.list_sessions()[0].published_at is None
+    response = api_as(secretariat).post(f"/jury-sessions/{jury_session.id}/publish")
+    assert response.status_code == 409 and sessions.list_sessions()[0].published_at is None
 
 
 def test_openapi_lists_the_jury_endpoints(client):
@@ -205,15 +205,16 @@ def test_openapi_lists_the_jury_endpoints(client):
 
 def test_register_jury_without_a_body_takes_the_next_session(company_file, api_as):
     file, company = company_file
-    session = make_session(on=date(2027, 6, 15))
+    jury_session = make_session(on=date(2027, 6, 15))
     response = api_as(company).post(f"/files/{file.id}/register-jury")
-    assert response.status_code == 200 and response.json["jury_session"]["id"] == session.id
+    assert response.status_code == 200 and response.json["jury_session"]["id"] == jury_session.id
 
 
-def test_register_jury_with_a_malformed_session_id_is_422(company_file, api_as):
+@pytest.mark.parametrize("value", ["abc", 10**20, True, -3])
+def test_register_jury_with_a_malformed_session_id_is_422(company_file, api_as, value):
     file, company = company_file
     make_session(on=date(2027, 6, 15))
-    response = api_as(company).post(f"/files/{file.id}/register-jury", json={"jury_session_id": "abc"})
+    response = api_as(company).post(f"/files/{file.id}/register-jury", json={"jury_session_id": value})
     assert response.status_code == 422 and "jury_session_id" in response.json["errors"]
 
 
@@ -222,3 +223,100 @@ def test_verify_api_is_public_and_rate_limited(app, api_as):
     anonymous = api_as(None)
     statuses = [anonymous.get("/verify/CQP-AAAA-AAAA").status_code for _ in range(limit + 1)]
     assert statuses[:limit] == [404] * limit and statuses[-1] == 429
+
+
+# ---------------------------------------------------------------- what the answers hold, and the OpenAPI says
+
+
+def test_a_session_is_answered_with_every_key(secretariat, api_as, today_is):
+    created = api_as(secretariat).post("/jury-sessions", json={"date": "2027-06-15", "capacity": 20})
+    assert created.status_code == 201
+    body = created.json
+    assert body == {"id": body["id"], "date": "2027-06-15", "capacity": 20, "seats_taken": 0, "seats_left": 20,
+                    "registration_deadline": "2027-05-25", "location": None, "state": "ouverte",
+                    "published_at": None, "cancelled_at": None}
+    assert api_as(secretariat).get(f"/jury-sessions/{body['id']}").json == body
+    jury_session = sessions.get_session(body["id"])
+    jury_session.published_at = datetime(2027, 6, 16, 9, 30, 15, 250)
+    db.session.commit()
+    today_is("2027-06-20")
+    again = api_as(secretariat).get(f"/jury-sessions/{body['id']}").json
+    assert (again["published_at"], again["state"]) == ("2027-06-16T09:30:15.000250", "publiee")
+
+
+def test_an_unknown_session_is_404(secretariat, api_as):
+    for value in ("424242", "abc", "9" * 30):
+        response = api_as(secretariat).get(f"/jury-sessions/{value}")
+        assert response.status_code == 404 and response.mimetype == "application/problem+json"
+        assert "n'existe pas" in response.json["detail"]
+
+
+def test_the_secretariats_parchment_download_is_recorded_as_a_print(secretariat, api_as, today_is):
+    from app.jury.models import PrintRecord
+
+    file, jury_session, _ = _registered(today_is)
+    today_is("2027-06-15")
+    decide(file, secretariat, True)
+    db.session.commit()
+    response = api_as(secretariat).get(f"/files/{file.id}/parchment.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert response.headers["Content-Disposition"] == f'inline; filename="parchemin-{file.parchment.number}.pdf"'
+    [record] = db.session.query(PrintRecord).all()
+    assert record.session_id == jury_session.id
+
+
+def _answer_schema(spec: dict, path: str, method: str, status: str = "200") -> dict:
+    content = spec["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+    if content.get("type") == "array":
+        content = content["items"]
+    return spec["components"]["schemas"][content["$ref"].rsplit("/", 1)[1]]
+
+
+def test_openapi_shows_what_the_jury_endpoints_answer(client):
+    spec = client.get("/api/v1/openapi.json").json
+    keys = {"id", "date", "capacity", "seats_taken", "seats_left", "registration_deadline", "location", "state",
+            "published_at", "cancelled_at"}
+    for path, method, status in (("/api/v1/jury-sessions", "get", "200"), ("/api/v1/jury-sessions", "post", "201"),
+                                 ("/api/v1/jury-sessions/{session_id}", "get", "200"),
+                                 ("/api/v1/jury-sessions/{session_id}/publish", "post", "200")):
+        assert set(_answer_schema(spec, path, method, status)["properties"]) == keys, (path, method)
+    assert spec["paths"]["/api/v1/jury-sessions"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"]["type"] == "array"
+    verification = _answer_schema(spec, "/api/v1/verify/{number}", "get")["properties"]
+    assert set(verification) == {"number", "kind", "cqp_code", "cqp_title", "holder", "decision", "jury_date",
+                                 "competences_validated"}
+    assert verification["competences_validated"]["items"]["type"] == "string"
+    for path in ("/api/v1/files/{file_id}/register-jury", "/api/v1/files/{file_id}/unregister-jury",
+                 "/api/v1/files/{file_id}/decision"):
+        assert {"status", "jury_session", "rolled_over", "decision"} <= set(_answer_schema(spec, path, "post")["properties"])
+    assert "application/pdf" in spec["paths"]["/api/v1/files/{file_id}/parchment.pdf"]["get"]["responses"]["200"][
+        "content"]
+
+
+def test_the_session_list_runs_the_same_statements_for_3_and_300_sessions(secretariat, api_as):
+    from sqlalchemy import insert
+
+    from app.jury.models import JurySession
+    from tests.jury.helpers import count_statements
+
+    office = api_as(secretariat)
+
+    def statements() -> tuple[int, int]:
+        db.session.expire_all()
+        with count_statements() as sent:
+            response = office.get("/jury-sessions")
+        assert response.status_code == 200
+        return len(response.json), len(sent)
+
+    def add(n: int, first_day: int) -> None:
+        db.session.execute(insert(JurySession), [
+            {"date": date(2027, 6, 1) + timedelta(days=first_day + i), "capacity": 10, "seats_taken": i % 10,
+             "created_at": datetime(2027, 5, 1)} for i in range(n)])
+        db.session.commit()
+
+    add(3, 0)
+    shown, with_3 = statements()
+    add(297, 3)
+    shown_300, with_300 = statements()
+    assert (shown, shown_300) == (3, 300)
+    assert with_3 == with_300 <= 30

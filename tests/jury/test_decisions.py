@@ -1,20 +1,20 @@
 """R9: a decision per competence, on or after the jury date; the status follows the results;
-corrections until publication, rectifications (with a reason, history kept) after. R11 numbers."""
+corrections until publication, rectifications (with a reason, history kept) after.
+R10: decisions are visible to companies only once the session is published; each company gets its
+results by email. The session's decision sheet loads in the same statements whatever its size."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
 
+from app.api.files import file_json
 from app.core.errors import Conflict, RuleViolation
-from app.extensions import db
 from app.files.models import FileStatus
-from app.jury import services
-from app.jury.models import Parchment
-from tests.factories import make_session
-from tests.jury.helpers import decide, make_file
+from app.jury import decisions
+from tests.factories import make_establishment, make_session, make_user
+from tests.jury.helpers import add_session_files, count_statements, decide, make_file
 
 JURY_DAY = date(2027, 6, 15)
 
@@ -22,10 +22,10 @@ JURY_DAY = date(2027, 6, 15)
 @pytest.fixture
 def registered(secretariat, today_is):
     today_is("2027-05-01")
-    session = make_session(on=JURY_DAY)
-    file = make_file(FileStatus.INSCRIPTION_JURY, session=session)
+    jury_session = make_session(on=JURY_DAY)
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
     today_is(JURY_DAY)
-    return file, session
+    return file, jury_session
 
 
 @pytest.mark.parametrize(("validated", "status", "kind"), [
@@ -42,6 +42,7 @@ def test_status_follows_the_competences(registered, secretariat, validated, stat
     parchment = file.parchment
     assert (parchment.kind if parchment else None) == kind
     assert file.history[-1].event == "record_decision"
+    assert decision.validated_competences == [c for c, v in zip(file.competences, validated, strict=True) if v]
 
 
 def test_no_decision_before_the_jury_date(registered, secretariat, today_is):
@@ -57,7 +58,7 @@ def test_every_competence_of_the_file_must_be_decided(registered, secretariat):
     file, _ = registered
     partial = {file.competences[0].id: True}
     with pytest.raises(RuleViolation) as refused:
-        services.record_decision(file, secretariat, partial)
+        decisions.record_decision(file, secretariat, partial)
     assert file.competences[1].code in refused.value.message
 
 
@@ -65,8 +66,16 @@ def test_a_competence_that_is_not_the_files_is_refused(registered):
     file, _ = registered
     other = [c for c in file.cqp.competences if c not in file.competences][0]
     with pytest.raises(RuleViolation) as refused:
-        services.results_from_codes(file, [{"competence_code": other.code, "validated": True}])
+        decisions.results_from_codes(file, [{"competence_code": other.code, "validated": True}])
     assert other.code in refused.value.message and "results" in refused.value.errors
+
+
+def test_results_from_codes_maps_each_code_of_the_file(registered):
+    file, _ = registered
+    c1, c2, _ = file.competences
+    results = decisions.results_from_codes(file, [{"competence_code": c1.code, "validated": True},
+                                                  {"competence_code": c2.code, "validated": False}])
+    assert results == {c1.id: True, c2.id: False}
 
 
 def test_correction_before_publication_replaces_the_decision(registered, secretariat):
@@ -81,9 +90,9 @@ def test_correction_before_publication_replaces_the_decision(registered, secreta
 
 
 def test_after_publication_only_a_rectification_with_a_reason(registered, secretariat):
-    file, session = registered
+    file, jury_session = registered
     decide(file, secretariat, [True, False, True])
-    services.publish_session(session, secretariat)
+    decisions.publish_session(jury_session, secretariat)
     with pytest.raises(RuleViolation) as refused:
         decide(file, secretariat, True)
     assert "motif" in refused.value.message.lower()
@@ -96,27 +105,121 @@ def test_after_publication_only_a_rectification_with_a_reason(registered, secret
     assert [r["validated"] for r in rectification.previous_results] == [True, False, True]
 
 
-def test_parchment_numbers_are_unambiguous_and_unique(app_ctx):
-    numbers = {services.new_parchment_number() for _ in range(2000)}
-    assert len(numbers) == 2000
-    for number in numbers:
-        assert re.fullmatch(r"CQP-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}", number), number
-        assert not set(number[4:]) & set("0O1IL")
-
-
-def test_a_number_already_taken_is_drawn_again(registered, secretariat, monkeypatch):
-    file, session = registered
-    other = make_file(FileStatus.INSCRIPTION_JURY, session=session)
-    decide(other, secretariat, True)
-    taken = other.parchment.number
-    draws = iter([taken, taken, "CQP-ABCD-EFGH"])
-    monkeypatch.setattr(services, "new_parchment_number", lambda: next(draws))
-    decide(file, secretariat, True)
-    assert file.parchment.number == "CQP-ABCD-EFGH"
-    assert db.session.query(Parchment).count() == 2
-
-
 def test_decision_on_a_file_not_registered_is_refused(secretariat):
     file = make_file(FileStatus.VALIDATION_EVALUATION)
     with pytest.raises(Conflict):
         decide(file, secretariat, True)
+
+
+# ---------------------------------------------------------------- the session's decisions
+
+
+def test_the_summary_counts_each_decision_and_leaves_out_the_withdrawn(registered, secretariat):
+    file, jury_session = registered
+    others = [make_file(FileStatus.INSCRIPTION_JURY, session=jury_session) for _ in range(3)]
+    decide(file, secretariat, True)
+    decide(others[0], secretariat, False)
+    others[2].status = FileStatus.ABANDONNE.value
+    summary = decisions.decision_summary([file, *others])
+    assert (summary.total, summary.decided, summary.undecided) == (3, 2, [others[1]])
+    assert summary.counts == {"valide": 1, "partiel": 0, "non_valide": 1}
+
+
+def test_the_files_to_decide_come_in_the_same_statements_for_3_and_300(app_ctx, today_is):
+    from app.extensions import db
+
+    today_is(JURY_DAY)
+
+    def statements_for(jury_session) -> int:
+        db.session.expire_all()
+        with count_statements() as statements:
+            for f in decisions.files_to_decide(jury_session):
+                _ = (f.candidate.full_name, f.establishment.name, f.cqp.code, [c.title for c in f.competences],
+                     f.decision and f.decision.results)
+        return len(statements)
+
+    small, large = make_session(on=JURY_DAY), make_session(on=date(2027, 6, 16))
+    add_session_files(small, 3)
+    add_session_files(large, 300)
+    assert len(decisions.files_to_decide(large)) == 300
+    assert statements_for(small) == statements_for(large) <= 8
+
+
+# ---------------------------------------------------------------- publication (R10)
+
+
+@pytest.fixture
+def decided(secretariat, today_is):
+    today_is("2027-05-01")
+    jury_session = make_session(on=JURY_DAY)
+    establishment = make_establishment(contact_email="rh@chimie.fr")
+    company = make_user("entreprise", establishment=establishment)
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session, establishment=establishment)
+    today_is(JURY_DAY)
+    decide(file, secretariat, [True, True, False])
+    return file, jury_session, company
+
+
+def test_company_sees_no_decision_before_publication(decided, secretariat):
+    file, _, company = decided
+    assert file.visible_status_for(company) == "inscription_jury"
+    assert file_json(file, company)["decision"] is None
+    assert file.visible_status_for(secretariat) == "partiel"
+
+
+def test_company_sees_the_decision_once_published(decided, secretariat):
+    file, jury_session, company = decided
+    decisions.publish_session(jury_session, secretariat)
+    assert file.visible_status_for(company) == "partiel"
+    payload = file_json(file, company)["decision"]
+    assert payload["status"] == "partiel"
+    assert payload["parchment_number"] == file.parchment.number
+    assert [r["validated"] for r in payload["results"]] == [True, True, False]
+
+
+def test_publication_emails_each_company_its_results(decided, secretariat, mailbox, client):
+    from app.core.mail import send_pending
+    from app.extensions import db
+
+    file, jury_session, company = decided
+    decisions.publish_session(jury_session, secretariat)
+    db.session.commit()
+    send_pending()
+    for address in (company.email, "rh@chimie.fr"):
+        text = mailbox.text_of(mailbox.last_to(address))
+        assert file.candidate.full_name in text and "Partiel" in text
+        assert f"http://certifia.test/dossiers/{file.id}/parchemin.pdf" in text
+
+
+def test_publication_waits_for_every_decision(secretariat, today_is):
+    today_is("2027-05-01")
+    jury_session = make_session(on=JURY_DAY)
+    make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    today_is(JURY_DAY)
+    with pytest.raises(Conflict) as refused:
+        decisions.publish_session(jury_session, secretariat)
+    assert "1 dossier(s)" in refused.value.message and jury_session.published_at is None
+
+
+def test_no_publication_before_the_jury_date(secretariat, today_is):
+    today_is("2027-05-01")
+    jury_session = make_session(on=JURY_DAY)
+    with pytest.raises(RuleViolation):
+        decisions.publish_session(jury_session, secretariat)
+
+
+def test_publishing_twice_is_a_conflict(decided, secretariat):
+    _, jury_session, _ = decided
+    decisions.publish_session(jury_session, secretariat)
+    with pytest.raises(Conflict):
+        decisions.publish_session(jury_session, secretariat)
+
+
+def test_a_cancelled_session_is_not_published(secretariat, today_is):
+    from datetime import datetime
+
+    jury_session = make_session(on=JURY_DAY, cancelled_at=datetime(2027, 6, 1))
+    today_is(JURY_DAY)
+    with pytest.raises(Conflict) as refused:
+        decisions.publish_session(jury_session, secretariat)
+    assert "annulée" in refused.value.message

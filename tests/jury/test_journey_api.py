@@ -66,12 +66,12 @@ def test_from_an_empty_database_to_a_verified_parchment(app, app_ctx, api_as, ma
                       content_type="multipart/form-data"), 201)
     assert ok(evaluator.post(f"/files/{file_id}/submit-evaluation"))["status"] == "validation_evaluation"
 
-    session = ok(office.post("/jury-sessions", json={"date": "2027-06-15", "capacity": 10, "location": "Paris"}),
+    jury_session = ok(office.post("/jury-sessions", json={"date": "2027-06-15", "capacity": 10, "location": "Paris"}),
                  201)
-    assert session["registration_deadline"] == "2027-05-25"
-    registered = ok(company.post(f"/files/{file_id}/register-jury", json={"jury_session_id": session["id"]}))
+    assert jury_session["registration_deadline"] == "2027-05-25"
+    registered = ok(company.post(f"/files/{file_id}/register-jury", json={"jury_session_id": jury_session["id"]}))
     assert registered["status"] == "inscription_jury" and registered["rolled_over"] is False
-    assert registered["jury_session"] == {"id": session["id"], "date": "2027-06-15"}
+    assert registered["jury_session"] == {"id": jury_session["id"], "date": "2027-06-15"}
 
     today_is("2027-06-15")
     decided = ok(office.post(f"/files/{file_id}/decision", json={
@@ -84,7 +84,7 @@ def test_from_an_empty_database_to_a_verified_parchment(app, app_ctx, api_as, ma
 
     today_is("2027-06-16")
     mailbox.clear()
-    ok(office.post(f"/jury-sessions/{session['id']}/publish"))
+    ok(office.post(f"/jury-sessions/{jury_session['id']}/publish"))
     results_email = mailbox.text_of(mailbox.last_to("rh@chimie-rhone.fr"))
     assert "Zoé Lefèvre" in results_email and "Validé" in results_email
     seen = ok(company.get(f"/files/{file_id}"))

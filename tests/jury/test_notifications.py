@@ -84,13 +84,13 @@ def test_company_is_reminded_seven_days_before_a_registration_deadline(app_ctx, 
 
 def test_secretariat_is_reminded_of_an_unpublished_session_after_48_hours(app_ctx, runner, mailbox, today_is):
     secretariat = make_user("secretariat")
-    session = make_session(on=date(2027, 6, 15))
+    jury_session = make_session(on=date(2027, 6, 15))
     today_is("2027-06-16")
     send(runner, mailbox)
     assert mailbox.to(secretariat.email) == []
     today_is("2027-06-18")
     message = twice(runner, mailbox, secretariat.email)
-    assert f"/secretariat/jurys/{session.id}" in mailbox.text_of(message)
+    assert f"/secretariat/jurys/{jury_session.id}" in mailbox.text_of(message)
 
 
 def test_assessor_is_reminded_nine_months_before_the_habilitation_ends(app_ctx, runner, mailbox, today_is):
@@ -103,7 +103,17 @@ def test_assessor_is_reminded_nine_months_before_the_habilitation_ends(app_ctx, 
     assert db.session.query(SentReminder).filter_by(kind="habilitation_end").count() == 1
 
 
-
-def test_the_command_says_what_it_sent(app_ctx, runner, mailbox):
-    result = send(runner, mailbox)
-    assert "rappel(s) aux entreprises" in result.output
+def test_company_is_not_reminded_of_a_full_cancelled_or_closed_session(app_ctx, runner, mailbox, today_is):
+    today_is("2027-05-01")
+    establishment = make_establishment()
+    company = make_user("entreprise", establishment=establishment)
+    make_file(FileStatus.VALIDATION_EVALUATION, establishment=establishment)
+    make_session(on=date(2027, 6, 15), capacity=1, seats_taken=1)  # full
+    make_session(on=date(2027, 6, 16), cancelled_at=datetime(2027, 5, 1))
+    make_session(on=date(2027, 6, 1))  # deadline 2027-05-11, passed by then
+    today_is("2027-05-20")
+    send(runner, mailbox)
+    assert mailbox.to(company.email) == []
+    today_is("2027-05-25")  # the deadline day of a session with seats
+    make_session(on=date(2027, 6, 15))
+    assert "25 mai 2027" in mailbox.text_of(twice(runner, mailbox, company.email))

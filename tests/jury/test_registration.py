@@ -1,18 +1,24 @@
 """R7 (registration until 21 days before the jury) and R8 (full or closed session → the next one
-open with a seat; none → refusal), unregistering and withdrawing give the seat back."""
+open with a seat; none → refusal, never more seats than capacity, even under concurrent
+registrations), unregistering and withdrawing give the seat back."""
 
 from __future__ import annotations
 
-from datetime import date
+import threading
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
+from app.accounts.models import User
+from app.core.clock import today
 from app.core.errors import Conflict, RuleViolation
 from app.extensions import db
 from app.files import workflow
-from app.files.models import FileStatus
-from app.jury import services
-from tests.factories import make_session, make_user
+from app.files.models import CandidateFile, FileStatus
+from app.jury import registration
+from app.jury.models import JurySession
+from tests.factories import make_establishment, make_session, make_user
 from tests.jury.helpers import make_file
 
 JURY_DAY = date(2027, 6, 15)  # registration deadline: 2027-05-25
@@ -31,12 +37,12 @@ def test_deadline_is_jury_date_minus_21_days(app_ctx):
 
 def test_registration_is_open_on_the_deadline_day(company_file, today_is):
     file, user = company_file
-    session = make_session(on=JURY_DAY, capacity=2)
+    jury_session = make_session(on=JURY_DAY, capacity=2)
     today_is("2027-05-25")
-    registration = services.register_to_jury(file, user, session)
+    placed = registration.register_to_jury(file, user, jury_session)
     assert file.status == "inscription_jury"
-    assert (file.jury_session_id, file.rolled_over, registration.rolled_over) == (session.id, False, False)
-    assert session.seats_taken == 1
+    assert (file.jury_session_id, file.rolled_over, placed.rolled_over) == (jury_session.id, False, False)
+    assert jury_session.seats_taken == 1
 
 
 def test_day_after_the_deadline_goes_to_the_next_open_session(company_file, today_is):
@@ -44,8 +50,8 @@ def test_day_after_the_deadline_goes_to_the_next_open_session(company_file, toda
     closed = make_session(on=JURY_DAY)
     later = make_session(on=date(2027, 9, 20))
     today_is("2027-05-26")
-    registration = services.register_to_jury(file, user, closed)
-    assert registration.session.id == later.id and file.rolled_over is True
+    placed = registration.register_to_jury(file, user, closed)
+    assert placed.jury_session.id == later.id and file.rolled_over is True
     assert file.requested_jury_session_id == closed.id
     assert closed.seats_taken == 0 and later.seats_taken == 1
 
@@ -55,7 +61,7 @@ def test_day_after_the_deadline_without_a_later_session_is_refused(company_file,
     closed = make_session(on=JURY_DAY)
     today_is("2027-05-26")
     with pytest.raises(Conflict) as refused:
-        services.register_to_jury(file, user, closed)
+        registration.register_to_jury(file, user, closed)
     assert "Aucune session de jury ouverte" in refused.value.message
     assert file.status == "validation_evaluation" and file.jury_session_id is None
     assert closed.seats_taken == 0
@@ -66,8 +72,8 @@ def test_full_session_sends_the_file_to_the_next_session_with_a_seat(company_fil
     full = make_session(on=JURY_DAY, capacity=1, seats_taken=1)
     also_full = make_session(on=date(2027, 7, 1), capacity=1, seats_taken=1)
     free = make_session(on=date(2027, 9, 1), capacity=3)
-    registration = services.register_to_jury(file, user, full)
-    assert registration.session.id == free.id and registration.rolled_over
+    placed = registration.register_to_jury(file, user, full)
+    assert placed.jury_session.id == free.id and placed.rolled_over
     assert (full.seats_taken, also_full.seats_taken, free.seats_taken) == (1, 1, 1)
 
 
@@ -76,7 +82,7 @@ def test_next_session_is_dated_after_the_one_asked(company_file):
     earlier = make_session(on=date(2027, 6, 1), capacity=5)
     asked = make_session(on=JURY_DAY, capacity=1, seats_taken=1)
     later = make_session(on=date(2027, 10, 1), capacity=5)
-    assert services.register_to_jury(file, user, asked).session.id == later.id
+    assert registration.register_to_jury(file, user, asked).jury_session.id == later.id
     assert earlier.seats_taken == 0
 
 
@@ -88,15 +94,15 @@ def test_without_a_session_asked_the_earliest_open_one_with_a_seat(company_file)
     cancelled.cancelled_at = cancelled.created_at
     wanted = make_session(on=JURY_DAY)
     make_session(on=date(2027, 7, 1))
-    registration = services.register_to_jury(file, user)
-    assert registration.session.id == wanted.id and registration.rolled_over is False
+    placed = registration.register_to_jury(file, user)
+    assert placed.jury_session.id == wanted.id and placed.rolled_over is False
 
 
 def test_no_open_session_with_a_seat_is_refused_and_file_unchanged(company_file):
     file, user = company_file
     full = make_session(on=JURY_DAY, capacity=1, seats_taken=1)
     with pytest.raises(Conflict) as refused:
-        services.register_to_jury(file, user)
+        registration.register_to_jury(file, user)
     assert "Aucune session" in refused.value.message and "jury_session_id" in refused.value.errors
     assert file.status == "validation_evaluation" and file.jury_session_id is None
     assert full.seats_taken == 1
@@ -104,54 +110,145 @@ def test_no_open_session_with_a_seat_is_refused_and_file_unchanged(company_file)
 
 @pytest.mark.parametrize("status", [s for s in FileStatus if s != FileStatus.VALIDATION_EVALUATION])
 def test_registration_needs_a_validated_evaluation(app_ctx, status):
-    session = make_session(on=JURY_DAY)
-    file = make_file(status, session=session if status != FileStatus.ABANDONNE else None)
-    taken = session.seats_taken
+    jury_session = make_session(on=JURY_DAY)
+    file = make_file(status, session=jury_session if status != FileStatus.ABANDONNE else None)
+    taken = jury_session.seats_taken
     with pytest.raises(Conflict) as refused:
-        services.register_to_jury(file, make_user("secretariat"), session)
+        registration.register_to_jury(file, make_user("secretariat"), jury_session)
     assert refused.value.errors["status"] == [status.value]
     assert file.status_label in refused.value.message
-    db.session.refresh(session)
-    assert session.seats_taken == taken
+    db.session.refresh(jury_session)
+    assert jury_session.seats_taken == taken
 
 
 def test_unregistering_before_the_deadline_frees_the_seat(company_file, today_is):
     file, user = company_file
-    session = make_session(on=JURY_DAY, capacity=1)
-    services.register_to_jury(file, user, session)
-    assert session.seats_left == 0
+    jury_session = make_session(on=JURY_DAY, capacity=1)
+    registration.register_to_jury(file, user, jury_session)
+    assert jury_session.seats_left == 0
     today_is("2027-05-25")
-    services.unregister_from_jury(file, user)
+    registration.unregister_from_jury(file, user)
     assert file.status == "validation_evaluation" and file.jury_session_id is None
-    assert session.seats_taken == 0
+    assert jury_session.seats_taken == 0
 
 
 def test_unregistering_after_the_deadline_is_refused(company_file, today_is):
     file, user = company_file
-    session = make_session(on=JURY_DAY)
-    services.register_to_jury(file, user, session)
+    jury_session = make_session(on=JURY_DAY)
+    registration.register_to_jury(file, user, jury_session)
     today_is("2027-05-26")
     with pytest.raises(RuleViolation) as refused:
-        services.unregister_from_jury(file, user)
+        registration.unregister_from_jury(file, user)
     assert "25/05/2027" in refused.value.message
-    assert file.status == "inscription_jury" and session.seats_taken == 1
+    assert file.status == "inscription_jury" and jury_session.seats_taken == 1
 
 
 def test_withdrawing_a_registered_file_frees_its_seat(company_file):
     file, user = company_file
-    session = make_session(on=JURY_DAY, capacity=1)
-    services.register_to_jury(file, user, session)
+    jury_session = make_session(on=JURY_DAY, capacity=1)
+    registration.register_to_jury(file, user, jury_session)
     workflow.fire(file, "withdraw", user, reason="Départ du salarié")
-    db.session.refresh(session)
+    db.session.refresh(jury_session)
     assert file.status == "abandonne" and file.jury_session_id is None
-    assert session.seats_taken == 0
+    assert jury_session.seats_taken == 0
 
 
 def test_the_database_refuses_more_seats_than_capacity(app_ctx):
     from sqlalchemy.exc import IntegrityError
 
-    session = make_session(capacity=1, seats_taken=1)
-    session.seats_taken = 2
+    jury_session = make_session(capacity=1, seats_taken=1)
+    jury_session.seats_taken = 2
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_open_sessions_are_those_a_company_may_still_register_to(app_ctx, today_is):
+    today_is("2027-05-01")
+    make_session(on=date(2027, 5, 20))  # deadline passed
+    full = make_session(on=date(2027, 6, 1), capacity=1, seats_taken=1)  # open, shown full
+    cancelled = make_session(on=date(2027, 6, 5))
+    cancelled.cancelled_at = cancelled.created_at
+    wanted = make_session(on=JURY_DAY)
+    db.session.commit()
+    assert registration.open_sessions() == [full, wanted]
+
+
+def test_a_failed_transition_leaves_the_file_without_its_new_session(company_file, monkeypatch):
+    file, user = company_file
+    jury_session = make_session(on=JURY_DAY)
+
+    def refuse(*args, **kwargs):
+        raise Conflict("Refus du workflow.")
+
+    monkeypatch.setattr(workflow, "fire", refuse)
+    with pytest.raises(Conflict):
+        registration.register_to_jury(file, user, jury_session)
+    assert file.jury_session is None and file.jury_session_id is None
+
+
+# ---------------------------------------------------------------- R8 under load
+
+
+THREADS = 20
+CAPACITY = 5
+
+
+@pytest.mark.postgres_only
+def test_twenty_simultaneous_registrations_fill_five_seats_and_roll_the_rest_over(app):
+    """Many companies register at the same instant; seats are never oversold. PostgreSQL only (row
+    locks), from separate threads, each with its own connection."""
+    with app.app_context():
+        asked = make_session(on=today() + timedelta(days=40), capacity=CAPACITY)
+        next_one = make_session(on=today() + timedelta(days=80), capacity=100)
+        jobs = []
+        for _ in range(THREADS):
+            establishment = make_establishment()
+            file = make_file("validation_evaluation", establishment=establishment)
+            jobs.append((file.id, make_user("entreprise", establishment=establishment).id))
+        asked_id, next_id = asked.id, next_one.id
+        db.session.remove()
+
+    start = threading.Barrier(THREADS)
+    outcomes: list[tuple[int, int, bool]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def register(file_id: int, user_id: int) -> None:
+        try:
+            start.wait(timeout=30)
+            with app.app_context():  # its own scoped session, hence its own connection
+                try:
+                    file = db.session.get(CandidateFile, file_id)
+                    user = db.session.get(User, user_id)
+                    requested = db.session.get(JurySession, asked_id)
+                    placed = registration.register_to_jury(file, user, requested)
+                    db.session.commit()
+                    with lock:
+                        outcomes.append((file_id, placed.jury_session.id, placed.rolled_over))
+                finally:
+                    db.session.remove()
+        except BaseException as exc:  # reported below, with the thread's own traceback
+            with lock:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=register, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert len(outcomes) == THREADS
+    placed = [o for o in outcomes if o[1] == asked_id]
+    rolled = [o for o in outcomes if o[1] == next_id]
+    assert len(placed) == CAPACITY and not any(o[2] for o in placed)
+    assert len(rolled) == THREADS - CAPACITY and all(o[2] for o in rolled)
+    with app.app_context():
+        asked = db.session.get(JurySession, asked_id)
+        assert asked.seats_taken == CAPACITY <= asked.capacity
+        counted = db.session.scalar(select(func.count()).select_from(CandidateFile)
+                                    .where(CandidateFile.jury_session_id == asked_id))
+        assert counted == CAPACITY
+        assert db.session.get(JurySession, next_id).seats_taken == THREADS - CAPACITY
+        db.session.remove()

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from html import unescape
 
 import pytest
 
 from app.extensions import db
 from app.files.models import FileStatus
-from app.jury import services
+from app.jury import decisions, sessions
 from app.jury.models import PrintRecord
 from tests.conftest import submit_form
 from tests.factories import make_establishment, make_session, make_user
-from tests.jury.helpers import decide, make_file
+from tests.jury.helpers import count_statements, decide, make_file
 
 
 @pytest.fixture(autouse=True)
@@ -43,13 +44,13 @@ def test_bad_session_input_is_refused_with_a_french_message(secretariat, client,
     response = submit_form(client, "/secretariat/jurys/nouvelle", {"location": "Lyon", **data})
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and message in html and 'value="Lyon"' in html
-    assert services.list_sessions() == []
+    assert sessions.list_sessions() == []
 
 
 def test_capacity_below_the_seats_taken_is_refused_on_the_edit_page(secretariat, client, login_as):
-    session = make_session(on=date(2027, 6, 15), capacity=10, seats_taken=6)
+    jury_session = make_session(on=date(2027, 6, 15), capacity=10, seats_taken=6)
     login_as(secretariat)
-    response = submit_form(client, f"/secretariat/jurys/{session.id}/modifier",
+    response = submit_form(client, f"/secretariat/jurys/{jury_session.id}/modifier",
                            {"date": "2027-06-15", "capacity": "5"})
     assert response.status_code == 422 and "places déjà prises (6)" in response.get_data(as_text=True)
 
@@ -94,11 +95,11 @@ def test_another_companys_file_does_not_exist(client, login_as):
 
 
 def test_session_decision_screen_saves_a_row_and_lists_what_is_undecided(secretariat, client, login_as, today_is):
-    session = make_session(on=date(2027, 6, 15))
-    first = make_file(FileStatus.INSCRIPTION_JURY, session=session)
-    second = make_file(FileStatus.INSCRIPTION_JURY, session=session)
+    jury_session = make_session(on=date(2027, 6, 15))
+    first = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    second = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
     login_as(secretariat)
-    url = f"/secretariat/jurys/{session.id}/decisions"
+    url = f"/secretariat/jurys/{jury_session.id}/decisions"
     today_is("2027-06-14")
     html = client.get(url).get_data(as_text=True)
     assert "à partir de la date du jury" in html and "Reste à décider : 2 dossier(s) sur 2" in html
@@ -116,8 +117,8 @@ def test_session_decision_screen_saves_a_row_and_lists_what_is_undecided(secreta
 
 
 def test_decision_before_the_jury_date_is_refused_on_the_file_form(secretariat, client, login_as):
-    session = make_session(on=date(2027, 6, 15))
-    file = make_file(FileStatus.INSCRIPTION_JURY, session=session)
+    jury_session = make_session(on=date(2027, 6, 15))
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
     login_as(secretariat)
     url = f"/secretariat/dossiers/{file.id}/decision"
     response = submit_form(client, url, {f"c_{c.id}": "y" for c in file.competences})
@@ -127,14 +128,14 @@ def test_decision_before_the_jury_date_is_refused_on_the_file_form(secretariat, 
 
 
 def test_publication_then_batch_print_then_marked_sent(secretariat, client, login_as, today_is):
-    session = make_session(on=date(2027, 6, 15))
-    files = [make_file(FileStatus.INSCRIPTION_JURY, session=session) for _ in range(2)]
+    jury_session = make_session(on=date(2027, 6, 15))
+    files = [make_file(FileStatus.INSCRIPTION_JURY, session=jury_session) for _ in range(2)]
     today_is("2027-06-15")
     decide(files[0], secretariat, True)
     decide(files[1], secretariat, False)
     db.session.commit()
     login_as(secretariat)
-    url = f"/secretariat/jurys/{session.id}"
+    url = f"/secretariat/jurys/{jury_session.id}"
     response = submit_form(client, f"{url}/publier", {}, form_url=url, follow_redirects=True)
     assert "Résultats publiés" in response.get_data(as_text=True)
     pdf = submit_form(client, f"{url}/parchemins.pdf", {}, form_url=url)
@@ -152,14 +153,14 @@ def test_publication_then_batch_print_then_marked_sent(secretariat, client, logi
 def test_company_downloads_its_parchment_only_once_published(secretariat, client, login_as, today_is):
     establishment = make_establishment()
     company = make_user("entreprise", establishment=establishment)
-    session = make_session(on=date(2027, 6, 15))
-    file = make_file(FileStatus.INSCRIPTION_JURY, session=session, establishment=establishment)
+    jury_session = make_session(on=date(2027, 6, 15))
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session, establishment=establishment)
     today_is("2027-06-15")
     decide(file, secretariat, True)
     db.session.commit()
     login_as(company)
     assert client.get(f"/dossiers/{file.id}/parchemin.pdf").status_code == 409
-    services.publish_session(session, secretariat)
+    decisions.publish_session(jury_session, secretariat)
     db.session.commit()
     response = client.get(f"/dossiers/{file.id}/parchemin.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
@@ -193,11 +194,11 @@ def test_other_roles_are_refused(app_ctx, client, login_as, role, url):
 
 
 def test_after_publication_the_file_form_rectifies_with_a_reason(secretariat, client, login_as, today_is):
-    session = make_session(on=date(2027, 6, 15))
-    file = make_file(FileStatus.INSCRIPTION_JURY, session=session)
+    jury_session = make_session(on=date(2027, 6, 15))
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
     today_is("2027-06-15")
     decide(file, secretariat, [True, False, True])
-    services.publish_session(session, secretariat)
+    decisions.publish_session(jury_session, secretariat)
     db.session.commit()
     login_as(secretariat)
     url = f"/secretariat/dossiers/{file.id}/decision"
@@ -208,3 +209,171 @@ def test_after_publication_the_file_form_rectifies_with_a_reason(secretariat, cl
     done = submit_form(client, url, {**all_valid, "reason": "Erreur de report"}, follow_redirects=True)
     html = done.get_data(as_text=True)
     assert "Décision enregistrée : Validé" in html and "Erreur de report" in html and "Partiel" in html
+
+
+# ---------------------------------------------------------------- refusals go back to the page, links between areas
+
+
+def test_a_refused_action_flashes_its_reason_and_goes_back(secretariat, client, login_as, today_is):
+    jury_session = make_session(on=date(2027, 6, 15))
+    make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    login_as(secretariat)
+    url = f"/secretariat/jurys/{jury_session.id}"
+    response = submit_form(client, f"{url}/publier", {}, form_url=url)
+    assert response.status_code == 303 and response.headers["Location"].endswith(url)
+    page = client.get(url).get_data(as_text=True)
+    assert "à partir de sa date (15/06/2027)" in page
+    db.session.refresh(jury_session)
+    assert jury_session.published_at is None
+
+
+def test_cancelling_from_the_page_moves_the_files_then_cannot_be_done_twice(secretariat, client, login_as):
+    jury_session = make_session(on=date(2027, 6, 15))
+    make_session(on=date(2027, 9, 15))
+    make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    login_as(secretariat)
+    url = f"/secretariat/jurys/{jury_session.id}"
+    done = submit_form(client, f"{url}/annuler", {"reason": "Salle indisponible"}, form_url=url, follow_redirects=True)
+    assert "1 dossier(s) reporté(s)" in done.get_data(as_text=True)
+    again = client.post(f"{url}/annuler", data={"csrf_token": re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)})
+    assert again.status_code == 303
+    assert "déjà annulée" in client.get(url).get_data(as_text=True)
+
+
+def test_unregistering_after_the_deadline_is_refused_on_the_page(client, login_as, today_is):
+    establishment = make_establishment()
+    company = make_user("entreprise", establishment=establishment)
+    jury_session = make_session(on=date(2027, 6, 15))
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session, establishment=establishment)
+    login_as(company)
+    url = f"/entreprise/dossiers/{file.id}/jury"
+    form_page = client.get(url).get_data(as_text=True)
+    assert "Désinscrire du jury" in form_page and f'href="/dossiers/{file.id}"' in form_page
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form_page).group(1)
+    today_is("2027-05-26")
+    response = client.post(f"{url}/desinscription", data={"csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"].endswith(url)
+    page = client.get(url).get_data(as_text=True)
+    assert "plus possible depuis le 25/05/2027" in page and "ne peut plus être désinscrit" in page
+    db.session.refresh(file)
+    assert file.status == "inscription_jury"
+
+
+def test_an_unknown_print_batch_is_refused(secretariat, client, login_as):
+    jury_session = make_session(on=date(2027, 6, 15))
+    login_as(secretariat)
+    url = f"/secretariat/jurys/{jury_session.id}"
+    response = submit_form(client, f"{url}/lots/inconnu/envoye", {}, form_url=url, follow_redirects=True)
+    assert "Ce lot d'impression n'existe pas." in unescape(response.get_data(as_text=True))
+    printed = submit_form(client, f"{url}/parchemins.pdf", {}, form_url=url, follow_redirects=True)
+    assert "Aucun parchemin ni attestation à imprimer" in printed.get_data(as_text=True)
+
+
+def test_a_parchment_that_is_not_there_is_a_409_page(secretariat, client, login_as, today_is):
+    jury_session = make_session(on=date(2027, 6, 15))
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    today_is("2027-06-15")
+    decide(file, secretariat, False)
+    db.session.commit()
+    login_as(secretariat)
+    response = client.get(f"/dossiers/{file.id}/parchemin.pdf")
+    assert response.status_code == 409 and "Aucun parchemin pour ce dossier" in response.get_data(as_text=True)
+
+
+def test_the_secretariat_reads_the_jurys_page_and_goes_back_to_the_session(secretariat, client, login_as):
+    jury_session = make_session(on=date(2027, 6, 15))
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    login_as(secretariat)
+    page = client.get(f"/jury/sessions/{jury_session.id}").get_data(as_text=True)
+    assert f'href="/secretariat/jurys/{jury_session.id}">← Retour' in page and file.candidate.full_name in page
+    detail = client.get(f"/secretariat/jurys/{jury_session.id}").get_data(as_text=True)
+    assert f'<a href="/dossiers/{file.id}">{file.candidate.full_name}</a>' in detail
+    decision_page = client.get(f"/secretariat/dossiers/{file.id}/decision").get_data(as_text=True)
+    assert f'<a href="/dossiers/{file.id}">← Dossier de' in decision_page and "Enregistrer la décision" in decision_page
+
+
+def test_a_jury_member_goes_back_to_their_sessions(client, login_as):
+    member = make_user("jury")
+    jury_session = make_session(on=date(2027, 6, 15))
+    jury_session.members.append(member)
+    db.session.commit()
+    login_as(member)
+    page = client.get(f"/jury/sessions/{jury_session.id}").get_data(as_text=True)
+    assert 'href="/jury/sessions">← Retour' in page
+
+
+def test_a_file_not_registered_has_no_decision_form(secretariat, client, login_as):
+    file = make_file(FileStatus.VALIDATION_EVALUATION)
+    login_as(secretariat)
+    page = client.get(f"/secretariat/dossiers/{file.id}/decision").get_data(as_text=True)
+    assert "inscrit à aucune session de jury" in page and "Enregistrer la décision" not in page
+
+
+# ---------------------------------------------------------------- bounded queries: 3 files or 300, the same statements
+
+
+@pytest.fixture
+def sized_sessions(app, today_is):
+    """A session of 3 files and one of 300, a member sitting on both, clients logged in."""
+    from tests.conftest import login
+    from tests.factories import PASSWORD, make_assessor
+    from tests.jury.helpers import add_session_files
+
+    today_is("2027-06-15")
+    secretariat, member = make_user("secretariat"), make_user("jury")
+    establishment, assessor = make_establishment(), make_assessor()
+    sized = {}
+    for n, day in ((3, 15), (300, 16)):
+        jury_session = make_session(on=date(2027, 6, day), capacity=1)
+        jury_session.members.append(member)
+        db.session.commit()
+        add_session_files(jury_session, n, establishment=establishment, assessor=assessor)
+        sized[n] = jury_session.id
+    clients = {"secretariat": app.test_client(), "jury": app.test_client()}
+    for role, user in (("secretariat", secretariat), ("jury", member)):
+        assert login(clients[role], user.email, PASSWORD).status_code == 302
+    return sized, clients
+
+
+@pytest.mark.parametrize(("role", "url", "shown"), [
+    ("secretariat", "/secretariat/jurys/{}", 'href="/secretariat/dossiers/'),
+    ("secretariat", "/secretariat/jurys/{}/decisions", '<tr id="dossier-'),
+    ("jury", "/jury/sessions/{}", '<section class="card" id="dossier-'),
+])
+def test_a_sessions_pages_send_the_same_statements_for_3_and_300_files(sized_sessions, role, url, shown):
+    sized, clients = sized_sessions
+    counts = {}
+    for n, session_id in sized.items():
+        db.session.expire_all()
+        with count_statements() as statements:
+            response = clients[role].get(url.format(session_id))
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count(shown) == n
+        counts[n] = len(statements)
+    assert counts[3] == counts[300] <= 30, counts
+
+
+def test_the_booklet_sends_the_same_statements_for_3_and_300_files(sized_sessions, monkeypatch):
+    """Every statement is sent while the booklet's HTML renders; WeasyPrint's layout, which sends none
+    and takes most of a minute for 300 files, is left out here (the real PDF is checked above)."""
+    sized, clients = sized_sessions
+    rendered: list[str] = []
+
+    class LayoutLeftOut:
+        def __init__(self, string: str, base_url: str):
+            rendered.append(string)
+
+        def write_pdf(self) -> bytes:
+            return b"%PDF-"
+
+    monkeypatch.setattr("app.jury.pdf.HTML", LayoutLeftOut)
+    counts = {}
+    for n, session_id in sized.items():
+        db.session.expire_all()
+        with count_statements() as statements:
+            response = clients["jury"].get(f"/jury/sessions/{session_id}/livret.pdf")
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert rendered[-1].count('<section class="file">') == n
+        counts[n] = len(statements)
+    assert counts[3] == counts[300] <= 30, counts

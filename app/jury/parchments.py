@@ -1,0 +1,195 @@
+"""Parchments and attestations (R11): their unique numbers, the one download for web and API, the
+session's printing in batches and their dispatch, and the public verification of a number.
+Every function flushes, never commits: the request commits once."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from app.core import audit
+from app.core.clock import now
+from app.core.errors import Conflict, NotFound
+from app.extensions import db
+from app.files.models import CandidateFile, FileStatus
+from app.jury import pdf
+from app.jury.models import Decision, DecisionResult, JurySession, Parchment, PrintRecord
+from app.referential.models import Competence
+
+PARCHMENT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed by hand
+NUMBER_CHARS = set(PARCHMENT_ALPHABET) | {"-"}
+KINDS = {FileStatus.VALIDE.value: "parchemin", FileStatus.PARTIEL.value: "attestation"}
+
+# What a parchment's PDF shows of its file (pdf.py): loaded with the files of a batch.
+PRINTED = (
+    joinedload(CandidateFile.parchment),
+    joinedload(CandidateFile.candidate),
+    joinedload(CandidateFile.cqp),
+    joinedload(CandidateFile.decision).selectinload(Decision.results).joinedload(DecisionResult.competence),
+)
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def new_parchment_number() -> str:
+    groups = ["".join(secrets.choice(PARCHMENT_ALPHABET) for _ in range(4)) for _ in range(2)]
+    return "CQP-" + "-".join(groups)
+
+
+def assign_parchment(file: CandidateFile, kind: str) -> Parchment:
+    """The file's parchment (or attestation), numbered once: a correction only changes its kind."""
+    parchment = file.parchment
+    if parchment is not None:
+        parchment.kind = kind
+        return parchment
+    for _ in range(10):
+        number = new_parchment_number()
+        savepoint = db.session.begin_nested()
+        try:
+            parchment = Parchment(file_id=file.id, number=number, kind=kind)
+            db.session.add(parchment)
+            db.session.flush()
+        except IntegrityError:  # an existing number (≈ 1 in 850 billion): draw again
+            savepoint.rollback()
+            continue
+        savepoint.commit()
+        file.parchment = parchment
+        return parchment
+    raise RuntimeError("Impossible d'attribuer un numéro de parchemin unique.")
+
+
+# ---------------------------------------------------------------- download and printing
+
+
+def is_printable(file: CandidateFile) -> bool:
+    return file.status in KINDS and file.parchment is not None
+
+
+def printable_files(jury_session: JurySession) -> list[CandidateFile]:
+    """The session's files with a parchment or an attestation, loaded with what their PDF shows."""
+    files = db.session.scalars(
+        select(CandidateFile).where(CandidateFile.jury_session_id == jury_session.id,
+                                    CandidateFile.status.in_(KINDS))
+        .options(*PRINTED).order_by(CandidateFile.id))
+    return [f for f in files if is_printable(f)]
+
+
+def download_parchment(file: CandidateFile, user) -> tuple[bytes, str]:
+    """The one download of a file's parchment (valide) or attestation (partiel), for the web page and
+    the API alike: (PDF, file name). The secretariat's download is recorded as a print."""
+    if not file.can_download_parchment(user):
+        raise Conflict(
+            "Aucun parchemin pour ce dossier : il n'existe que pour un dossier « Validé » (parchemin) ou "
+            "« Partiel » (attestation) dont les résultats sont publiés.",
+            {"status": [file.status]},
+        )
+    parchment = file.parchment
+    if user.is_secretariat:
+        record_prints([parchment], user, file.jury_session)
+    return pdf.parchment_pdf(parchment), f"{parchment.kind}-{parchment.number}.pdf"
+
+
+def print_session(jury_session: JurySession, actor) -> tuple[bytes, str] | None:
+    """Every parchment and attestation of the session in one PDF, recorded as one batch; None when
+    there is none to print."""
+    parchments = [f.parchment for f in printable_files(jury_session)]
+    if not parchments:
+        return None
+    record_prints(parchments, actor, jury_session)
+    return pdf.parchments_batch_pdf(parchments), f"parchemins-jury-{jury_session.date.isoformat()}.pdf"
+
+
+def record_prints(parchments: list[Parchment], actor, jury_session: JurySession | None = None) -> str:
+    batch = secrets.token_hex(8)
+    for parchment in parchments:
+        db.session.add(PrintRecord(parchment_id=parchment.id, session_id=getattr(jury_session, "id", None),
+                                   batch=batch, printed_at=now(), printed_by_id=getattr(actor, "id", None)))
+    db.session.flush()
+    audit.record("parchment.print", actor, jury_session, batch=batch, count=len(parchments))
+    return batch
+
+
+@dataclass
+class PrintBatch:
+    batch: str | None
+    printed_at: datetime
+    count: int
+    sent_at: datetime | None
+
+
+def print_batches(jury_session: JurySession) -> list[PrintBatch]:
+    """What was printed for the session, one line per batch (sent once every record of it is)."""
+    rows = db.session.scalars(select(PrintRecord).where(PrintRecord.session_id == jury_session.id)
+                              .order_by(PrintRecord.id)).all()
+    batches: dict[str, PrintBatch] = {}
+    for row in rows:
+        entry = batches.setdefault(row.batch or str(row.id), PrintBatch(row.batch, row.printed_at, 0, row.sent_at))
+        entry.count += 1
+        if row.sent_at is None:
+            entry.sent_at = None
+    return list(batches.values())
+
+
+def mark_sent(jury_session: JurySession, batch: str, actor) -> int:
+    rows = db.session.scalars(select(PrintRecord).where(PrintRecord.session_id == jury_session.id,
+                                                        PrintRecord.batch == batch)).all()
+    if not rows:
+        raise NotFound("Ce lot d'impression n'existe pas.")
+    at = now()
+    for row in rows:
+        if row.sent_at is None:
+            row.sent_at = at
+    db.session.flush()
+    audit.record("parchment.sent", actor, jury_session, batch=batch, count=len(rows))
+    return len(rows)
+
+
+# ---------------------------------------------------------------- public verification
+
+
+def normalize_number(number: str) -> str:
+    return (number or "").strip().upper()
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What anyone may know of a published parchment or attestation."""
+
+    number: str
+    kind: str
+    cqp_code: str
+    cqp_title: str
+    holder: str
+    decision: str
+    jury_date: date
+    competences_validated: list[Competence]
+
+
+def verify_number(number: str) -> Verification | None:
+    """None when the number is unknown or its session not yet published (R10)."""
+    number = normalize_number(number)
+    if not number or len(number) > 32 or not set(number) <= NUMBER_CHARS | set("CQ"):
+        return None
+    parchment = db.session.scalar(select(Parchment).where(Parchment.number == number))
+    if parchment is None:
+        return None
+    file = parchment.file
+    if file.status not in KINDS or not file.is_published:
+        return None
+    return Verification(
+        number=parchment.number,
+        kind=parchment.kind,
+        cqp_code=file.cqp.code,
+        cqp_title=file.cqp.title,
+        holder=file.candidate.public_name,
+        decision=file.status,
+        jury_date=file.jury_session.date,
+        competences_validated=file.decision.validated_competences,
+    )
+

@@ -1,0 +1,142 @@
+"""Registration to a jury session (R7–R8): the sessions still open, the seat taken by one conditional
+UPDATE, the next open session with a seat when the one asked is full or closed, unregistering and
+withdrawing that give the seat back. Every function flushes, never commits: the request commits once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from app.core import audit
+from app.core.errors import Conflict
+from app.extensions import db
+from app.files import workflow
+from app.files.models import CandidateFile, FileStatus
+from app.jury.models import JurySession
+
+_sessions = JurySession.__table__
+
+
+def _open_sessions(after: JurySession | None = None):
+    query = select(JurySession).where(JurySession.is_open).order_by(JurySession.date, JurySession.id)
+    return query.where(JurySession.date > after.date) if after is not None else query
+
+
+def open_sessions() -> list[JurySession]:
+    """Sessions open for registration today (R7), earliest first."""
+    return list(db.session.scalars(_open_sessions()))
+
+
+def _sessions_with_a_seat(after: JurySession | None = None) -> list[JurySession]:
+    """The open sessions (dated after `after`) that had a seat when read (R8); the UPDATE of
+    `take_seat` has the last word."""
+    return list(db.session.scalars(_open_sessions(after).where(JurySession.seats_left > 0)))
+
+
+def take_seat(jury_session: JurySession) -> bool:
+    """One conditional UPDATE: the row lock it takes serialises concurrent registrations, and the
+    WHERE re-checked after the lock means a seat is never sold twice (plus the CHECK constraint)."""
+    result = db.session.execute(
+        update(_sessions)
+        .where(_sessions.c.id == jury_session.id, _sessions.c.seats_taken < _sessions.c.capacity,
+               _sessions.c.cancelled_at.is_(None))
+        .values(seats_taken=_sessions.c.seats_taken + 1)
+    )
+    if result.rowcount == 1:
+        db.session.refresh(jury_session)
+        return True
+    return False
+
+
+def take_first_seat(jury_sessions: list[JurySession]) -> JurySession | None:
+    for jury_session in jury_sessions:
+        if take_seat(jury_session):
+            return jury_session
+    return None
+
+
+def next_session_with_a_seat(after: JurySession) -> JurySession | None:
+    """R8: a seat taken in the earliest open session dated after `after` that has one."""
+    return take_first_seat(_sessions_with_a_seat(after=after))
+
+
+def free_seat(jury_session: JurySession | None) -> None:
+    if jury_session is None:
+        return
+    db.session.execute(
+        update(_sessions).where(_sessions.c.id == jury_session.id, _sessions.c.seats_taken > 0)
+        .values(seats_taken=_sessions.c.seats_taken - 1)
+    )
+    db.session.refresh(jury_session)
+
+
+def place(file: CandidateFile, jury_session: JurySession | None) -> None:
+    """The file's session, set on the relationship and its column alike (read back at once)."""
+    file.jury_session = jury_session
+    file.jury_session_id = jury_session.id if jury_session is not None else None
+
+
+@dataclass
+class Registration:
+    file: CandidateFile
+    jury_session: JurySession
+    requested: JurySession | None
+    rolled_over: bool
+
+
+def register_to_jury(file: CandidateFile, actor, requested: JurySession | None = None) -> Registration:
+    """R7–R8: the requested session if it is open and has a seat, else the next one that does."""
+    if "register_jury" not in workflow.allowed_events(file):
+        raise Conflict(
+            f"Inscription au jury impossible : le dossier est au statut « {file.status_label} » "
+            f"(il doit être au statut « {FileStatus.VALIDATION_EVALUATION.label} »).",
+            {"status": [file.status]},
+        )
+    candidates: list[JurySession] = []
+    if requested is not None and requested.is_open:
+        candidates.append(requested)
+    candidates += [s for s in _sessions_with_a_seat(after=requested) if s is not requested]
+    jury_session = take_first_seat(candidates)
+    if jury_session is None:
+        message = ("Aucune session de jury ouverte n'a de place disponible"
+                   + (f" après celle du {requested.date.strftime('%d/%m/%Y')}" if requested else "")
+                   + " : le dossier reste au statut « Validation de l'évaluation ». Contactez le secrétariat CQP.")
+        raise Conflict(message, {"jury_session_id": [message]})
+    rolled_over = requested is not None and jury_session.id != requested.id
+    # Set before the transition: the CHECK constraint ties inscription_jury to a session.
+    previous = file.jury_session
+    place(file, jury_session)
+    try:
+        workflow.fire(file, "register_jury", actor, session=jury_session,
+                      comment=f"Session du {jury_session.date.strftime('%d/%m/%Y')}" + (" (report)" if rolled_over else ""))
+    except Exception:
+        place(file, previous)
+        raise
+    file.requested_jury_session = requested or jury_session
+    file.rolled_over = rolled_over
+    db.session.flush()
+    audit.record("jury.register", actor, file, session=jury_session.id,
+                 requested=requested.id if requested else None, rolled_over=rolled_over)
+    return Registration(file, jury_session, requested, rolled_over)
+
+
+def unregister_from_jury(file: CandidateFile, actor) -> CandidateFile:
+    """Before the registration deadline only; frees the seat."""
+    jury_session = file.jury_session
+    workflow.fire(file, "unregister_jury", actor, session=jury_session)
+    free_seat(jury_session)
+    place(file, None)
+    file.requested_jury_session = None
+    file.rolled_over = False
+    db.session.flush()
+    audit.record("jury.unregister", actor, file, session=getattr(jury_session, "id", None))
+    return file
+
+
+@workflow.on("withdraw")
+def _free_seat_on_withdraw(file: CandidateFile, event: str, from_status: str, actor, data: dict) -> None:
+    """A registered file that is withdrawn gives its seat back."""
+    if from_status == FileStatus.INSCRIPTION_JURY.value and file.jury_session is not None:
+        free_seat(file.jury_session)
+        place(file, None)

@@ -1,0 +1,192 @@
+"""R11: parchment numbers (unambiguous, unique, drawn again when taken), the one download for web and
+API, the session's printing in batches and their dispatch; the public verification of a number
+(page and API, no login, only once published, holder shown as « Prénom N. », unknown numbers said
+so plainly, rate-limited)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from app.core.errors import Conflict, NotFound
+from app.extensions import db
+from app.files.models import FileStatus
+from app.jury import decisions, parchments
+from app.jury.models import Parchment, PrintRecord
+from tests.factories import make_establishment, make_session, make_user
+from tests.jury.helpers import decide, make_file
+
+JURY_DAY = date(2027, 6, 15)
+
+
+@pytest.fixture
+def jury_session(secretariat, today_is):
+    today_is("2027-05-01")
+    jury_session = make_session(on=JURY_DAY)
+    today_is(JURY_DAY)
+    return jury_session
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def test_parchment_numbers_are_unambiguous_and_unique(app_ctx):
+    numbers = {parchments.new_parchment_number() for _ in range(2000)}
+    assert len(numbers) == 2000
+    for number in numbers:
+        assert re.fullmatch(r"CQP-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}", number), number
+        assert not set(number[4:]) & set("0O1IL")
+
+
+def test_a_number_already_taken_is_drawn_again(jury_session, secretariat, monkeypatch):
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    other = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    decide(other, secretariat, True)
+    taken = other.parchment.number
+    draws = iter([taken, taken, "CQP-ABCD-EFGH"])
+    monkeypatch.setattr(parchments, "new_parchment_number", lambda: next(draws))
+    decide(file, secretariat, True)
+    assert file.parchment.number == "CQP-ABCD-EFGH"
+    assert db.session.query(Parchment).count() == 2
+
+
+# ---------------------------------------------------------------- download and printing
+
+
+@pytest.fixture
+def company_parchment(jury_session, secretariat):
+    establishment = make_establishment()
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session, establishment=establishment)
+    decide(file, secretariat, [True, False, True])
+    db.session.commit()
+    return file, make_user("entreprise", establishment=establishment)
+
+
+def test_the_secretariat_downloads_at_once_and_its_download_is_a_print(company_parchment, secretariat):
+    file, _ = company_parchment
+    data, filename = parchments.download_parchment(file, secretariat)
+    assert data.startswith(b"%PDF") and filename == f"attestation-{file.parchment.number}.pdf"
+    [record] = db.session.query(PrintRecord).all()
+    assert (record.parchment_id, record.session_id, record.printed_by_id) == (
+        file.parchment.id, file.jury_session_id, secretariat.id)
+
+
+def test_the_company_downloads_once_published_and_prints_nothing(company_parchment, secretariat):
+    file, company = company_parchment
+    with pytest.raises(Conflict) as refused:
+        parchments.download_parchment(file, company)
+    assert "dont les résultats sont publiés" in refused.value.message and refused.value.errors == {
+        "status": ["partiel"]}
+    decisions.publish_session(file.jury_session, secretariat)
+    data, _ = parchments.download_parchment(file, company)
+    assert data.startswith(b"%PDF") and db.session.query(PrintRecord).count() == 0
+
+
+def test_a_file_without_a_parchment_has_nothing_to_download(jury_session, secretariat):
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    decide(file, secretariat, False)
+    with pytest.raises(Conflict):
+        parchments.download_parchment(file, secretariat)
+
+
+def test_a_session_is_printed_in_one_batch_then_marked_sent(jury_session, secretariat):
+    files = [make_file(FileStatus.INSCRIPTION_JURY, session=jury_session) for _ in range(3)]
+    decide(files[0], secretariat, True)
+    decide(files[1], secretariat, [True, False, False])
+    decide(files[2], secretariat, False)
+    data, filename = parchments.print_session(jury_session, secretariat)
+    assert data.startswith(b"%PDF") and filename == "parchemins-jury-2027-06-15.pdf"
+    [batch] = parchments.print_batches(jury_session)
+    assert (batch.count, batch.sent_at) == (2, None) and batch.batch
+    assert parchments.mark_sent(jury_session, batch.batch, secretariat) == 2
+    [batch] = parchments.print_batches(jury_session)
+    assert batch.sent_at is not None
+    with pytest.raises(NotFound):
+        parchments.mark_sent(jury_session, "inconnu", secretariat)
+
+
+def test_a_session_without_parchments_prints_nothing(jury_session, secretariat):
+    decide(make_file(FileStatus.INSCRIPTION_JURY, session=jury_session), secretariat, False)
+    assert parchments.print_session(jury_session, secretariat) is None
+    assert parchments.print_batches(jury_session) == []
+
+
+# ---------------------------------------------------------------- public verification
+
+
+@pytest.fixture
+def parchment(jury_session, secretariat):
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    decide(file, secretariat, [True, False, True])
+    db.session.commit()
+    return file.parchment, jury_session
+
+
+def _publish(jury_session, secretariat):
+    decisions.publish_session(jury_session, secretariat)
+    db.session.commit()
+
+
+def test_unpublished_number_is_unknown(parchment, client, api_as):
+    number = parchment[0].number
+    page = client.get(f"/verify/{number}")
+    assert page.status_code == 404 and "Numéro inconnu" in page.get_data(as_text=True)
+    assert api_as(None).get(f"/verify/{number}").status_code == 404
+    assert parchments.verify_number(number) is None
+
+
+def test_published_number_is_confirmed_by_the_api(parchment, secretariat, api_as):
+    record, jury_session = parchment
+    _publish(jury_session, secretariat)
+    response = api_as(None).get(f"/verify/{record.number}")
+    assert response.status_code == 200
+    file = record.file
+    first, _, third = file.competences
+    assert response.json == {
+        "number": record.number, "kind": "attestation", "cqp_code": file.cqp.code, "cqp_title": file.cqp.title,
+        "holder": f"{file.candidate.first_name} {file.candidate.last_name[0]}.", "decision": "partiel",
+        "jury_date": "2027-06-15", "competences_validated": [first.code, third.code],
+    }
+
+
+def test_published_number_is_confirmed_by_the_page_without_login(parchment, secretariat, client):
+    record, jury_session = parchment
+    _publish(jury_session, secretariat)
+    page = client.get(f"/verify/{record.number.lower()}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Numéro authentique" in html
+    assert record.file.candidate.public_name in html and record.file.candidate.last_name not in html
+
+
+def test_the_verification_says_what_anyone_may_know(parchment, secretariat):
+    record, jury_session = parchment
+    _publish(jury_session, secretariat)
+    file = record.file
+    verification = parchments.verify_number(f"  {record.number.lower()} ")
+    assert (verification.number, verification.kind, verification.decision, verification.jury_date) == (
+        record.number, "attestation", "partiel", JURY_DAY)
+    assert verification.holder == file.candidate.public_name
+    assert verification.competences_validated == [file.competences[0], file.competences[2]]
+
+
+def test_the_search_form_leads_to_the_number(client):
+    response = client.get("/verify?numero=+cqp-abcd-efgh+")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/verify/CQP-ABCD-EFGH")
+    assert client.get("/verify").status_code == 200
+
+
+@pytest.mark.parametrize("number", ["CQP-0000-0000", "n'importe quoi", "x" * 300])
+def test_unknown_numbers_say_so_without_error(client, api_as, number):
+    page = client.get(f"/verify/{number}")
+    assert page.status_code == 404 and "Numéro inconnu" in page.get_data(as_text=True)
+    response = api_as(None).get(f"/verify/{number}")
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    assert "inconnu" in response.json["detail"]
+
+
+def test_verification_is_rate_limited(app, client):
+    limit = int(app.config["VERIFY_RATE_LIMIT"].split()[0])
+    statuses = [client.get("/verify/CQP-AAAA-AAAA").status_code for _ in range(limit + 1)]
+    assert statuses[:limit] == [404] * limit and statuses[-1] == 429
