@@ -24,7 +24,8 @@ from app.core.errors import DomainError
 from app.core.permissions import roles_required
 from app.extensions import limiter
 from app.files.models import DECISION_STATUSES, FileStatus
-from app.stats import partners, services
+from app.stats import figures, partners
+from app.stats.filters import parse_filters
 
 blp = Blueprint("api_stats", __name__, description="Statistiques de la branche, API partenaires")
 
@@ -142,7 +143,7 @@ class Stats(MethodView):
     @blp.response(200, StatsOut)
     def get(self):
         """Les statistiques de la branche (filtres facultatifs : year, cqp, domain, siret, region)."""
-        return services.branch_statistics(services.parse_filters(request.args), session_limit=None)
+        return figures.branch_statistics(parse_filters(request.args), session_limit=None)
 
 
 # ---------------------------------------------------------------- partners

@@ -103,7 +103,7 @@ def stacked_chart(chart_id: str, title: str, desc: str,
 
 
 def statistics_charts(stats) -> dict[str, Markup]:
-    """The charts of the statistics page (app.stats.services.BranchStatistics)."""
+    """The charts of the statistics page (app.stats.figures.BranchStatistics)."""
     from app.files.models import STATUS_LABELS, FileStatus
 
     scope = stats.filters.describe()

@@ -10,7 +10,8 @@ from app.core import exports, listing
 from app.core.errors import DomainError
 from app.core.permissions import roles_required
 from app.files.models import STATUS_LABELS, FileStatus
-from app.stats import charts, homes, lists, services
+from app.stats import charts, figures, homes, lists, tables
+from app.stats.filters import StatsFilters, filter_choices, parse_filters
 
 bp = Blueprint("stats", __name__)
 
@@ -83,24 +84,23 @@ def partner_home():
 def statistics():
     errors: dict = {}
     try:
-        filters = services.parse_filters(request.args)
+        filters = parse_filters(request.args)
     except DomainError as error:
-        filters, errors = services.StatsFilters(), error.errors
-    stats = services.branch_statistics(filters)
+        filters, errors = StatsFilters(), error.errors
+    stats = figures.branch_statistics(filters)
     return render_template(
-        "stats/statistics.html", stats=stats, filters=filters, errors=errors, choices=services.filter_choices(),
-        charts=charts.statistics_charts(stats), tables=services.STAT_TABLES, status_labels=STATUS_LABELS,
+        "stats/statistics.html", stats=stats, filters=filters, errors=errors, choices=filter_choices(),
+        charts=charts.statistics_charts(stats), tables=tables.STAT_TABLES, status_labels=STATUS_LABELS,
     ), (422 if errors else 200)
 
 
 @bp.route("/statistiques/export/<name>.<fmt>")
 @roles_required("secretariat")
 def statistics_export(name: str, fmt: str):
-    if name not in services.STAT_TABLES or fmt not in exports.FORMATS:
+    if name not in tables.STAT_TABLES or fmt not in exports.FORMATS:
         return render_template("errors/error.html", code=404, message="Cet export n'existe pas."), 404
-    filters = services.parse_filters(request.args)
-    headers, rows = services.stat_table(name, filters)
-    return exports.export_response(fmt, f"statistiques-{name}", headers, rows, services.STAT_TABLES[name])
+    headers, rows = tables.stat_table(name, parse_filters(request.args))
+    return exports.export_response(fmt, f"statistiques-{name}", headers, rows, tables.STAT_TABLES[name])
 
 
 # ------------------------------------------------------------------ lists
@@ -111,7 +111,7 @@ def statistics_export(name: str, fmt: str):
 def file_list():
     query = lists.parse_file_list_args(request.args)
     return render_template("stats/file_list.html", query=query, page=lists.file_list_page(query),
-                           choices=services.filter_choices(), statuses=list(FileStatus))
+                           choices=filter_choices(), statuses=list(FileStatus))
 
 
 @bp.route("/statistiques/dossiers/export.<fmt>")

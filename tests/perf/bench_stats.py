@@ -47,8 +47,8 @@ def main() -> int:
     from app.demo import generate_branch, load_demo
     from app.extensions import db
     from app.files.models import CandidateFile
-    from app.stats import services
-    from app.stats.services import StatsFilters
+    from app.stats import figures
+    from app.stats.filters import StatsFilters, filter_choices
 
     app = create_app({"RATELIMIT_ENABLED": False})
     with app.app_context():
@@ -80,17 +80,17 @@ def main() -> int:
             "département 69": StatsFilters(region="69"),
         }
         queries = {
-            "dossiers par statut": lambda f: services.files_by_status(f),
-            "entonnoir": lambda f: services.funnel(f, 1),
-            "décisions par CQP": lambda f: services.by_cqp(f),
-            "durée par statut (médiane, p90)": lambda f: services.time_in_status(f),
-            "inscription → décision": lambda f: services.time_to_decision(f),
-            "sessions : synthèse": lambda f: services.sessions_summary(f),
-            "sessions : 12 dernières": lambda f: services.session_rows(f, 12),
-            "compétences non acquises": lambda f: services.competences_not_acquired(f),
-            "compétences non validées": lambda f: services.competences_not_validated(f),
-            "choix des filtres": lambda f: services.filter_choices(),
-            "TOUTES (branch_statistics)": lambda f: services.branch_statistics(f),
+            "dossiers par statut": lambda f: figures.files_by_status(f),
+            "entonnoir": lambda f: figures.funnel(f, 1),
+            "décisions par CQP": lambda f: figures.by_cqp(f),
+            "durée par statut (médiane, p90)": lambda f: figures.time_in_status(f),
+            "inscription → décision": lambda f: figures.time_to_decision(f),
+            "sessions : synthèse": lambda f: figures.sessions_summary(f),
+            "sessions : 12 dernières": lambda f: figures.session_rows(f, 12),
+            "compétences non acquises": lambda f: figures.competences_not_acquired(f),
+            "compétences non validées": lambda f: figures.competences_not_validated(f),
+            "choix des filtres": lambda f: filter_choices(),
+            "TOUTES (branch_statistics)": lambda f: figures.branch_statistics(f),
         }
         width = max(len(q) for q in queries) + 2
         print(" " * width + "".join(f"{s:>22}" for s in scopes))

@@ -10,8 +10,9 @@ from openpyxl import load_workbook
 
 from app.accounts.models import PartnerAccessLog
 from app.extensions import db
-from app.stats import services
-from app.stats.services import StatsFilters
+from app.stats.figures import files_by_status
+from app.stats.filters import StatsFilters
+from app.stats.tables import STAT_TABLES
 from tests.factories import make_user
 from tests.stats.dataset import build_branch
 
@@ -82,7 +83,7 @@ def test_statistic_exports_hold_the_figures_with_the_filters(branch, secretariat
     rows = read(secretariat.get(f"/statistiques/export/statuts.{fmt}?year=2025"))
     assert rows[0] == ["Statut", "Code", "Dossiers", "Part (%)"]
     counts = {r[1]: int(r[2]) for r in rows[1:]}
-    assert counts == services.files_by_status(StatsFilters(year=2025))
+    assert counts == files_by_status(StatsFilters(year=2025))
     assert counts["valide"] == counts["partiel"] == counts["non_valide"] == 1 and sum(counts.values()) == 3
 
     cqp = read(secretariat.get(f"/statistiques/export/cqp.{fmt}"))
@@ -94,7 +95,7 @@ def test_statistic_exports_hold_the_figures_with_the_filters(branch, secretariat
     assert last[1] == "decision" and float(str(last[3]).replace(",", ".")) == 50.0
 
 
-@pytest.mark.parametrize("name", list(services.STAT_TABLES))
+@pytest.mark.parametrize("name", list(STAT_TABLES))
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_every_statistic_table_exports_in_both_formats(branch, secretariat, name, fmt):
     response = secretariat.get(f"/statistiques/export/{name}.{fmt}?cqp=FAB-OPF")

@@ -1,28 +1,21 @@
-"""Branch statistics, computed in SQL (GROUP BY, window functions): never by loading files.
+"""The branch's figures, computed in SQL (GROUP BY, window functions): never by loading files. Each
+takes the filters of app.stats.filters; `branch_statistics` bundles them for the page and the API in a
+fixed number of queries whatever the data.
 
-Every figure takes the same filters (`StatsFilters`): the year the file was created, the CQP,
-the CQP's domain, the establishment (SIRET) and the region (the department of the
-establishment's postcode). Filters are conditions on `candidate_files` only (sub-selects on
-cqps and establishments), so that each statistic joins what it needs without duplicates.
-
-Percentiles (median, 90th percentile) are the linear interpolation of `percentile_cont`,
-written portably (ROW_NUMBER and COUNT windows, integer arithmetic for the ranks) so that
-SQLite and PostgreSQL give the same figures.
+Percentiles (median, 90th percentile) are the linear interpolation of `percentile_cont`, written
+portably (ROW_NUMBER and COUNT windows, integer arithmetic for the ranks) so that SQLite and
+PostgreSQL give the same figures.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
-from datetime import datetime
+from dataclasses import dataclass
 
 from sqlalchemy import Float, case, cast, distinct, func, literal, select, text
 from sqlalchemy.sql.elements import ColumnElement
-from stdnum.fr import siret as siret_checker
 
-from app.accounts.models import Establishment
 from app.core.clock import today
-from app.core.errors import ValidationFailed
 from app.extensions import db
 from app.files.models import (
     DECISION_STATUSES,
@@ -35,9 +28,9 @@ from app.files.models import (
 )
 from app.jury.models import Decision, DecisionResult, JurySession
 from app.referential.models import Competence, Cqp
+from app.stats.filters import StatsFilters, file_conditions
 
 DECISIONS = tuple(s.value for s in DECISION_STATUSES)
-MIN_YEAR, MAX_YEAR = 2000, 2100
 TOP_COMPETENCES_PER_CQP = 3
 
 # The funnel: how many files reached each step (from the history), the first being every file.
@@ -48,98 +41,6 @@ FUNNEL_STEPS = (
     ("inscription_jury", "Inscrits au jury", (FileStatus.INSCRIPTION_JURY.value,)),
     ("decision", "Décision du jury", DECISIONS),
 )
-
-
-@dataclass(frozen=True)
-class StatsFilters:
-    year: int | None = None
-    cqp: str | None = None
-    domain: str | None = None
-    siret: str | None = None
-    region: str | None = None
-
-    @property
-    def active(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self))
-
-    def as_args(self) -> dict[str, str]:
-        return {f.name: str(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name)}
-
-    def list_args(self) -> dict[str, str]:
-        """The filters the file list knows (status, CQP, SIRET, year)."""
-        return {k: v for k, v in self.as_args().items() if k in ("cqp", "siret", "year")}
-
-    def describe(self) -> str:
-        labels = {"year": "année", "cqp": "CQP", "domain": "domaine", "siret": "SIRET", "region": "département"}
-        parts = [f"{labels[k]} {v}" for k, v in self.as_args().items()]
-        return ", ".join(parts) if parts else "toute la branche"
-
-
-def parse_filters(args) -> StatsFilters:
-    """Reads the filters of a query string; a malformed value is refused (422) naming the field."""
-    errors: dict[str, list[str]] = {}
-    values: dict[str, object] = {}
-    raw_year = (args.get("year") or "").strip()
-    if raw_year:
-        if not raw_year.isdigit() or not MIN_YEAR <= int(raw_year) <= MAX_YEAR:
-            errors["year"] = [f"L'année doit être un nombre entre {MIN_YEAR} et {MAX_YEAR}."]
-        else:
-            values["year"] = int(raw_year)
-    cqp = (args.get("cqp") or "").strip().upper()
-    if cqp:
-        if db.session.scalar(select(Cqp.id).where(Cqp.code == cqp)) is None:
-            errors["cqp"] = [f"Le CQP « {cqp} » n'existe pas dans le référentiel."]
-        else:
-            values["cqp"] = cqp
-    domain = (args.get("domain") or "").strip()
-    if domain:
-        values["domain"] = domain
-    siret = "".join((args.get("siret") or "").split())
-    if siret:
-        if not (siret.isdigit() and len(siret) == 14 and siret_checker.is_valid(siret)):
-            errors["siret"] = ["Le SIRET doit comporter 14 chiffres et une clé de contrôle valide."]
-        else:
-            values["siret"] = siret
-    region = (args.get("region") or "").strip().upper()
-    if region:
-        if not (len(region) in (2, 3) and region.isalnum()):
-            errors["region"] = ["Le département doit être un code comme 69, 2A ou 974."]
-        else:
-            values["region"] = region
-    if errors:
-        raise ValidationFailed("Filtres invalides : " + ", ".join(errors) + ".", errors)
-    return StatsFilters(**values)
-
-
-def region_expr(postcode: ColumnElement) -> ColumnElement:
-    """SQL twin of Establishment.region_code: the department from the postcode."""
-    head = func.substr(postcode, 1, 2)
-    return case(
-        (func.length(postcode) < 2, None),
-        (head == "97", func.substr(postcode, 1, 3)),
-        (head == "20", case((postcode < "20200", "2A"), else_="2B")),
-        else_=head,
-    )
-
-
-def file_conditions(filters: StatsFilters) -> list[ColumnElement]:
-    f = CandidateFile
-    conditions: list[ColumnElement] = []
-    if filters.year:
-        conditions += [f.created_at >= datetime(filters.year, 1, 1), f.created_at < datetime(filters.year + 1, 1, 1)]
-    if filters.cqp:
-        conditions.append(f.cqp_id == select(Cqp.id).where(Cqp.code == filters.cqp).scalar_subquery())
-    if filters.domain:
-        conditions.append(f.cqp_id.in_(select(Cqp.id).where(Cqp.domain == filters.domain)))
-    if filters.siret:
-        conditions.append(
-            f.establishment_id == select(Establishment.id).where(Establishment.siret == filters.siret).scalar_subquery()
-        )
-    if filters.region:
-        conditions.append(f.establishment_id.in_(
-            select(Establishment.id).where(region_expr(Establishment.postcode) == filters.region)
-        ))
-    return conditions
 
 
 def _dialect() -> str:
@@ -224,11 +125,12 @@ def funnel(filters: StatsFilters, total: int) -> list[dict]:
     steps = []
     for key, label, _statuses in FUNNEL_STEPS:
         n = counts[key] or 0
-        steps.append({"step": key, "label": label, "files": n, "share": _share(n, total)})
+        steps.append({"step": key, "label": label, "files": n, "share": share(n, total)})
     return steps
 
 
-def _share(part: int, whole: int) -> float | None:
+def share(part: int, whole: int) -> float | None:
+    """part as a percentage of whole, to one decimal; None for an empty whole."""
     return round(100.0 * part / whole, 1) if whole else None
 
 
@@ -251,7 +153,7 @@ def by_cqp(filters: StatsFilters) -> list[dict]:
                  "abandonne": row.abandonne or 0}
         for s in DECISIONS:
             entry[s] = row._mapping[s] or 0
-            entry[f"{s}_rate"] = _share(entry[s], decided)
+            entry[f"{s}_rate"] = share(entry[s], decided)
         result.append(entry)
     return result
 
@@ -341,7 +243,7 @@ def sessions_summary(filters: StatsFilters) -> dict:
         func.coalesce(func.sum(rows.c.rolled_over), 0).label("rolled_over"),
     )).one()
     return {"sessions": row.sessions, "capacity": int(row.capacity), "seats_taken": int(row.seats_taken),
-            "fill_rate": _share(int(row.seats_taken), int(row.capacity)), "files": int(row.files),
+            "fill_rate": share(int(row.seats_taken), int(row.capacity)), "files": int(row.files),
             "rolled_over": int(row.rolled_over)}
 
 
@@ -356,7 +258,7 @@ def session_rows(filters: StatsFilters, limit: int | None = None) -> list[dict]:
 
 def session_dict(row) -> dict:
     return {"id": row.id, "date": row.date, "location": row.location, "capacity": row.capacity,
-            "seats_taken": row.seats_taken, "fill_rate": _share(row.seats_taken, row.capacity),
+            "seats_taken": row.seats_taken, "fill_rate": share(row.seats_taken, row.capacity),
             "files": row.files, "rolled_over": row.rolled_over, "published": row.published_at is not None}
 
 
@@ -371,7 +273,7 @@ def _top_competences(counted, filters: StatsFilters) -> list[dict]:
         select(ranked).where(ranked.c.rank <= TOP_COMPETENCES_PER_CQP).order_by(ranked.c.cqp_code, ranked.c.rank)
     ).all()
     return [{"cqp_code": r.cqp_code, "competence_code": r.code, "competence_title": r.title, "failures": r.failures,
-             "assessed": r.assessed, "failure_rate": _share(r.failures, r.assessed)} for r in rows]
+             "assessed": r.assessed, "failure_rate": share(r.failures, r.assessed)} for r in rows]
 
 
 def _counts_per_competence(results, failed, parent=None, parent_id=None, parent_conditions=(), conditions=()):
@@ -488,73 +390,3 @@ def branch_statistics(filters: StatsFilters, session_limit: int | None = 12) -> 
         time_in_status=time_in,
         **figures,
     )
-
-
-def filter_choices() -> dict[str, list]:
-    """What the filter form offers: years with files, CQPs, domains, departments."""
-    first, last = db.session.execute(
-        select(func.min(CandidateFile.created_at), func.max(CandidateFile.created_at))).one()
-    years = list(range(last.year, first.year - 1, -1)) if first and last else []
-    cqps = db.session.execute(select(Cqp.code, Cqp.title).order_by(Cqp.code)).all()
-    domains = list(db.session.scalars(select(Cqp.domain).distinct().order_by(Cqp.domain)))
-    region = region_expr(Establishment.postcode)
-    regions = [r for r in db.session.scalars(
-        select(region).where(Establishment.postcode.is_not(None)).distinct().order_by(region)
-    ) if r]
-    return {"years": years, "cqps": cqps, "domains": domains, "regions": regions}
-
-
-# ------------------------------------------------------------------ statistic tables as rows (exports)
-
-STAT_TABLES = {
-    "statuts": "Dossiers par statut",
-    "entonnoir": "Entonnoir des dossiers",
-    "cqp": "Décisions par CQP",
-    "durees": "Durée dans chaque statut",
-    "sessions": "Sessions de jury",
-    "non-acquises": "Compétences le plus souvent non acquises",
-    "non-validees": "Compétences le plus souvent non validées",
-}
-
-
-def stat_table(name: str, filters: StatsFilters):
-    """(headers, rows iterator) of one statistic table, for the exports."""
-    if name == "statuts":
-        counts = files_by_status(filters)
-        total = sum(counts.values())
-        return (["Statut", "Code", "Dossiers", "Part (%)"],
-                ([STATUS_LABELS[FileStatus(s)], s, n, _share(n, total)] for s, n in counts.items()))
-    if name == "entonnoir":
-        counts = files_by_status(filters)
-        return (["Étape", "Code", "Dossiers", "Part des dossiers créés (%)"],
-                ([s["label"], s["step"], s["files"], s["share"]] for s in funnel(filters, sum(counts.values()))))
-    if name == "cqp":
-        return (["CQP", "Intitulé", "Dossiers", "Décisions", "Validé", "Partiel", "Non validé", "Abandonné",
-                 "Taux validé (%)", "Taux partiel (%)", "Taux non validé (%)"],
-                ([c["cqp_code"], c["cqp_title"], c["files"], c["decided"], c["valide"], c["partiel"],
-                  c["non_valide"], c["abandonne"], c["valide_rate"], c["partiel_rate"], c["non_valide_rate"]]
-                 for c in by_cqp(filters)))
-    if name == "durees":
-        rows = [[t["label"], t["status"], t["stays"], t["median_days"], t["p90_days"]] for t in time_in_status(filters)]
-        decision = time_to_decision(filters)
-        rows.append(["De l'inscription à la décision", "decision", decision["files"], decision["median_days"],
-                     decision["p90_days"]])
-        return (["Statut", "Code", "Passages", "Médiane (jours)", "90e centile (jours)"], iter(rows))
-    if name == "sessions":
-        from app.core.exports import streamed_rows
-
-        def to_row(row):
-            d = session_dict(row)
-            return [d["id"], d["date"], d["location"], d["capacity"], d["seats_taken"], d["fill_rate"],
-                    d["files"], d["rolled_over"], d["published"]]
-
-        return (["Session", "Date", "Lieu", "Places offertes", "Places prises", "Remplissage (%)",
-                 "Dossiers (filtrés)", "Reports (dossiers reportés)", "Publiée"],
-                streamed_rows(sessions_statement(filters), to_row))
-    if name in ("non-acquises", "non-validees"):
-        items = competences_not_acquired(filters) if name == "non-acquises" else competences_not_validated(filters)
-        return (["CQP", "Compétence", "Intitulé", "Échecs", "Évaluées", "Taux d'échec (%)"],
-                ([c["cqp_code"], c["competence_code"], c["competence_title"], c["failures"], c["assessed"],
-                  c["failure_rate"]] for c in items))
-    raise KeyError(name)
-
