@@ -1,4 +1,4 @@
-"""Command line of API.md: seed, demo, users create, tokens create, outbox send."""
+"""Command line (README): seed, demo, users create, tokens create, outbox send."""
 
 from __future__ import annotations
 
@@ -16,6 +16,18 @@ def _fail(error: DomainError) -> None:
     messages = [m for field_messages in error.errors.values() for m in field_messages if m != error.message]
     click.echo(" ".join([f"Erreur : {error.message}", *messages]), err=True)
     sys.exit(1)
+
+
+def _synthetic_branch_generator():
+    """tests/perf/synthetic.py's generator: a benchmark tool of the repository, not of the application
+    (run from the repository's root, as `make run` does)."""
+    try:
+        from tests.perf.synthetic import generate_branch
+    except ImportError:
+        click.echo("Erreur : --files a besoin du générateur de branche synthétique tests/perf/synthetic.py : "
+                   "lancez la commande depuis la racine du dépôt Certifia.", err=True)
+        sys.exit(1)
+    return generate_branch
 
 
 def register(app: Flask) -> None:
@@ -36,8 +48,9 @@ def register(app: Flask) -> None:
                   help="Génère aussi une branche synthétique de N dossiers (ex. 100000), pour les statistiques.")
     def demo(n_files):
         """Charge un petit jeu de démonstration, un utilisateur par rôle, et affiche leurs identifiants."""
-        from app.demo import generate_branch, load_demo
+        from app.demo import load_demo
 
+        generate_branch = _synthetic_branch_generator() if n_files else None
         try:
             logins = load_demo()
         except DomainError as error:

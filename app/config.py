@@ -1,4 +1,4 @@
-"""Configuration read from the environment (see shared/API.md)."""
+"""Configuration read from the environment (the table of README.md)."""
 
 from __future__ import annotations
 

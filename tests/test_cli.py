@@ -1,4 +1,4 @@
-"""Command line of API.md: seed, demo, users create, tokens create, outbox send (db upgrade is what the
+"""Command line (README): seed, demo, users create, tokens create, outbox send (db upgrade is what the
 test session itself starts with)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The one clock for "today". APP_TODAY=YYYY-MM-DD overrides it outside production (API.md).
+"""The one clock for "today". APP_TODAY=YYYY-MM-DD overrides it outside production (README: APP_TODAY).
 
 Two clocks: `now`/`today` are the business clock (APP_TODAY outside production) for the columns and
 rules that tell a file's story, so that a demo or a test moved in time keeps its dates coherent;
