@@ -153,7 +153,7 @@ def upload_document(actor, *, kind: str, upload, candidate: Candidate, file: Can
         if file is not None and file.status_enum in FINAL_STATUSES:
             raise Conflict(f"Le dossier est au statut « {file.status_label} » : plus aucun document ne peut "
                            "y être déposé.", {"status": [file.status]})
-        if kind == "guide_evaluation" and file is not None and getattr(actor, "role", None) == Role.EVALUATEUR:
+        if kind == "guide_evaluation" and file is not None and getattr(actor, "is_assessor", False):
             raise Conflict(f"Le guide d'évaluation se dépose quand le dossier est « En attente d'évaluation » "
                            f"(statut actuel : « {file.status_label} »).", {"status": [file.status]})
         raise ValidationFailed.for_field("kind", f"Vous ne pouvez pas déposer ce type de document "

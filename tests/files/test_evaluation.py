@@ -6,17 +6,18 @@ test fails if its guard is removed."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.errors import Conflict, Gone, RuleViolation, ValidationFailed
 from app.core.models import OutboxEmail
 from app.core.tokens import hash_token
 from app.extensions import db
 from app.files import evaluation
-from app.files.models import FileStatus, JobAssessorInvitation
+from app.files.models import FileStatus, JobAssessorInvitation, JobAssessorObservation
 from tests.files.conftest import (
     INTERVIEW,
     add_guide,
@@ -120,6 +121,49 @@ def test_r3_every_competence_needs_an_observation(company, assessor):
     assert "observation_C2" in refused.value.errors
     db.session.rollback()
     assert evaluation.job_assessor_invitation(token).used_at is None  # not spent by a refused form
+
+
+# ---------------------------------------------------------------- R3: the link is spent by ONE conditional UPDATE
+# Two simultaneous submissions give exactly one success (PostgreSQL: the second UPDATE waits for the
+# first and then matches nothing).
+
+
+@pytest.mark.postgres_only
+def test_r3_two_simultaneous_submissions_of_one_link_give_exactly_one_success(app, company, assessor):
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    codes = [c.code for c in file.competences]
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def submit(name: str) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                evaluation.submit_job_assessor_observations(token, {code: f"vu par {name}" for code in codes})
+                db.session.commit()
+                outcome = "ok"
+            except Gone:
+                db.session.rollback()
+                outcome = "gone"
+            except Exception as exc:  # pragma: no cover - reported by the assertion below
+                db.session.rollback()
+                outcome = f"error {type(exc).__name__}: {exc}"
+            finally:
+                db.session.remove()
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["gone", "ok"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(JobAssessorObservation.id))) == len(codes)
 
 
 # ---------------------------------------------------------------- R4: one email when both comments are in
