@@ -1,3 +1,5 @@
+"""Forms of the accounts area: login, password, company account request, the secretariat's actions."""
+
 from __future__ import annotations
 
 from wtforms import (
