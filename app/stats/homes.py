@@ -1,16 +1,15 @@
 """Home pages: "what do I have to do now?" for each role.
 
 Read-only queries over the other areas' models, each page a fixed number of queries whatever
-the number of files (relations are loaded with selectinload, sessions preloaded so that
-the file's jury_session relationship finds them in the identity map). Business rules are not restated here: the
-R5 window comes from workflow.results_window, what a file lacks from
-workflow.confirm_assessor_problems, deadlines from JurySession, what a company may see of a
-decision from CandidateFile.decision_visible_to."""
+the number of files (what a page shows is loaded with selectinload). Business rules are not
+restated here: what a file waits for comes from files.progress.next_action, the R5 window from
+workflow.results_window, deadlines, open and late sessions from JurySession, what a company may
+see of a decision from CandidateFile.visible_status_for."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, case, func, or_, select
@@ -31,7 +30,8 @@ from app.files.models import (
     Evaluation,
     FileStatus,
 )
-from app.jury.models import REGISTRATION_DAYS_BEFORE, JurySession, jury_members
+from app.files.progress import NextAction, next_action
+from app.jury.models import JurySession, jury_members
 from app.referential.models import Assessor
 
 S = FileStatus
@@ -45,74 +45,8 @@ HOME_LIST_LIMIT = 20
 
 
 
-def since_text(moment: date | datetime | None, on: date | None = None) -> str:
-    """« depuis 9 jours » / « depuis aujourd'hui »."""
-    if moment is None:
-        return ""
-    days = ((on or today()) - (moment.date() if isinstance(moment, datetime) else moment)).days
-    if days <= 0:
-        return "depuis aujourd'hui"
-    return "depuis 1 jour" if days == 1 else f"depuis {days} jours"
-
-
 def days_until(day: date, on: date | None = None) -> int:
     return (day - (on or today())).days
-
-
-@dataclass
-class NextAction:
-    """What a file waits for: who, to do what, since when."""
-
-    waiting_for: str  # "vous", "l'évaluateur habilité", "l'évaluateur métier", "le jury", "le secrétariat"
-    action: str
-    since: date | datetime | None
-
-    @property
-    def yours(self) -> bool:
-        return self.waiting_for == "vous"
-
-    @property
-    def text(self) -> str:
-        since = since_text(self.since)
-        if self.yours:
-            return f"À vous : {self.action} ({since})" if since else f"À vous : {self.action}"
-        return f"En attente {_de(self.waiting_for)} {since}".strip()
-
-
-def _de(who: str) -> str:
-    if who.startswith("le "):
-        return "du " + who[3:]
-    return "de " + who
-
-
-def _session_of(file: CandidateFile) -> JurySession | None:
-    return db.session.get(JurySession, file.jury_session_id) if file.jury_session_id else None
-
-
-def company_next_action(file: CandidateFile, viewer) -> NextAction | None:
-    status = file.status_enum
-    if status == S.EN_COURS_INSCRIPTION:
-        missing = workflow.confirm_assessor_problems(file)
-        action = (f"compléter le dossier ({len(missing)} élément{'s' if len(missing) > 1 else ''} manquant"
-                  f"{'s' if len(missing) > 1 else ''}) puis confirmer l'évaluateur" if missing
-                  else "confirmer l'évaluateur")
-        return NextAction("vous", action, file.status_changed_at)
-    if status == S.EN_ATTENTE_EVALUATION:
-        invitation = file.current_invitation
-        if invitation is None:
-            return NextAction("l'évaluateur habilité", "invitation de l'évaluateur métier", file.status_changed_at)
-        if invitation.used_at is None:
-            return NextAction("l'évaluateur métier", "observations", invitation.created_at)
-        return NextAction("l'évaluateur habilité", "saisie et transmission de l'évaluation", invitation.used_at)
-    if status == S.VALIDATION_EVALUATION:
-        return NextAction("vous", "inscrire le candidat à une session de jury", file.status_changed_at)
-    if file.visible_status_for(viewer) == S.INSCRIPTION_JURY.value:
-        session = _session_of(file)
-        if session is not None and session.date > today():
-            return NextAction("le jury", f"session du {session.date.strftime('%d/%m/%Y')}", file.status_changed_at)
-        return NextAction("le secrétariat", "publication des résultats du jury",
-                          session.date if session is not None else file.status_changed_at)
-    return None
 
 
 def _file_options():
@@ -124,27 +58,15 @@ def _file_options():
         selectinload(CandidateFile.assessor).selectinload(Assessor.cqps),
         selectinload(CandidateFile.invitations),
         selectinload(CandidateFile.evaluation).selectinload(Evaluation.results),
+        selectinload(CandidateFile.jury_session),
     )
-
-
-def _preload_sessions(files: list[CandidateFile]) -> dict[int, JurySession]:
-    """One query for every session the files sit in (visibility then reads the identity map)."""
-    ids = {f.jury_session_id for f in files if f.jury_session_id}
-    if not ids:
-        return {}
-    return {s.id: s for s in db.session.scalars(select(JurySession).where(JurySession.id.in_(ids)))}
 
 
 def open_sessions(limit: int = UPCOMING_SESSIONS) -> list[JurySession]:
     """Sessions a file can still be registered to (R7: until 21 days before), with a seat."""
-    on = today()
     return list(db.session.scalars(
-        select(JurySession).where(
-            JurySession.cancelled_at.is_(None), JurySession.date > on,
-            JurySession.seats_taken < JurySession.capacity,
-            # registration_deadline (date − 21 days) not passed, written on the date column for SQL
-            JurySession.date >= on + timedelta(days=REGISTRATION_DAYS_BEFORE),
-        ).order_by(JurySession.date).limit(limit)
+        select(JurySession).where(JurySession.is_open, JurySession.seats_left > 0)
+        .order_by(JurySession.date).limit(limit)
     ))
 
 
@@ -193,10 +115,7 @@ def company_home(user: User) -> CompanyHome:
                or_(f.status.not_in(FINAL), and_(f.status.in_(DECIDED), JurySession.published_at.is_(None))))
         .options(*_file_options()).order_by(f.status_changed_at, f.id)
     ))
-    _preload_sessions(files)
-    lines = [FileLine(file, file.visible_status_for(user)) for file in files]
-    for line in lines:
-        line.next_action = company_next_action(line.file, user)
+    lines = [FileLine(file, file.visible_status_for(user), next_action(file, user)) for file in files]
     groups = []
     for status in STEPS:
         in_status = [line for line in lines if line.status == status.value]
@@ -218,15 +137,14 @@ def company_home(user: User) -> CompanyHome:
     for line in lines:
         file = line.file
         if line.status == S.EN_ATTENTE_EVALUATION.value:
-            interview = (file.evaluation.interview_date if file.evaluation else None) or file.planned_interview_date
-            if interview:
-                opens, closes = workflow.results_window(interview)
+            if file.interview_date:
+                opens, closes = workflow.results_window(file.interview_date)
                 if closes >= on:
                     deadlines.append(Deadline(closes, (
                         f"Saisie des résultats de {file.candidate.full_name} par l'évaluateur : "
                         f"du {opens.strftime('%d/%m/%Y')} au {closes.strftime('%d/%m/%Y')}"), file))
         elif line.status == S.INSCRIPTION_JURY.value and file.status == S.INSCRIPTION_JURY.value:
-            session = _session_of(file)
+            session = file.jury_session
             if session is not None and session.registration_deadline >= on:
                 deadlines.append(Deadline(session.registration_deadline, (
                     f"Désinscription possible de {file.candidate.full_name} jusqu'au "
@@ -264,10 +182,9 @@ def candidate_home(user: User) -> CandidateHome:
         select(CandidateFile).join(Candidate, Candidate.id == CandidateFile.candidate_id)
         .where(Candidate.user_id == user.id)
         .options(selectinload(CandidateFile.cqp), selectinload(CandidateFile.candidate),
-                 selectinload(CandidateFile.establishment))
+                 selectinload(CandidateFile.establishment), selectinload(CandidateFile.jury_session))
         .order_by(CandidateFile.created_at.desc(), CandidateFile.id.desc())
     ))
-    _preload_sessions(files)
     return CandidateHome([FileLine(f, f.visible_status_for(user)) for f in files])
 
 
@@ -327,7 +244,7 @@ def assessor_home(user: User) -> AssessorHome:
     ))
     lines = []
     for file in files:
-        interview = (file.evaluation.interview_date if file.evaluation else None) or file.planned_interview_date
+        interview = file.interview_date
         opens, closes = workflow.results_window(interview) if interview else (None, None)
         lines.append(EvaluationLine(file, interview, opens, closes))
     # R5: the nearest closing window first; files without a date last.
@@ -379,8 +296,8 @@ class SessionToPublish:
 
     @property
     def late(self) -> bool:
-        """R10: publication is due 48 hours after the jury date."""
-        return now() > self.session.publication_due_at
+        """R10: not published 48 hours after the jury date."""
+        return self.session.is_late
 
 
 @dataclass

@@ -4,36 +4,22 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from app.core import exports, listing
 from app.core.errors import DomainError
 from app.core.permissions import roles_required
 from app.files.models import STATUS_LABELS, FileStatus
+from app.files.progress import since_text
 from app.stats import charts, figures, homes, lists, tables
 from app.stats.filters import StatsFilters, filter_choices, parse_filters
 
 bp = Blueprint("stats", __name__)
 
 
-def page_url(endpoint: str, **values) -> str | None:
-    """The URL of another area's page, or None while that page does not exist (areas are built
-    in parallel: a home page links to what is there)."""
-    from flask import url_for
-
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 @bp.record_once
 def _register_template_helpers(state) -> None:
     listing.init_app(state.app)
-    state.app.jinja_env.globals["page_url"] = page_url
-    state.app.jinja_env.globals["since_text"] = homes.since_text
+    state.app.jinja_env.globals["since_text"] = since_text
 
 
 # ------------------------------------------------------------------ home pages
