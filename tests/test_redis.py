@@ -85,7 +85,7 @@ class WebProcess:
                 cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
         self.browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
-    def wait_until_up(self, timeout: float = 60) -> None:
+    def wait_until_up(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -156,7 +156,7 @@ def test_an_email_queued_by_a_request_is_enqueued_after_the_commit_and_sent_by_t
     assert email.status == "pending" and mailbox.to(user.email) == []  # not sent by the web process
 
     worker = subprocess.run([sys.executable, "-m", "app.worker", "--burst"], cwd=ROOT,
-                            env=_environment(app, smtp_server[1]), capture_output=True, text=True, timeout=120)
+                            env=_environment(app, smtp_server[1]), capture_output=True, text=True, timeout=300)
     assert worker.returncode == 0, worker.stderr[-3000:]
     assert queue.count == 0
     message = mailbox.last_to(user.email)

@@ -62,6 +62,6 @@ def test_the_worker_needs_redis_url_and_says_so():
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "APP_TODAY")}
     env.update(APP_ENV="development", SECRET_KEY="tests-secret-key", DATABASE_URL="sqlite://")
     worker = subprocess.run([sys.executable, "-m", "app.worker", "--burst"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=300)
     assert worker.returncode == 1
     assert "REDIS_URL est requis pour lancer le worker" in worker.stderr
