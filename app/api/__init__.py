@@ -87,7 +87,7 @@ def init_api(app: Flask) -> None:
     app.config["OPENAPI_URL_PREFIX"] = "/api/v1"
     app.config["OPENAPI_JSON_PATH"] = "openapi.json"
     api.init_app(app, spec_kwargs={
-        "info": {"description": "API Certifia : dossiers candidats CQP, jurys, résultats. Voir API.md."},
+        "info": {"description": "API Certifia : dossiers candidats CQP, jurys, résultats. Voir docs/api.md."},
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })

@@ -1,4 +1,4 @@
-"""API resources of the files area (see shared/API.md): candidates, files, documents, evaluation."""
+"""API resources of the files area (docs/api.md): candidates, files, documents, evaluation."""
 
 from __future__ import annotations
 
@@ -204,7 +204,7 @@ class NextActionOut(BaseSchema):
 
 
 class FileOut(BaseSchema):
-    """A file as API.md shows it, as the viewer may see it (R10: an unpublished decision is hidden, the
+    """A file as docs/api.md shows it, as the viewer may see it (R10: an unpublished decision is hidden, the
     file shown in « Inscription au jury »)."""
 
     id = fields.Integer()
@@ -221,7 +221,7 @@ class FileOut(BaseSchema):
     rolled_over = fields.Boolean()
     decision = ComputedNested(DecisionOut, allow_none=True, compute=_decision_seen)
     history = ComputedNested(HistoryOut, many=True, compute=lambda file: file.visible_history_for(viewer()))
-    # Extensions (API.md allows them): what POST/PATCH /files accept, read back.
+    # Extensions (docs/api.md allows them): what POST/PATCH /files accept, read back.
     training_path = fields.String(allow_none=True)
     training_scheme = fields.String(allow_none=True)
     training_org_siret = fields.String(allow_none=True)
@@ -239,7 +239,7 @@ class FilePageOut(BaseSchema):
 
 
 def file_json(file: CandidateFile, viewer) -> dict:
-    """A file as API.md shows it, as `viewer` may see it (the jury's API answers files too)."""
+    """A file as docs/api.md shows it, as `viewer` may see it (the jury's API answers files too)."""
     return dump_for(viewer, FileOut(), file)
 
 

@@ -118,7 +118,7 @@ class CompetenceFailures(BaseSchema):
 
 
 class StatsOut(BaseSchema):
-    """The branch's figures (API.md's keys, and more)."""
+    """The branch's figures (docs/api.md's keys, and more)."""
 
     filters = ComputedDict(keys=fields.String(), values=fields.String(),
                            compute=lambda stats: stats.filters.as_args())

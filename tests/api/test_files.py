@@ -1,4 +1,4 @@
-"""The files API (API.md): the journey with Bearer tokens and emails over SMTP, the file's shape,
+"""The files API (docs/api.md): the journey with Bearer tokens and emails over SMTP, the file's shape,
 bad input, and access (another establishment's / assessor's file is a 404)."""
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 statistics page, of the list and its export, and of GET /api/v1/stats.
 
 Reads DATABASE_URL (PostgreSQL for meaningful figures); migrates it, and when it holds fewer
-than BENCH_FILES files (default 100000) generates a synthetic branch first (`flask demo --files`).
+than BENCH_FILES files (default 100000) generates a synthetic branch first (tests/perf/synthetic.py, as
+`flask demo --files` does).
 BENCH_RUNS (default 5) timed runs per figure; BENCH_EXPORTS=0 skips the two full exports.
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/certifia_bench make bench
@@ -44,11 +45,12 @@ def main() -> int:
     from app import create_app
     from app.accounts import services as accounts
     from app.accounts.models import User
-    from app.demo import generate_branch, load_demo
+    from app.demo import load_demo
     from app.extensions import db
     from app.files.models import CandidateFile
     from app.stats import figures
     from app.stats.filters import StatsFilters, filter_choices
+    from tests.perf.synthetic import generate_branch
 
     app = create_app({"RATELIMIT_ENABLED": False})
     with app.app_context():
