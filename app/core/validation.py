@@ -16,7 +16,7 @@ def as_id(value) -> int | None:
     if isinstance(value, int):
         return value
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) <= MAX_ID_DIGITS else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS else None
 
 
 def required_text(value, field: str, label: str) -> str:
