@@ -19,7 +19,7 @@ from app.accounts.models import AccountRequest, PartnerAccessLog, User
 from app.core.clock import add_months, now, today
 from app.core.models import OutboxEmail
 from app.extensions import db
-from app.files import workflow
+from app.files import access, workflow
 from app.files.models import (
     DECISION_STATUSES,
     FINAL_STATUSES,
@@ -43,23 +43,8 @@ UPCOMING_SESSIONS = 3
 HOME_LIST_LIMIT = 20
 
 
-
-
 def days_until(day: date, on: date | None = None) -> int:
     return (day - (on or today())).days
-
-
-def _file_options():
-    return (
-        selectinload(CandidateFile.candidate),
-        selectinload(CandidateFile.cqp),
-        selectinload(CandidateFile.competences),
-        selectinload(CandidateFile.assessor).selectinload(Assessor.user),
-        selectinload(CandidateFile.assessor).selectinload(Assessor.cqps),
-        selectinload(CandidateFile.invitations),
-        selectinload(CandidateFile.evaluation).selectinload(Evaluation.results),
-        selectinload(CandidateFile.jury_session),
-    )
 
 
 def open_sessions(limit: int = UPCOMING_SESSIONS) -> list[JurySession]:
@@ -113,7 +98,7 @@ def company_home(user: User) -> CompanyHome:
         select(f).outerjoin(JurySession, JurySession.id == f.jury_session_id)
         .where(f.establishment_id == establishment_id,
                or_(f.status.not_in(FINAL), and_(f.status.in_(DECIDED), JurySession.published_at.is_(None))))
-        .options(*_file_options()).order_by(f.status_changed_at, f.id)
+        .options(*access.FILE_LINE).order_by(f.status_changed_at, f.id)
     ))
     lines = [FileLine(file, file.visible_status_for(user), next_action(file, user)) for file in files]
     groups = []
