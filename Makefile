@@ -68,8 +68,13 @@ mutants: install
 lint: install
 	$(BIN)/ruff check app tests scripts
 
+# Statistics on a synthetic branch (DATABASE_URL, generated once), then a 300-file jury session's pages
+# (BENCH_JURY_DATABASE_URL: a database the benchmark WIPES; skipped when unset).
 bench: install
 	$(BIN)/python tests/perf/bench_stats.py
+	@if [ -n "$$BENCH_JURY_DATABASE_URL" ]; then \
+		DATABASE_URL="$$BENCH_JURY_DATABASE_URL" $(BIN)/python tests/perf/bench_decisions.py; \
+	else echo "BENCH_JURY_DATABASE_URL non défini : mesure des pages de jury ignorée."; fi
 
 # The RQ worker of the outbox (app/worker.py); REDIS_URL=redis://127.0.0.1:6379/0 for instance.
 worker: install

@@ -1,6 +1,6 @@
 """Proves that the tests of each rule fail without its guard (`make mutants`).
 
-For every rule of DESIGN.md that a guard implements, the script removes the guard from the source
+For every rule of docs/design.md that a guard implements, the script removes the guard from the source
 (each textual edit checked to apply exactly once; a rule enforced in two places loses both), runs
 that rule's tests, expects at least one failure, and puts the sources back. Prints one line per rule; exits 1 when a mutant survives (a rule whose
 removal no test notices).

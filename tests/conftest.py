@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import logging
 import os
 import re
 import socket
@@ -139,16 +138,6 @@ def app(tmp_path_factory, smtp_server):
         load_referential()
         db.session.commit()
     return application
-
-
-@pytest.fixture(autouse=True)
-def _app_loggers_enabled():
-    """Alembic's env.py reads its logging config with `disable_existing_loggers`, at each upgrade or
-    downgrade: the app's loggers created by then would stay mute, and no test could read what the
-    app logs."""
-    for name, logger in list(logging.root.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger) and (name == "app" or name.startswith("app.")):
-            logger.disabled = False
 
 
 KEEP_TABLES = {"cqps", "competences", "alembic_version"}

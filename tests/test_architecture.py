@@ -1,4 +1,4 @@
-"""The import graph is the design (STYLE.md): areas depend downwards only, `files` never imports
+"""The import graph is the design (docs/design.md): areas depend downwards only, `files` never imports
 `jury`, `core` imports no area, `db.py` imports nothing of the app; views and API handlers never
 commit nor roll back; templates never compare role strings. Read from the source with `ast`, so
 that a lazy import inside a function counts as much as one at the top of a module."""

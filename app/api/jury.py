@@ -1,4 +1,4 @@
-"""Jury sessions, registration, decisions, parchments and public verification (shared/API.md).
+"""Jury sessions, registration, decisions, parchments and public verification (docs/api.md).
 
 Each answer is dumped by the schema its `@blp.response` declares, so that /api/v1/openapi.json shows
 what is returned; a file is answered as `file_json` builds it (the files area's one shape)."""

@@ -17,7 +17,7 @@ def _base_url() -> str:
 
 
 def company_recipients(file: CandidateFile) -> list[str]:
-    """API.md: every active `entreprise` user of the establishment, plus its contact email."""
+    """docs/api.md: every active `entreprise` user of the establishment, plus its contact email."""
     emails = list(db.session.scalars(select(User.email).where(
         User.establishment_id == file.establishment_id, User.role == Role.ENTREPRISE, User.active.is_(True))))
     if file.establishment.contact_email:

@@ -1,4 +1,4 @@
-"""`flask reminders send`: the daily reminders of API.md (meant for a daily cron)."""
+"""`flask reminders send`: the daily reminders of docs/api.md (meant for a daily cron)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ HABILITATION_MONTHS_BEFORE_END = 9
 
 
 def company_recipients(establishment: Establishment) -> list[str]:
-    """API.md: every `entreprise` user of the establishment, plus its contact_email."""
+    """docs/api.md: every `entreprise` user of the establishment, plus its contact_email."""
     users = db.session.scalars(select(User).where(User.establishment_id == establishment.id,
                                                   User.role == Role.ENTREPRISE.value, User.active.is_(True)))
     return [u.email for u in users] + ([establishment.contact_email] if establishment.contact_email else [])

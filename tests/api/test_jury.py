@@ -1,4 +1,4 @@
-"""The jury part of the API (shared/API.md): sessions, publish, register-jury, unregister-jury,
+"""The jury part of the API (docs/api.md): sessions, publish, register-jury, unregister-jury,
 decision, parchment.pdf, verify."""
 
 from __future__ import annotations

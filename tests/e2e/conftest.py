@@ -127,7 +127,6 @@ def live_server(tmp_path_factory, smtp_server) -> Iterator[LiveServer]:
         # Every role logs in from 127.0.0.1 during one journey: the per-address limit must not bite.
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "REDIS_URL": None,
-        "OUTBOX_DISPATCH": "inline",
         "SERVER_NAME": None,
     })
     with application.app_context():

@@ -80,7 +80,7 @@ IN_SESSION = (S.INSCRIPTION_JURY, *DECISION_STATUSES)
 
 
 def expected(viewer: str, status: FileStatus, published: bool) -> dict:
-    """The permissions as DESIGN.md states them, written independently of the model's code."""
+    """The permissions as docs/design.md states them, written independently of the model's code."""
     owner = viewer == "company"
     secretariat = viewer == "secretariat"
     sits = viewer == "jury" and status in IN_SESSION
