@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import current_app, g, request
@@ -10,6 +11,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import fields
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.schemas import (
     BaseSchema,
@@ -27,6 +29,7 @@ from app.files.models import DECISION_STATUSES, FileStatus
 from app.stats import figures, partners
 from app.stats.filters import parse_filters
 
+log = logging.getLogger(__name__)
 blp = Blueprint("api_stats", __name__, description="Statistiques de la branche, API partenaires")
 
 FILTER_PARAMETERS = [
@@ -222,8 +225,13 @@ def write_refused_calls(_exc) -> None:
     """A refused partner call is kept in the access log too, in a transaction of its own, after the
     request's has been rolled back (on SQLite the request's transaction may hold the write lock)."""
     refused = g.pop("refused_partner_call", None)
-    if refused is not None:
+    if refused is None:
+        return
+    try:
         partners.log_refused_call(refused)
+    except SQLAlchemyError:
+        # The answer is already made: a database down now loses this line, not the caller's answer.
+        log.exception("Appel refusé non journalisé : %s", refused)
 
 
 @blp.after_request

@@ -162,6 +162,21 @@ def test_a_refused_call_keeps_its_log_line_and_nothing_else(company, api_as):
     assert db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == partner.id)) is not None
 
 
+def test_a_log_line_that_cannot_be_written_does_not_change_the_answer(company, api_as, monkeypatch, caplog):
+    from sqlalchemy.exc import OperationalError
+
+    from app.stats import partners
+
+    def database_down(call):
+        raise OperationalError("INSERT", {}, Exception("connexion perdue"))
+
+    monkeypatch.setattr(partners, "log_refused_call", database_down)
+    response = api_as(make_user("partenaire")).get(f"/establishments/{company[0].siret}/certifications",
+                                                    query_string={**TRACE, "object": ""})
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert "Appel refusé non journalisé" in caplog.text
+
+
 def test_unknown_establishment_is_404_and_logged(app_ctx, api_as):
     siret = valid_siret(987)
     response = api_as(make_user("partenaire")).get(f"/establishments/{siret}/certifications", query_string=TRACE)
