@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import request
 from sqlalchemy import select
 
-from app.accounts.models import ApiToken, User
+from app.accounts.models import ApiToken, User, UserSession
 from app.core.clock import utcnow
 from app.core.tokens import hash_token
 from app.extensions import db
@@ -40,15 +42,30 @@ def password_problems(password: str) -> list[str]:
     return problems
 
 
+# The last seen time of a device's session is written at most this often (not a write per request).
+SEEN_EVERY = timedelta(minutes=5)
+
+
 def load_user_from_session(user_id: str) -> User | None:
+    """The cookie's `<user id>:<device session key>`: the user when that session is open and the
+    account active (one query: the session row and its user)."""
     if request.path.startswith("/api/"):
         return None  # the API authenticates by Bearer token only
-    ident, _, nonce = user_id.partition(":")
-    if not ident.isdigit():
+    ident, _, key = user_id.partition(":")
+    if not ident.isascii() or not ident.isdigit() or not key:
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or not user.active or not nonce or user.session_nonce != nonce:
+    row = db.session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.key_hash == hash_token(key), UserSession.ended_at.is_(None), User.id == int(ident))
+    ).first()
+    if row is None or not row.User.active:
         return None
+    device, user = row
+    moment = utcnow()
+    if moment - device.last_seen_at >= SEEN_EVERY:
+        device.last_seen_at = moment
+    device.key = key
+    user.current_session = device
     return user
 
 

@@ -68,15 +68,22 @@ class User(UserMixin, db.Model):
     last_name: Mapped[str] = mapped_column(String(120), default="")
     establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishments.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
-    # Changed at every login and logout: the session cookie carries it, so an old cookie dies.
+    # No longer read: the login sessions are rows of user_sessions (one per device). Kept until the
+    # code outside accounts that still writes it (tests/test_app.py, tests/perf/synthetic.py) stops.
     session_nonce: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
     establishment: Mapped[Establishment | None] = relationship(back_populates="users")
 
+    # The device's session this request runs in (set by the session loader and at login), or None.
+    current_session = None  # a UserSession; not a column
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_nonce}"
+        """What the session cookie carries: the user's id and the device session's random key (only
+        its hash is stored). Ending that row kills the cookie and every copy of it."""
+        key = self.current_session.key if self.current_session is not None else ""
+        return f"{self.id}:{key}"
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -130,6 +137,42 @@ class User(UserMixin, db.Model):
     def belongs_to(self, establishment_id: int | None) -> bool:
         """A company user of that establishment."""
         return self.role == Role.ENTREPRISE and establishment_id is not None and self.establishment_id == establishment_id
+
+
+class UserSession(db.Model):
+    """One login on one device: the cookie carries a random key whose SHA-256 is `key_hash`. Logout
+    ends this row only; « se déconnecter partout », a password change or reset, and a deactivation end
+    the others (or all). An ended row never serves again."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    ended_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    # The raw key, known only in the request that created the row (it goes into the cookie).
+    key = ""  # not a column
+
+    @property
+    def device_label(self) -> str:
+        """A short French name of the browser and system, from the User-Agent."""
+        agent = self.user_agent or ""
+        browser = next((name for token, name in (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+                                                  ("Chrome/", "Chrome"), ("Safari/", "Safari")) if token in agent),
+                       None)
+        system = next((name for token, name in (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+                                                 ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux"))
+                       if token in agent), None)
+        if browser and system:
+            return f"{browser} sur {system}"
+        return browser or system or "Navigateur inconnu"
 
 
 class AccountRequest(db.Model):

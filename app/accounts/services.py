@@ -4,18 +4,17 @@
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import case, func, select, update
 from stdnum.fr import siret as siret_checker
 
 from app.accounts.auth import hash_password, password_problems
-from app.accounts.models import AccountRequest, ApiToken, Establishment, OneTimeToken, Role, User
+from app.accounts.models import AccountRequest, ApiToken, Establishment, OneTimeToken, Role, User, UserSession
 from app.core import audit, clock
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Gone, NotFound, RuleViolation, ValidationFailed
@@ -104,7 +103,6 @@ def create_user(email: str, role: str, *, password: str | None = None, first_nam
         last_name=last_name.strip(),
         establishment=establishment,
         password_hash=hash_password(password) if password else None,
-        session_nonce=secrets.token_hex(16),
     )
     db.session.add(user)
     db.session.flush()
@@ -112,12 +110,13 @@ def create_user(email: str, role: str, *, password: str | None = None, first_nam
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, *, keep: UserSession | None = None) -> None:
+    """A new password ends every session of the user but `keep` (the device that changed it)."""
     problems = password_problems(password)
     if problems:
         raise ValidationFailed("; ".join(problems), {"password": problems})
     user.password_hash = hash_password(password)
-    user.session_nonce = secrets.token_hex(16)  # every other session of this user dies
+    end_sessions(user, keep=keep)
     audit.record("user.password_set", user, user)
 
 
@@ -129,9 +128,17 @@ def _clear_session() -> None:
 
 
 def start_session(user: User, remember: bool = False) -> None:
-    """Login: a fresh session (no fixation) bound to a new nonce."""
+    """Login on this device: a fresh cookie (no fixation) carrying the key of a new device session.
+    The user's sessions on other devices stay open."""
     _clear_session()
-    user.session_nonce = secrets.token_hex(16)
+    key = new_token(32)
+    device = UserSession(user_id=user.id, key_hash=hash_token(key),
+                         user_agent=(request.user_agent.string or "")[:255] or None,
+                         ip=(request.remote_addr or "")[:64] or None)
+    db.session.add(device)
+    db.session.flush()
+    device.key = key
+    user.current_session = device
     user.last_login_at = utcnow()
     login_user(user, remember=remember, fresh=True)
     session.permanent = True
@@ -139,11 +146,52 @@ def start_session(user: User, remember: bool = False) -> None:
 
 
 def end_session(user: User) -> None:
-    """Logout: the nonce changes, so a copy of the old cookie is dead too."""
-    user.session_nonce = secrets.token_hex(16)
+    """Logout: this device's session ends (a copy of its cookie is dead too); the others stay open."""
+    if user.current_session is not None:
+        _end(UserSession.id == user.current_session.id)
     audit.record("user.logout", user, user)
     logout_user()
     _clear_session()
+
+
+def _end(*criteria) -> int:
+    return db.session.execute(
+        update(UserSession).where(*criteria, UserSession.ended_at.is_(None)).values(ended_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+
+
+def end_sessions(user: User, *, keep: UserSession | None = None) -> int:
+    """Ends the user's open sessions on every device but `keep`; how many were ended."""
+    criteria = [UserSession.user_id == user.id]
+    if keep is not None:
+        criteria.append(UserSession.id != keep.id)
+    return _end(*criteria)
+
+
+def end_everywhere(user: User) -> int:
+    """« Se déconnecter partout »: every session of the user ends, this device's too."""
+    ended = end_sessions(user)
+    audit.record("user.logout_everywhere", user, user, sessions=ended)
+    logout_user()
+    _clear_session()
+    return ended
+
+
+def end_other_session(user: User, session_id: int) -> None:
+    """Ends one of the user's sessions on another device (a lost phone, a stolen cookie)."""
+    device = db.session.get(UserSession, session_id)
+    if device is None or device.user_id != user.id or device.ended_at is not None:
+        raise NotFound("Cette session n'existe pas ou est déjà terminée.")
+    _end(UserSession.id == device.id)
+    audit.record("user.session_end", user, user, session=device.id)
+
+
+def open_sessions(user: User) -> list[UserSession]:
+    """The user's open sessions, the most recently seen first."""
+    return list(db.session.scalars(select(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())))
 
 
 def create_api_token(user: User, name: str | None = None) -> str:
@@ -196,7 +244,7 @@ def find_password_link(token: str) -> OneTimeToken:
 
 def set_password_from_link(token: str, password: str) -> User:
     """Spends the link (one conditional UPDATE: two concurrent submissions cannot both win), sets the
-    password and kills every other session of the user (set_password rotates the nonce)."""
+    password and ends every session of the user (the view then opens one on this device)."""
     problems = password_problems(password or "")
     if problems:
         raise ValidationFailed("; ".join(problems), {"password": problems})
@@ -401,11 +449,11 @@ def list_users(role: str | None = None) -> list[User]:
 
 
 def set_user_active(user: User, active: bool, actor: User) -> User:
-    """Deactivation kills the user's sessions (new nonce) and their API tokens stop working."""
+    """Deactivation ends the user's sessions on every device and their API tokens stop working."""
     if user.id == actor.id and not active:
         raise RuleViolation("Vous ne pouvez pas désactiver votre propre compte.")
     user.active = active
     if not active:
-        user.session_nonce = secrets.token_hex(16)
+        end_sessions(user)
     audit.record("user.activate" if active else "user.deactivate", actor, user)
     return user

@@ -18,7 +18,7 @@ from app.accounts.forms import (
     SetPasswordForm,
 )
 from app.accounts.models import ROLE_LABELS, Role, User
-from app.core.errors import DomainError, Gone
+from app.core.errors import DomainError, Gone, refusal_goes_back_to
 from app.core.permissions import login_required, public, require, roles_required
 from app.extensions import db, limiter
 
@@ -75,9 +75,49 @@ def login():
 @bp.route("/deconnexion", methods=["POST"])
 @login_required
 def logout():
+    """Ends this device's session only: the user stays logged in on their other devices."""
     services.end_session(current_user._get_current_object())
     flash("Vous êtes déconnecté.", "success")
     return redirect(url_for("accounts.login"))
+
+
+# ---------------------------------------------------------------- every logged-in user: « Mon compte »
+
+
+def _render_account(status: int = 200):
+    user = current_user._get_current_object()
+    return render_template("accounts/account.html", user=user, sessions=services.open_sessions(user),
+                           action_form=ConfirmForm(formdata=None)), status
+
+
+@bp.route("/mon-compte")
+@login_required
+def account():
+    return _render_account()
+
+
+@bp.route("/mon-compte/deconnexion-partout", methods=["POST"])
+@login_required
+def logout_everywhere():
+    if not ConfirmForm().validate_on_submit():
+        return _render_account(400)
+    ended = services.end_everywhere(current_user._get_current_object())
+    flash(f"Vous êtes déconnecté de tous vos appareils ({ended} session{'s' if ended > 1 else ''} "
+          f"terminée{'s' if ended > 1 else ''}).", "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/mon-compte/sessions/<int:session_id>/terminer", methods=["POST"])
+@login_required
+def end_device_session(session_id: int):
+    if not ConfirmForm().validate_on_submit():
+        return _render_account(400)
+    user = current_user._get_current_object()
+    require(user.current_session is None or user.current_session.id != session_id)  # this device: « Se déconnecter »
+    with refusal_goes_back_to(url_for("accounts.account")):
+        services.end_other_session(user, session_id)
+    flash("La session de cet appareil est terminée : il devra se reconnecter.", "success")
+    return redirect(url_for("accounts.account"))
 
 
 # ---------------------------------------------------------------- public: account request, passwords

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask
+
+PARIS = ZoneInfo("Europe/Paris")
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre")
@@ -22,6 +25,14 @@ def date_fr(value: date | datetime | None, with_time: bool = False) -> str:
     return text
 
 
+def datetime_fr(value: datetime | None) -> str:
+    """A naive UTC timestamp (app/core/clock.utcnow) as the French read it: « 1er décembre 2026 à 22 h 05 »,
+    Paris time."""
+    if value is None:
+        return ""
+    return date_fr(value.replace(tzinfo=UTC).astimezone(PARIS).replace(tzinfo=None), with_time=True)
+
+
 def date_short(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
@@ -31,6 +42,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["date_fr"] = date_fr
     app.jinja_env.filters["date_short"] = date_short
+    app.jinja_env.filters["datetime_fr"] = datetime_fr
     app.jinja_env.globals["today"] = today
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
