@@ -51,8 +51,14 @@ MUTANTS = [
         ("app/files/evaluation.py",
          "    if not (assessor_comments_complete(file) and file.job_assessor_observations_in):\n        return False\n", ""),
     ), (EVALUATION_TESTS, "-k", "r4")),
-    Mutant("R5 fenêtre de saisie", ((WORKFLOW, "    if on > closes:\n", "    if False:\n"),),
+    Mutant("R5 fenêtre de saisie", ((WORKFLOW, '    if on > closes:\n        return {"interview_date": (',
+                                      '    if False:\n        return {"interview_date": ('),),
            (WORKFLOW_TESTS, EVALUATION_TESTS, "-k", "r5")),
+    # R5b: the job assessor's link follows the results window (both ends: the service and the page refuse outside it).
+    Mutant("R5b fenêtre des observations de l'évaluateur métier", (
+        (WORKFLOW, '    if on < opens:\n        return {"observations": (', '    if False:\n        return {"observations": ('),
+        (WORKFLOW, '    if on > closes:\n        return {"observations": (', '    if False:\n        return {"observations": ('),
+    ), (EVALUATION_TESTS, "tests/files/test_views.py", "-k", "r5b")),
     Mutant("R6 évaluation complète", (
         (WORKFLOW, "        if result is None or result.acquired is None:\n", "        if False:\n"),
     ), (EVALUATION_TESTS, "-k", "r6")),

@@ -65,12 +65,21 @@ def job_assessor_invitation(token: str) -> JobAssessorInvitation:
     return invitation
 
 
+def observations_window_notice(invitation: JobAssessorInvitation) -> str | None:
+    """R5b: why the link does not take observations today (before or after the window), else None."""
+    return next(iter(workflow.observations_window_problems(invitation.file).values()), None)
+
+
 def submit_job_assessor_observations(token: str, observations: dict[str, str],
                                      general_comment: str | None = None) -> JobAssessorInvitation:
     """The job assessor's observations, one per competence of the file. The link is spent by ONE
-    conditional UPDATE: of two simultaneous submissions exactly one succeeds, the other gets 410."""
+    conditional UPDATE: of two simultaneous submissions exactly one succeeds, the other gets 410.
+    Accepted only inside the R5b window (interview day … +8 days), else 422 saying when."""
     invitation = job_assessor_invitation(token)
     file = invitation.file
+    window = workflow.observations_window_problems(file)
+    if window:
+        raise RuleViolation(window["observations"], {k: [v] for k, v in window.items()})
     by_code = {c.code.upper(): c for c in file.competences}
     cleaned = {str(code).strip().upper(): (comment or "").strip() for code, comment in (observations or {}).items()}
     unknown = [code for code in cleaned if code not in by_code]

@@ -487,6 +487,11 @@ def job_assessor_observations(token: str):
     file = invitation.file
     form = forms.observations_form_class(file.competences)()
     status = 200
+    closed = evaluation.observations_window_notice(invitation)  # R5b: before or after the window
+    if closed:
+        status = 422 if form.is_submitted() else 200
+        return render_template("files/job_assessor_form.html", invitation=invitation, f=file, form=form,
+                               closed=closed), status
     if form.validate_on_submit():
         observations = {c.code: getattr(form, f"observation_{c.code}").data for c in file.competences}
         try:

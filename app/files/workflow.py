@@ -136,6 +136,33 @@ def results_window_problems(file: CandidateFile, interview_date: date | None, on
     return {}
 
 
+def observations_window_problems(file: CandidateFile, on: date | None = None) -> dict[str, str]:
+    """R5b: the job assessor's observations follow the results window: from the interview day (the date
+    sent with the results once they exist, else the planned one) to 8 days after it."""
+    on = on or today()
+    interview = file.interview_date
+    if interview is None:
+        return {"observations": (
+            "Les observations pourront être saisies à partir du jour de l'entretien, dont la date n'est pas "
+            "encore fixée."
+        )}
+    opens, closes = results_window(interview)
+    if on < opens:
+        return {"observations": (
+            f"Les observations pourront être saisies à partir du {opens.strftime('%d/%m/%Y')}, jour de "
+            f"l'entretien, et jusqu'au {closes.strftime('%d/%m/%Y')}."
+        )}
+    if on > closes:
+        return {"observations": (
+            f"La saisie des observations est close depuis le {closes.strftime('%d/%m/%Y')} "
+            f"({RESULTS_WINDOW_DAYS} jours après l'entretien du {interview.strftime('%d/%m/%Y')}). "
+            "Si l'entretien a eu lieu à une autre date, l'évaluateur habilité enregistre la date réelle de "
+            f"l'entretien dans son évaluation : la saisie rouvre alors jusqu'à {RESULTS_WINDOW_DAYS} jours "
+            "après cette date."
+        )}
+    return {}
+
+
 def submit_evaluation_problems(file: CandidateFile, on: date | None = None) -> dict[str, str]:
     """R3 and R6 (and R5 for the date of submission)."""
     problems: dict[str, str] = {}

@@ -112,8 +112,8 @@ def ready_to_submit(company, assessor, today_is):
     """A confirmed file with everything R6 asks for, on the interview day."""
     file = confirmed_file(company, assessor)
     token = invite(file, assessor)
-    observe(file, token)
     today_is(INTERVIEW.isoformat())
+    observe(file, token)
     draft(file, assessor)
     add_guide(file, assessor)
     return file

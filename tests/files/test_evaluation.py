@@ -1,5 +1,5 @@
 """The evaluation step (app/files/evaluation.py): the job assessor's link (R3), the company's email
-when both comments are in (R4), the results window (R5) and what a submission needs (R6).
+when both comments are in (R4), the results window (R5), the job assessor's window (R5b) and what a submission needs (R6).
 
 Each refusal is asserted by the guard's own French message (and the status left unchanged), so a
 test fails if its guard is removed."""
@@ -83,9 +83,10 @@ def test_r3_a_new_invitation_replaces_the_old_link(company, assessor):
     assert file.current_invitation.email == "autre@chimie-test.fr"
 
 
-def test_r3_the_link_works_once(company, assessor):
+def test_r3_the_link_works_once(company, assessor, today_is):
     file = confirmed_file(company, assessor)
     token = invite(file, assessor)
+    today_is(INTERVIEW.isoformat())
     observe(file, token)
     assert file.job_assessor_observations_in
     with pytest.raises(Gone, match="déjà été enregistrées"):
@@ -102,10 +103,11 @@ def test_r3_the_link_expires_after_30_days(company, assessor, today_is):
         observe(file, token)
 
 
-def test_r3_the_spending_update_refuses_a_link_already_spent(company, assessor):
+def test_r3_the_spending_update_refuses_a_link_already_spent(company, assessor, today_is):
     """The conditional UPDATE itself (not only the check before it) refuses a spent link."""
     file = confirmed_file(company, assessor)
     token = invite(file, assessor)
+    today_is(INTERVIEW.isoformat())
     invitation = evaluation.job_assessor_invitation(token)  # passes the check...
     db.session.execute(JobAssessorInvitation.__table__.update().values(used_at=date(2027, 3, 1)))
     with pytest.raises(Gone):  # ...but the UPDATE … WHERE used_at IS NULL matches nothing
@@ -113,9 +115,10 @@ def test_r3_the_spending_update_refuses_a_link_already_spent(company, assessor):
     assert invitation.observations == []
 
 
-def test_r3_every_competence_needs_an_observation(company, assessor):
+def test_r3_every_competence_needs_an_observation(company, assessor, today_is):
     file = confirmed_file(company, assessor)
     token = invite(file, assessor)
+    today_is(INTERVIEW.isoformat())
     with pytest.raises(ValidationFailed, match="compétence C2") as refused:
         evaluation.submit_job_assessor_observations(token, {"C1": "ok", "C2": " ", "C3": "ok"})
     assert "observation_C2" in refused.value.errors
@@ -129,9 +132,10 @@ def test_r3_every_competence_needs_an_observation(company, assessor):
 
 
 @pytest.mark.postgres_only
-def test_r3_two_simultaneous_submissions_of_one_link_give_exactly_one_success(app, company, assessor):
+def test_r3_two_simultaneous_submissions_of_one_link_give_exactly_one_success(app, company, assessor, today_is):
     file = confirmed_file(company, assessor)
     token = invite(file, assessor)
+    today_is(INTERVIEW.isoformat())
     codes = [c.code for c in file.competences]
     db.session.commit()
     barrier = threading.Barrier(2)
@@ -245,6 +249,61 @@ def test_r5_the_actual_interview_may_differ_from_the_planned_one(company, assess
     assert draft(file, assessor, interview=date(2027, 3, 4)).interview_date == date(2027, 3, 4)
 
 
+# ---------------------------------------------------------------- R5b: the job assessor's window
+
+
+@pytest.mark.parametrize("offset,accepted,message", [
+    (-1, False, "Les observations pourront être saisies à partir du 10/03/2027, jour de l'entretien, "
+                "et jusqu'au 18/03/2027."),
+    (0, True, None),
+    (8, True, None),
+    (9, False, "La saisie des observations est close depuis le 18/03/2027 (8 jours après l'entretien du "
+               "10/03/2027). Si l'entretien a eu lieu à une autre date, l'évaluateur habilité enregistre la "
+               "date réelle de l'entretien dans son évaluation : la saisie rouvre alors jusqu'à 8 jours "
+               "après cette date."),
+])
+def test_r5b_observations_from_the_planned_interview_day_to_8_days_after(company, assessor, today_is, offset,
+                                                                          accepted, message):
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    today_is(day(offset))
+    if accepted:
+        observe(file, token)
+        assert file.job_assessor_observations_in
+    else:
+        with pytest.raises(RuleViolation) as refused:
+            observe(file, token)
+        assert refused.value.message == message
+        assert "observations" in refused.value.errors
+        db.session.rollback()
+        assert evaluation.job_assessor_invitation(token).used_at is None  # the link stays usable
+        assert evaluation.observations_window_notice(evaluation.job_assessor_invitation(token)) == message
+
+
+def test_r5b_the_actual_interview_date_sent_with_the_results_moves_the_window(company, assessor, today_is):
+    file = confirmed_file(company, assessor)  # planned on 10/03/2027
+    token = invite(file, assessor)
+    today_is(day(12))  # 22/03: closed after the planned date...
+    with pytest.raises(RuleViolation, match="close depuis le 18/03/2027"):
+        observe(file, token)
+    db.session.rollback()
+    draft(file, assessor, interview=date(2027, 3, 20))  # ...the interview took place on 20/03
+    observe(file, token)
+    assert file.job_assessor_observations_in
+
+
+def test_r5b_an_earlier_actual_interview_opens_the_window_earlier(company, assessor, today_is):
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    today_is("2027-03-05")
+    with pytest.raises(RuleViolation, match="à partir du 10/03/2027"):
+        observe(file, token)
+    db.session.rollback()
+    draft(file, assessor, interview=date(2027, 3, 4))
+    observe(file, token)
+    assert file.job_assessor_observations_in
+
+
 # ---------------------------------------------------------------- R6: what a submission needs
 
 
@@ -266,9 +325,9 @@ def test_r6_a_complete_evaluation_is_submitted(company, assessor, today_is):
 def test_r6_submission_refused_naming_what_is_missing(company, assessor, today_is, spoil, message):
     file = confirmed_file(company, assessor)
     token = invite(file, assessor)
+    today_is(INTERVIEW.isoformat())
     if spoil != "job_assessor":
         observe(file, token)
-    today_is(INTERVIEW.isoformat())
     results = full_results(file)
     if spoil == "result":
         results[1]["acquired"] = None

@@ -21,7 +21,7 @@ from app.referential.models import Competence, Cqp
 from tests import factories
 from tests.api.test_files import outsider, someone_elses_file  # noqa: F401 (fixture)
 from tests.conftest import KEEP_TABLES, csrf_token, submit_form
-from tests.files.conftest import EXE, INTERVIEW, PDF, login, new_file
+from tests.files.conftest import EXE, INTERVIEW, PDF, confirmed_file, day, invite, login, new_file
 
 BASE = "http://certifia.test"
 
@@ -108,15 +108,10 @@ def test_company_assessor_and_job_assessor_take_a_file_to_validated_evaluation(a
     job_client = app.test_client()
     form_page = job_client.get(path_of(link))
     assert form_page.status_code == 200
-    assert "Zoé Lefèvre" in text(form_page) and "C2 –" in text(form_page) and "C3 –" not in text(form_page)
-    incomplete = submit_form(job_client, path_of(link), {"observation_C1": "Rigoureuse.", "observation_C2": ""})
-    assert incomplete.status_code == 422 and "compétence C2" in text(incomplete)
-    assert "Rigoureuse." in text(incomplete)
-    sent = submit_form(job_client, path_of(link), {"observation_C1": "Rigoureuse.", "observation_C2": "Autonome.",
-                                                   "general_comment": "RAS"})
-    assert sent.status_code == 200 and "Merci" in text(sent)
-    again = job_client.get(path_of(link))
-    assert again.status_code == 410 and "déjà été enregistrées" in text(again)
+    assert "Zoé Lefèvre" in text(form_page)
+    # R5b: before the interview day the page says from when, and shows no form
+    assert "à partir du 10/03/2027, jour de l'entretien" in text(form_page)
+    assert "Envoyer mes observations" not in text(form_page)
 
     # 6. the evaluation: refused before the interview day (R5), then drafted on the day
     evaluation = {"interview_date": INTERVIEW.isoformat(), "acquired_C1": "1", "comment_C1": "Maîtrisé.",
@@ -125,6 +120,19 @@ def test_company_assessor_and_job_assessor_take_a_file_to_validated_evaluation(a
     assert early.status_code == 422 and "ouvre le jour de l'entretien (10/03/2027)" in text(early)
     assert "À consolider." in text(early)
     today_is(INTERVIEW.isoformat())
+
+    # 5b. on the interview day the job assessor's link takes the observations
+    form_page = job_client.get(path_of(link))
+    assert form_page.status_code == 200 and "C2 –" in text(form_page) and "C3 –" not in text(form_page)
+    assert "Envoyer mes observations" in text(form_page)
+    incomplete = submit_form(job_client, path_of(link), {"observation_C1": "Rigoureuse.", "observation_C2": ""})
+    assert incomplete.status_code == 422 and "compétence C2" in text(incomplete)
+    assert "Rigoureuse." in text(incomplete)
+    sent = submit_form(job_client, path_of(link), {"observation_C1": "Rigoureuse.", "observation_C2": "Autonome.",
+                                                   "general_comment": "RAS"})
+    assert sent.status_code == 200 and "Merci" in text(sent)
+    again = job_client.get(path_of(link))
+    assert again.status_code == 410 and "déjà été enregistrées" in text(again)
     mailbox.clear()
     saved = submit_form(assessor_client, f"/dossiers/{file.id}/evaluation", evaluation)
     assert saved.status_code == 302
@@ -515,3 +523,46 @@ def test_the_file_list_runs_the_same_number_of_queries_with_5_and_20_files(app, 
     with_20 = measure()
     assert with_20 == with_5
     assert max(with_5.values()) <= 25, with_5
+
+
+@pytest.mark.parametrize("offset,status,shown", [
+    (-1, 200, "à partir du 10/03/2027, jour de l'entretien"),
+    (0, 200, "Envoyer mes observations"),
+    (8, 200, "Envoyer mes observations"),
+    (9, 200, "close depuis le 18/03/2027"),
+])
+def test_r5b_the_job_assessor_page_says_when_observations_are_taken(app, app_ctx, client, company, assessor,
+                                                                     today_is, offset, status, shown):
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    today_is(day(offset))
+    page = client.get(f"/invitations/{token}")
+    assert page.status_code == status and shown in text(page)
+    if offset == 9:
+        assert "enregistre la date réelle de l'entretien dans son évaluation" in text(page)
+    observations = {f"observation_{c.code}": "Vu au poste." for c in file.competences}
+    open_ = offset in (0, 8)
+    sent = submit_form(client, f"/invitations/{token}", observations, form_url=None if open_ else "/connexion")
+    if open_:
+        assert sent.status_code == 200 and "Merci" in text(sent)
+    else:
+        assert sent.status_code == 422 and shown in text(sent)
+        db.session.expire_all()
+        assert not file.job_assessor_observations_in
+
+
+@pytest.mark.parametrize("offset,status", [(-1, 422), (0, 200), (8, 200), (9, 422)])
+def test_r5b_the_api_takes_observations_from_the_interview_day_to_8_days_after(app, app_ctx, api_as, company,
+                                                                                 assessor, today_is, offset, status):
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    today_is(day(offset))
+    body = {"observations": [{"competence_code": c.code, "comment": "Vu au poste."} for c in file.competences]}
+    answer = api_as(None).post(f"/invitations/{token}/observations", json=body)
+    assert answer.status_code == status
+    if status == 422:
+        problem = answer.get_json()
+        assert ("à partir du 10/03/2027" if offset < 0 else "close depuis le 18/03/2027") in problem["detail"]
+        assert problem["errors"]["observations"]
+        db.session.expire_all()
+        assert not file.job_assessor_observations_in
