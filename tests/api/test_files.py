@@ -80,18 +80,18 @@ def test_the_journey_through_the_api(world, api_as, mailbox, today_is, app):
     assert invited.status_code == 201
     (link,) = [u for u in mailbox.links_in(mailbox.last_to("paul@api-chimie.fr")) if "/invitations/" in u]
     token = link.rsplit("/", 1)[1]
-    anonymous = api_as(None)
-    observations = {"observations": [{"competence_code": "C1", "comment": "Sûr."},
-                                     {"competence_code": "C2", "comment": "Précis."}]}
-    assert anonymous.post(f"/invitations/{token}/observations", json=observations).status_code == 200
-    assert "déjà" in problem_of(anonymous.post(f"/invitations/{token}/observations", json=observations), 410)["detail"]
 
     evaluation = {"interview_date": INTERVIEW.isoformat(), "candidate_observations": "Content.",
                   "results": [{"competence_code": "C1", "acquired": True, "comment": "Oui."},
                               {"competence_code": "C2", "acquired": False, "comment": "Pas encore."}]}
     refused = assessor_api.put(f"/files/{file['id']}/evaluation", json=evaluation)
     assert "ouvre le jour de l'entretien" in problem_of(refused, 422)["detail"]
-    today_is(INTERVIEW.isoformat())
+    today_is(INTERVIEW.isoformat())  # the interview day: results and observations (R5, R5b)
+    anonymous = api_as(None)
+    observations = {"observations": [{"competence_code": "C1", "comment": "Sûr."},
+                                     {"competence_code": "C2", "comment": "Précis."}]}
+    assert anonymous.post(f"/invitations/{token}/observations", json=observations).status_code == 200
+    assert "déjà" in problem_of(anonymous.post(f"/invitations/{token}/observations", json=observations), 410)["detail"]
     mailbox.clear()
     saved = assessor_api.put(f"/files/{file['id']}/evaluation", json=evaluation)
     assert saved.status_code == 200 and saved.json["results"][1] == {"competence_code": "C2", "acquired": False,
