@@ -75,4 +75,5 @@ class VerifyForm(BaseForm):
     class Meta:
         csrf = False
 
-    numero = StringField("Numéro du parchemin", validators=[DataRequired(message="Saisissez un numéro.")])
+    numero = StringField("Numéro du parchemin", render_kw={"autocomplete": "off", "spellcheck": "false"}, filters=[lambda value: (value or "").strip()], validators=[
+        DataRequired(message="Saisissez le numéro imprimé sur le parchemin ou l'attestation (par exemple CQP-7K4M-QX2D).")])

@@ -4,6 +4,7 @@ Every function flushes, never commits: the request commits once."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -153,8 +154,20 @@ def mark_sent(jury_session: JurySession, batch: str, actor) -> int:
 # ---------------------------------------------------------------- public verification
 
 
-def normalize_number(number: str) -> str:
-    return (number or "").strip().upper()
+_SEPARATORS = re.compile(r"[\s\-_.·/]+")
+
+
+def normalize_number(number: str | None) -> str:
+    """The canonical `CQP-XXXX-XXXX` of a number as typed: spaces, dashes and dots anywhere, lower
+    case, with or without `CQP`. Anything that is not eight characters after the prefix comes back
+    only trimmed and upper-cased (it matches no parchment)."""
+    typed = (number or "").strip().upper()
+    compact = _SEPARATORS.sub("", typed)
+    if len(compact) == 11 and compact.startswith("CQP"):
+        compact = compact[3:]
+    if len(compact) == 8 and set(compact) <= set(PARCHMENT_ALPHABET):
+        return f"CQP-{compact[:4]}-{compact[4:]}"
+    return typed
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ BRANCH = "Industries Chimiques"
 
 
 def verify_url(number: str) -> str:
-    return f"{current_app.config['BASE_URL']}/verify/{number}"
+    """The public verification page of a number, printed on the document and in its QR code. Documents
+    printed before it moved to /verifier carry /verify/<number>, which redirects there."""
+    return f"{current_app.config['BASE_URL']}/verifier/{number}"
 
 
 def qr_data_uri(url: str) -> str:

@@ -300,14 +300,30 @@ def member_booklet(session_id: int):
 # ---------------------------------------------------------------- public verification
 
 
+# /verifier is the address; /verify (printed in the QR codes of earlier documents) redirects to it
+# permanently. The rules share one endpoint and url_for builds the first registered one: decorators
+# register bottom up, so /verifier is the last written.
 @bp.route("/verify", defaults={"number": None})
 @bp.route("/verify/<number>")
+@bp.route("/verifier", defaults={"number": None})
+@bp.route("/verifier/<number>")
 @public
 @limiter.limit(lambda: current_app.config["VERIFY_RATE_LIMIT"])
 def verify(number: str | None):
+    if request.path == "/verify" or request.path.startswith("/verify/"):
+        if number is None and "numero" not in request.args:
+            return redirect(url_for("jury.verify"), 308)
+        typed = number if number is not None else request.args["numero"]
+        number = parchments.normalize_number(typed)
+        return redirect(url_for("jury.verify", number=number) if number else url_for("jury.verify", numero=""), 308)
     form = forms.VerifyForm(request.args)
-    if number is None and request.args.get("numero"):
-        return redirect(url_for("jury.verify", number=parchments.normalize_number(request.args["numero"])))
+    if number is None:
+        if "numero" not in request.args:
+            return render_template("jury/verify.html", form=forms.VerifyForm(), number=None, result=None)
+        if not form.validate():
+            return render_template("jury/verify.html", form=form, number=None, result=None), 422
+        return redirect(url_for("jury.verify", number=parchments.normalize_number(form.numero.data)))
+    number = parchments.normalize_number(number)
+    form.numero.data = number
     result = parchments.verify_number(number) if number else None
-    status = 404 if number and result is None else 200
-    return render_template("jury/verify.html", form=form, number=number, result=result), status
+    return render_template("jury/verify.html", form=form, number=number, result=result), 200 if result else 404

@@ -52,11 +52,11 @@ def test_from_an_empty_database_to_a_verified_parchment(app, app_ctx, api_as, ma
                       json={"email": "jules@chimie-rhone.fr", "first_name": "Jules", "last_name": "Collègue"}), 201)
     link = [u for u in mailbox.links_in(mailbox.last_to("jules@chimie-rhone.fr")) if "/invitations/" in u][0]
     token = link.rsplit("/", 1)[1]
+    today_is("2027-03-10")  # R5b: the job assessor answers from the interview day
     ok(api_as(None).post(f"/invitations/{token}/observations", json={
         "observations": [{"competence_code": "C1", "comment": "Rigoureuse."},
                          {"competence_code": "C2", "comment": "Autonome."}]}))
 
-    today_is("2027-03-10")
     ok(evaluator.put(f"/files/{file_id}/evaluation", json={
         "interview_date": "2027-03-10", "candidate_observations": "Entretien utile.",
         "results": [{"competence_code": "C1", "acquired": True, "comment": "Maîtrisé."},
@@ -94,10 +94,10 @@ def test_from_an_empty_database_to_a_verified_parchment(app, app_ctx, api_as, ma
     assert parchment.status_code == 200 and parchment.mimetype == "application/pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(parchment.data)).pages)
     assert "Zoé LEFÈVRE" in text and number in text
-    verify_url = re.search(r"http://certifia\.test/verify/\S+", text).group(0)
-    assert verify_url == f"{BASE}/verify/{number}"
+    verify_url = re.search(r"http://certifia\.test/verifier/\S+", text).group(0)
+    assert verify_url == f"{BASE}/verifier/{number}"
 
-    verified = ok(api_as(None).get(verify_url[len(BASE):]))
+    verified = ok(api_as(None).get(f"/verify/{number}"))
     assert verified == {"number": number, "kind": "parchemin", "cqp_code": "FAB-OPF", "cqp_title": verified["cqp_title"],
                         "holder": "Zoé L.", "decision": "valide", "jury_date": "2027-06-15",
                         "competences_validated": ["C1", "C2"]}

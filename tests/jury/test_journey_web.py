@@ -91,7 +91,7 @@ def test_from_a_validated_evaluation_to_a_verified_parchment_through_the_pages(a
     assert "Envoyé le" in text(office.get(session_url))
 
     # anyone checks the number printed on the parchment, without logging in
-    verify_url = re.search(r"http://certifia\.test/verify/\S+", pdf_text).group(0)
+    verify_url = re.search(r"http://certifia\.test/verifier/\S+", pdf_text).group(0)
     page = visitor.get(verify_url[len(BASE):])
     assert page.status_code == 200 and "Numéro authentique" in text(page)
     assert f"{holder.first_name} {holder.last_name[0]}." in text(page) and holder.last_name not in text(page)

@@ -131,7 +131,7 @@ def _publish(jury_session, secretariat):
 
 def test_unpublished_number_is_unknown(parchment, client, api_as):
     number = parchment[0].number
-    page = client.get(f"/verify/{number}")
+    page = client.get(f"/verifier/{number}")
     assert page.status_code == 404 and "Numéro inconnu" in page.get_data(as_text=True)
     assert api_as(None).get(f"/verify/{number}").status_code == 404
     assert parchments.verify_number(number) is None
@@ -154,7 +154,7 @@ def test_published_number_is_confirmed_by_the_api(parchment, secretariat, api_as
 def test_published_number_is_confirmed_by_the_page_without_login(parchment, secretariat, client):
     record, jury_session = parchment
     _publish(jury_session, secretariat)
-    page = client.get(f"/verify/{record.number.lower()}")
+    page = client.get(f"/verifier/{record.number.lower()}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Numéro authentique" in html
     assert record.file.candidate.public_name in html and record.file.candidate.last_name not in html
@@ -171,22 +171,79 @@ def test_the_verification_says_what_anyone_may_know(parchment, secretariat):
     assert verification.competences_validated == [file.competences[0], file.competences[2]]
 
 
-def test_the_search_form_leads_to_the_number(client):
-    response = client.get("/verify?numero=+cqp-abcd-efgh+")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/verify/CQP-ABCD-EFGH")
-    assert client.get("/verify").status_code == 200
+@pytest.mark.parametrize("typed", ["CQP-7K4M-QX2D", "cqp-7k4m-qx2d", "  CQP 7K4M QX2D ", "7K4MQX2D", "7k4m-qx2d",
+                                   "cqp7k4mqx2d", "CQP-7K4M QX2D", "cqp.7k4m.qx2d"])
+def test_a_number_is_normalised_however_it_is_typed(typed):
+    assert parchments.normalize_number(typed) == "CQP-7K4M-QX2D"
 
 
-@pytest.mark.parametrize("number", ["CQP-0000-0000", "n'importe quoi", "x" * 300])
-def test_unknown_numbers_say_so_without_error(client, api_as, number):
-    page = client.get(f"/verify/{number}")
-    assert page.status_code == 404 and "Numéro inconnu" in page.get_data(as_text=True)
-    response = api_as(None).get(f"/verify/{number}")
-    assert response.status_code == 404 and response.mimetype == "application/problem+json"
-    assert "inconnu" in response.json["detail"]
+@pytest.mark.parametrize("typed, kept", [("", ""), (None, ""), ("  abc ", "ABC"), ("CQP-0000-0000", "CQP-0000-0000"),
+                                         ("7K4MQX2", "7K4MQX2"), ("XYZ7K4MQX2D", "XYZ7K4MQX2D")])
+def test_what_is_no_number_is_only_trimmed(typed, kept):
+    assert parchments.normalize_number(typed) == kept
+
+
+def test_the_search_form_leads_to_the_canonical_number(client):
+    response = client.get("/verifier?numero=+cqp+abcd+efgh+")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/verifier/CQP-ABCD-EFGH")
+    response = client.get("/verifier?numero=abcdefgh")
+    assert response.headers["Location"].endswith("/verifier/CQP-ABCD-EFGH")
+    page = client.get("/verifier")
+    assert page.status_code == 200 and 'action="/verifier"' in page.get_data(as_text=True)
+    assert "field-error" not in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["?numero=", "?numero=+++"])
+def test_an_empty_search_says_so_on_the_field(client, query):
+    page = client.get(f"/verifier{query}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert 'id="numero-erreur"' in html and "Saisissez le numéro imprimé sur le parchemin" in html
+    assert 'aria-invalid="true"' in html and 'href="#numero"' in html
+
+
+def test_a_number_typed_in_the_address_is_normalised(parchment, secretariat, client):
+    record, jury_session = parchment
+    _publish(jury_session, secretariat)
+    body = record.number[4:].replace("-", "").lower()
+    page = client.get(f"/verifier/{body}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and f"Numéro authentique : {record.number}" in html
+    assert f'value="{record.number}"' in html
+
+
+@pytest.mark.parametrize("old, new", [
+    ("/verify/CQP-ABCD-EFGH", "/verifier/CQP-ABCD-EFGH"),
+    ("/verify/cqp-abcd-efgh", "/verifier/CQP-ABCD-EFGH"),
+    ("/verify?numero=+cqp-abcd-efgh+", "/verifier/CQP-ABCD-EFGH"),
+    ("/verify", "/verifier"),
+    ("/verify?numero=", "/verifier?numero="),
+])
+def test_the_old_addresses_redirect_permanently(client, old, new):
+    response = client.get(old)
+    assert response.status_code in (301, 308) and "/verifier" in response.headers["Location"]
+    landed = client.get(old, follow_redirects=True)
+    assert landed.status_code in (200, 404, 422)
+    assert landed.request.full_path.rstrip("?") == new
+
+
+def test_a_qr_code_printed_with_the_old_address_still_verifies(parchment, secretariat, client):
+    record, jury_session = parchment
+    _publish(jury_session, secretariat)
+    page = client.get(f"http://certifia.test/verify/{record.number}", follow_redirects=True)
+    assert page.status_code == 200 and f"Numéro authentique : {record.number}" in page.get_data(as_text=True)
+    assert page.request.path == f"/verifier/{record.number}"
+
+
+def test_the_api_normalises_the_number_the_same_way(parchment, secretariat, api_as):
+    record, jury_session = parchment
+    _publish(jury_session, secretariat)
+    body = record.number[4:].replace("-", " ").lower()
+    response = api_as(None).get(f"/verify/{body}")
+    assert response.status_code == 200 and response.json["number"] == record.number
 
 
 def test_verification_is_rate_limited(app, client):
     limit = int(app.config["VERIFY_RATE_LIMIT"].split()[0])
-    statuses = [client.get("/verify/CQP-AAAA-AAAA").status_code for _ in range(limit + 1)]
+    statuses = [client.get("/verifier/CQP-AAAA-AAAA").status_code for _ in range(limit + 1)]
     assert statuses[:limit] == [404] * limit and statuses[-1] == 429

@@ -37,7 +37,7 @@ def test_parchment_of_a_valid_file(jury_session, secretariat):
     assert "Industries Chimiques" in text and file.cqp.title in text
     assert file.candidate.first_name in text and file.candidate.last_name.upper() in text
     assert "15 juin 2027" in text and parchment.number in text
-    assert f"http://certifia.test/verify/{parchment.number}" in text
+    assert f"http://certifia.test/verifier/{parchment.number}" in text
 
 
 def test_attestation_lists_only_the_validated_competences(jury_session, secretariat):
