@@ -10,6 +10,7 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    ValidationError,
 )
 from wtforms.validators import DataRequired, Email, Length
 
@@ -29,20 +30,27 @@ class LoginForm(BaseForm):
     remember = BooleanField("Rester connecté sur cet appareil")
 
 
-class SetPasswordForm(BaseForm):
-    password = PasswordField(
+def _new_password_field() -> PasswordField:
+    return PasswordField(
         "Nouveau mot de passe (12 caractères au moins)",
         validators=[DataRequired(message="Saisissez un mot de passe."),
                     Length(min=12, message="Le mot de passe doit contenir au moins 12 caractères.")],
     )
-    confirm = PasswordField("Confirmez le mot de passe",
-                            validators=[DataRequired(message="Confirmez le mot de passe.")])
 
+
+def _confirm_field() -> PasswordField:
+    return PasswordField("Confirmez le mot de passe", validators=[DataRequired(message="Confirmez le mot de passe.")])
+
+
+class _NewPassword:
     def validate_confirm(self, field):
         if field.data != self.password.data:
-            from wtforms import ValidationError
-
             raise ValidationError("Les deux mots de passe ne sont pas identiques.")
+
+
+class SetPasswordForm(_NewPassword, BaseForm):
+    password = _new_password_field()
+    confirm = _confirm_field()
 
 
 class AccountRequestForm(BaseForm):
@@ -88,3 +96,24 @@ class InviteUserForm(BaseForm):
     last_name = StringField("Nom", validators=[DataRequired(message="Le nom est obligatoire."), Length(max=120)])
     email = EmailField("Adresse email", validators=[DataRequired(message="L'adresse email est obligatoire."),
                                                     Length(max=255)])
+
+
+class ProfileForm(BaseForm):
+    """« Mon compte »: the user's name and address."""
+
+    first_name = StringField("Prénom", filters=[strip], validators=[
+        DataRequired(message="Le prénom est obligatoire."), Length(max=120)])
+    last_name = StringField("Nom", filters=[strip], validators=[
+        DataRequired(message="Le nom est obligatoire."), Length(max=120)])
+    email = EmailField("Adresse email", filters=[strip], validators=[
+        DataRequired(message="L'adresse email est obligatoire."), Email(message="L'adresse email n'est pas valide."),
+        Length(max=255)])
+
+
+class ChangePasswordForm(_NewPassword, BaseForm):
+    """« Mon compte »: the current password, then the new one twice."""
+
+    current_password = PasswordField("Mot de passe actuel", validators=[
+        DataRequired(message="Saisissez votre mot de passe actuel.")])
+    password = _new_password_field()
+    confirm = _confirm_field()

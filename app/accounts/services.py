@@ -13,7 +13,7 @@ from flask_login import login_user, logout_user
 from sqlalchemy import case, func, select, update
 from stdnum.fr import siret as siret_checker
 
-from app.accounts.auth import hash_password, password_problems
+from app.accounts.auth import hash_password, password_problems, verify_password
 from app.accounts.models import AccountRequest, ApiToken, Establishment, OneTimeToken, Role, User, UserSession
 from app.core import audit, clock
 from app.core.clock import utcnow
@@ -192,6 +192,42 @@ def open_sessions(user: User) -> list[UserSession]:
     return list(db.session.scalars(select(UserSession).where(
         UserSession.user_id == user.id, UserSession.ended_at.is_(None))
         .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())))
+
+
+# ---------------------------------------------------------------- « Mon compte »
+
+CURRENT_PASSWORD_WRONG = "Le mot de passe actuel est incorrect."
+
+
+def update_profile(user: User, first_name: str, last_name: str, email: str) -> User:
+    """The user's own name and address; the address stays unique (a French message on the field)."""
+    first_name = _required(first_name, "first_name", "Le prénom est obligatoire.")
+    last_name = _required(last_name, "last_name", "Le nom est obligatoire.")
+    address = check_email(email)
+    if address != user.email.lower():
+        taken = find_user_by_email(address)
+        if taken is not None and taken.id != user.id:
+            raise Conflict.for_field("email", f"L'adresse {address} est déjà celle d'un autre compte.")
+    changed = {name: value for name, value in (("first_name", first_name), ("last_name", last_name),
+                                               ("email", address)) if getattr(user, name) != value}
+    for name, value in changed.items():
+        setattr(user, name, value)
+    if changed:
+        audit.record("user.profile_update", user, user, fields=sorted(changed))
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """The current password is asked again; the new one follows the rule (12 characters at least).
+    The user's sessions on other devices end; this one stays open."""
+    if not current_password:
+        raise ValidationFailed.for_field("current_password", "Saisissez votre mot de passe actuel.")
+    problems = password_problems(new_password or "")
+    if problems:
+        raise ValidationFailed("; ".join(problems), {"password": problems})
+    if not verify_password(user, current_password):
+        raise ValidationFailed.for_field("current_password", CURRENT_PASSWORD_WRONG)
+    set_password(user, new_password, keep=user.current_session)
 
 
 def create_api_token(user: User, name: str | None = None) -> str:

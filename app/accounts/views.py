@@ -10,10 +10,12 @@ from app.accounts import services
 from app.accounts.auth import verify_password
 from app.accounts.forms import (
     AccountRequestForm,
+    ChangePasswordForm,
     ConfirmForm,
     ForgotPasswordForm,
     InviteUserForm,
     LoginForm,
+    ProfileForm,
     RefuseRequestForm,
     SetPasswordForm,
 )
@@ -84,10 +86,46 @@ def logout():
 # ---------------------------------------------------------------- every logged-in user: « Mon compte »
 
 
-def _render_account(status: int = 200):
+def _render_account(status: int = 200, *, profile_form: ProfileForm | None = None,
+                    password_form: ChangePasswordForm | None = None):
+    """The page with its forms: the one posted keeps what was typed and its errors, the others are fresh."""
     user = current_user._get_current_object()
-    return render_template("accounts/account.html", user=user, sessions=services.open_sessions(user),
-                           action_form=ConfirmForm(formdata=None)), status
+    return render_template(
+        "accounts/account.html", user=user, sessions=services.open_sessions(user),
+        profile_form=profile_form or ProfileForm(formdata=None, obj=user),
+        password_form=password_form or ChangePasswordForm(formdata=None),
+        action_form=ConfirmForm(formdata=None)), status
+
+
+@bp.route("/mon-compte/profil", methods=["POST"])
+@login_required
+def update_profile():
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _render_account(422, profile_form=form)
+    try:
+        services.update_profile(current_user._get_current_object(), form.first_name.data, form.last_name.data,
+                                form.email.data)
+    except DomainError as error:  # nothing written: the error status rolls back
+        form.add_domain_errors(error)
+        return _render_account(error.status_code, profile_form=form)
+    flash("Vos nom et adresse email sont enregistrés.", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/mon-compte/mot-de-passe", methods=["POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _render_account(422, password_form=form)
+    try:
+        services.change_password(current_user._get_current_object(), form.current_password.data, form.password.data)
+    except DomainError as error:
+        form.add_domain_errors(error)
+        return _render_account(error.status_code, password_form=form)
+    flash("Votre mot de passe est changé : vos sessions sur les autres appareils sont terminées.", "success")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.route("/mon-compte")
