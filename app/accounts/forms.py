@@ -117,3 +117,16 @@ class ChangePasswordForm(_NewPassword, BaseForm):
         DataRequired(message="Saisissez votre mot de passe actuel.")])
     password = _new_password_field()
     confirm = _confirm_field()
+
+
+class InviteColleagueForm(BaseForm):
+    """A company user invites a colleague of the same establishment (prefixed: the account page also
+    holds the user's own name and email fields)."""
+
+    first_name = StringField("Prénom du collègue", filters=[strip], validators=[
+        DataRequired(message="Le prénom est obligatoire."), Length(max=120)])
+    last_name = StringField("Nom du collègue", filters=[strip], validators=[
+        DataRequired(message="Le nom est obligatoire."), Length(max=120)])
+    email = EmailField("Adresse email du collègue", filters=[strip], validators=[
+        DataRequired(message="L'adresse email est obligatoire."), Email(message="L'adresse email n'est pas valide."),
+        Length(max=255)])

@@ -230,6 +230,52 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     set_password(user, new_password, keep=user.current_session)
 
 
+# ---------------------------------------------------------------- colleagues of a company user
+
+
+def list_colleagues(user: User) -> list[User]:
+    """The company users of the user's establishment, the user included."""
+    if not user.is_company or user.establishment_id is None:
+        return []
+    return list(db.session.scalars(select(User).where(
+        User.establishment_id == user.establishment_id, User.role == Role.ENTREPRISE)
+        .order_by(User.last_name, User.first_name, User.email)))
+
+
+def invite_colleague(actor: User, email: str, first_name: str, last_name: str) -> User:
+    """A company user opens an account for a colleague: the `entreprise` role for the same
+    establishment (no new establishment: R12 unchanged), and a single-use link to choose a password."""
+    if not actor.is_company or actor.establishment is None:
+        raise RuleViolation("Seul un utilisateur entreprise peut inviter des collègues de son établissement.")
+    first_name = _required(first_name, "first_name", "Le prénom est obligatoire.")
+    last_name = _required(last_name, "last_name", "Le nom est obligatoire.")
+    user = create_user(email, Role.ENTREPRISE, first_name=first_name, last_name=last_name,
+                       establishment=actor.establishment, actor=actor)
+    _send_colleague_invitation(user, actor)
+    return user
+
+
+def reinvite_colleague(actor: User, colleague_id: int) -> User:
+    """A new link for a colleague who has not chosen a password yet (the earlier link dies)."""
+    colleague = db.session.get(User, colleague_id)
+    if colleague is None or not colleague.belongs_to(actor.establishment_id) or colleague.id == actor.id:
+        raise NotFound("Ce collègue n'existe pas dans votre établissement.")
+    if colleague.password_hash:
+        raise Conflict(f"{colleague.full_name} a déjà choisi son mot de passe : il peut utiliser « Mot de passe "
+                       "oublié » s'il l'a perdu.")
+    if not colleague.active:
+        raise Conflict("Ce compte est désactivé : demandez au secrétariat CQP de le réactiver.")
+    _send_colleague_invitation(colleague, actor)
+    return colleague
+
+
+def _send_colleague_invitation(user: User, actor: User) -> None:
+    link = issue_password_link(user, SET_PASSWORD)
+    queue_email("account_invitation", user.email, "Votre compte Certifia : choisissez votre mot de passe",
+                "account_invitation", user=user, link=link, days=7, invited_by=actor)
+    audit.record("user.colleague_invited", actor, user)
+
+
 def create_api_token(user: User, name: str | None = None) -> str:
     token = new_token(32)
     db.session.add(ApiToken(user=user, token_hash=hash_token(token), name=name))

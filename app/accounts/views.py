@@ -13,6 +13,7 @@ from app.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
     ForgotPasswordForm,
+    InviteColleagueForm,
     InviteUserForm,
     LoginForm,
     ProfileForm,
@@ -87,14 +88,45 @@ def logout():
 
 
 def _render_account(status: int = 200, *, profile_form: ProfileForm | None = None,
-                    password_form: ChangePasswordForm | None = None):
+                    password_form: ChangePasswordForm | None = None, colleague_form: InviteColleagueForm | None = None):
     """The page with its forms: the one posted keeps what was typed and its errors, the others are fresh."""
     user = current_user._get_current_object()
     return render_template(
         "accounts/account.html", user=user, sessions=services.open_sessions(user),
         profile_form=profile_form or ProfileForm(formdata=None, obj=user),
         password_form=password_form or ChangePasswordForm(formdata=None),
+        colleagues=services.list_colleagues(user),
+        colleague_form=colleague_form or InviteColleagueForm(formdata=None, prefix="collegue"),
         action_form=ConfirmForm(formdata=None)), status
+
+
+@bp.route("/mon-compte/collegues", methods=["POST"])
+@roles_required("entreprise")
+def invite_colleague():
+    form = InviteColleagueForm(prefix="collegue")
+    if not form.validate_on_submit():
+        return _render_account(422, colleague_form=form)
+    try:
+        colleague = services.invite_colleague(current_user._get_current_object(), form.email.data,
+                                              form.first_name.data, form.last_name.data)
+    except DomainError as error:  # nothing written: the error status rolls back
+        form.add_domain_errors(error)
+        return _render_account(error.status_code, colleague_form=form)
+    flash(f"Compte créé pour {colleague.full_name} : {colleague.email} a reçu un lien pour choisir son mot de passe "
+          "(valable 7 jours).", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/mon-compte/collegues/<int:user_id>/renvoyer-lien", methods=["POST"])
+@roles_required("entreprise")
+def reinvite_colleague(user_id: int):
+    if not ConfirmForm().validate_on_submit():
+        return _render_account(400)
+    with refusal_goes_back_to(url_for("accounts.account")):
+        colleague = services.reinvite_colleague(current_user._get_current_object(), user_id)
+    flash(f"Un nouveau lien pour choisir le mot de passe a été envoyé à {colleague.email} (l'ancien ne sert plus).",
+          "success")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.route("/mon-compte/profil", methods=["POST"])
