@@ -110,6 +110,18 @@ MUTANTS = [
          "    sa.UniqueConstraint('establishment_id', 'last_name_key', 'first_name_key', 'birth_date', "
          "name=op.f('uq_candidates_establishment_id_last_name_key_first_name_key_birth_date'))", ""),
     ), (CANDIDATES_TESTS, "-k", "r12")),
+    # The service's check (create, change of CQP, the first step of the web form) and the partial unique
+    # index that backs it (model and migration) all go.
+    Mutant("R12b un seul dossier ouvert par candidat et CQP", (
+        ("app/files/services.py", "    if open_file is not None:\n", "    if False:\n"),
+        ("app/files/models.py",
+         '        Index("uq_candidate_files_open_per_cqp", "candidate_id", "cqp_id", unique=True,\n'
+         '              sqlite_where=text("status NOT IN " + _status_in(*FINAL_STATUSES)),\n'
+         '              postgresql_where=text("status NOT IN " + _status_in(*FINAL_STATUSES))),\n', ""),
+        ("migrations/versions/e8b2d5f41a97_one_open_file_per_candidate_and_cqp.py",
+         "    op.create_index('uq_candidate_files_open_per_cqp', 'candidate_files', ['candidate_id', 'cqp_id'], "
+         "unique=True,\n                    sqlite_where=OPEN, postgresql_where=OPEN)", "    pass"),
+    ), (SERVICES_TESTS, "tests/files/test_views.py", "-k", "r12b")),
 ]
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -200,6 +201,10 @@ class CandidateFile(db.Model):
         # roll-overs per jury session. They also serve every lookup by cqp_id or jury_session_id.
         Index("ix_candidate_files_cqp_id_status", "cqp_id", "status"),
         Index("ix_candidate_files_jury_session_id_rolled_over", "jury_session_id", "rolled_over"),
+        # R12b: at most one open (not final) file per candidate and CQP.
+        Index("uq_candidate_files_open_per_cqp", "candidate_id", "cqp_id", unique=True,
+              sqlite_where=text("status NOT IN " + _status_in(*FINAL_STATUSES)),
+              postgresql_where=text("status NOT IN " + _status_in(*FINAL_STATUSES))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

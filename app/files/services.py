@@ -5,6 +5,9 @@ through `workflow.fire`; emails are queued by app.files.notifications in the sam
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from app.accounts import services as accounts
 from app.accounts.models import Role
 from app.core import audit, uploads
@@ -102,15 +105,37 @@ def _apply_file_fields(file: CandidateFile, cqp: Cqp, data: dict, partial: bool)
         setattr(file, name, value)
 
 
+def require_no_open_file(candidate: Candidate, cqp: Cqp, except_file_id: int | None = None) -> None:
+    """R12b: a candidate has at most one open (not final) file per CQP; 409 naming the open one."""
+    stmt = select(CandidateFile).where(
+        CandidateFile.candidate_id == candidate.id, CandidateFile.cqp_id == cqp.id,
+        CandidateFile.status.not_in([s.value for s in FINAL_STATUSES]))
+    if except_file_id is not None:
+        stmt = stmt.where(CandidateFile.id != except_file_id)
+    open_file = db.session.scalars(stmt.limit(1)).first()
+    if open_file is not None:
+        message = (f"{candidate.full_name} a déjà un dossier ouvert pour le CQP {cqp.code} : le dossier "
+                   f"n° {open_file.id} (« {open_file.status_label} »). Un candidat ne peut avoir qu'un dossier "
+                   "ouvert par CQP : poursuivez celui-ci, ou abandonnez-le avant d'en créer un autre.")
+        raise Conflict(message, {"cqp_code": [message]})
+
+
 def create_file(candidate: Candidate, actor, *, cqp_code, **data) -> CandidateFile:
-    """A candidature: the candidate, a CQP and its competences, the training, the assessor."""
+    """A candidature: the candidate, a CQP and its competences, the training, the assessor (R12b: one open
+    file per candidate and CQP, backed by a partial unique index)."""
     cqp = referential.get_cqp_by_code(required_text(cqp_code, "cqp_code", "Le CQP"))
+    require_no_open_file(candidate, cqp)
     # Built detached (ids, not the candidate relationship) so that a refused field leaves nothing pending.
     file = CandidateFile(candidate_id=candidate.id, establishment_id=candidate.establishment_id,
                          status=FileStatus.EN_COURS_INSCRIPTION.value, created_by_id=getattr(actor, "id", None))
     _apply_file_fields(file, cqp, data, partial=False)
-    db.session.add(file)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a simultaneous creation meets the unique index: 409, not 500
+            db.session.add(file)
+            db.session.flush()
+    except IntegrityError:
+        require_no_open_file(candidate, cqp)
+        raise
     db.session.expire(candidate, ["files"])
     audit.record("file.create", actor, file, cqp=cqp.code)
     return file
@@ -129,6 +154,8 @@ def update_file(file: CandidateFile, actor, **data) -> CandidateFile:
     """Edits the candidature while it is `en_cours_inscription` (409 afterwards)."""
     _require_registration(file)
     cqp = referential.get_cqp_by_code(data["cqp_code"]) if data.get("cqp_code") else file.cqp
+    if cqp.id != file.cqp_id:
+        require_no_open_file(file.candidate, cqp, except_file_id=file.id)
     _apply_file_fields(file, cqp, data, partial=True)
     db.session.flush()
     audit.record("file.update", actor, file)

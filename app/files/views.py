@@ -294,6 +294,12 @@ def file_new():
             cqp = referential.get_cqp_by_code(cqp_code)
         except DomainError:
             cqp = None  # said on the first step's form
+    already_open = None
+    if candidate is not None and cqp is not None:
+        try:
+            services.require_no_open_file(candidate, cqp)  # R12b, said on the CQP field of the first step
+        except DomainError as error:
+            already_open, cqp = error, None
     if candidate is None or cqp is None:
         # First step (GET, no JavaScript needed): the candidate and the CQP.
         choose = forms.choose_cqp_form(request.args if request.args else None,
@@ -301,6 +307,10 @@ def file_new():
         status = 200
         if request.args.get("step") and not choose.validate():
             status = 422
+        elif already_open is not None:
+            choose.cqp_code.errors = [already_open.message]
+            choose.form_errors.append(already_open.message)
+            status = already_open.status_code
         elif cqp_code and cqp is None:
             choose.cqp_code.errors = [f"Le CQP « {cqp_code} » n'existe pas dans le référentiel."]
             status = 422

@@ -153,8 +153,11 @@ def test_the_scopes_list_what_can_view_allows(viewers):
     """visible_to(user) (SQL) and can_view(user) (Python) agree on every file, for every viewer."""
     users = viewers["users"]
     session = factories.sit_on(factories.make_session(on=today() - timedelta(days=2)), users["jury"])
+    # One CQP per status: a candidate has one open file per CQP (R12b).
+    cqps = ["FAB-OPF", "FAB-CEF", "FAB-PIF", "FAB-ANF", "CND-CLC", "CND-PLC", "CND-ANC", "LOG-AGL", "LOG-ANL"]
     files = [factories.make_file(status, candidate=viewers["candidate"], assessor=viewers["file_assessor"],
-                                 session=session if status in IN_SESSION else None) for status in S]
+                                 cqp_code=cqps[n], session=session if status in IN_SESSION else None)
+             for n, status in enumerate(S)]
     files.append(factories.make_file(S.EN_COURS_INSCRIPTION))  # someone else's
     for viewer in VIEWERS:
         user = users[viewer]

@@ -166,7 +166,8 @@ def test_an_abandoned_file_waits_for_nothing(people):
 
 def test_an_anonymous_viewer_reads_who_is_awaited(people):
     assert next_action(make(people, S.EN_COURS_INSCRIPTION), None).waiting_for == "l'entreprise"
-    assert next_action(make(people, S.EN_ATTENTE_EVALUATION), None).waiting_for == "l'évaluateur habilité"
+    assert next_action(make(people, S.EN_ATTENTE_EVALUATION, cqp_code="FAB-CEF"), None).waiting_for \
+        == "l'évaluateur habilité"  # another CQP: one open file per candidate and CQP (R12b)
 
 
 # ---------------------------------------------------------------- the texts

@@ -10,12 +10,14 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import Conflict, RuleViolation, ValidationFailed
 from app.core.models import OutboxEmail
 from app.extensions import db
 from app.files import services
-from app.files.models import FileStatus
+from app.files.models import CandidateFile, FileStatus
+from app.referential.models import Cqp
 from tests import factories
 from tests.files.conftest import (
     confirmed_file,
@@ -119,3 +121,48 @@ def test_withdraw_needs_a_reason_and_is_final(company, assessor):
     assert file.history[-1].comment == "Départ de l'entreprise"
     with pytest.raises(Conflict, match="« Abandonné »"):
         services.withdraw(file, company, "encore")
+
+
+# ---------------------------------------------------------------- R12b: one open file per candidate and CQP
+
+
+def test_r12b_a_second_open_file_for_the_same_cqp_is_refused_naming_the_first(company, assessor):
+    first = new_file(company, assessor)
+    with pytest.raises(Conflict) as refused:
+        services.create_file(first.candidate, company, cqp_code="FAB-OPF", competence_codes=["C1"],
+                             training_path="formation", training_scheme="plan_developpement_competences")
+    assert refused.value.status_code == 409
+    assert f"le dossier n° {first.id} (« En cours d'inscription »)" in refused.value.message
+    assert "Élodie Martin a déjà un dossier ouvert pour le CQP FAB-OPF" in refused.value.message
+    assert refused.value.errors["cqp_code"]
+    db.session.rollback()
+    assert len(first.candidate.files) == 1  # nothing half written
+
+
+def test_r12b_another_cqp_or_a_final_file_leaves_the_way_open(company, assessor):
+    first = new_file(company, assessor)
+    other_cqp = db.session.scalars(select(Cqp).where(Cqp.code != "FAB-OPF").order_by(Cqp.code).limit(1)).one()
+    other = services.create_file(first.candidate, company, cqp_code=other_cqp.code,
+                                 competence_codes=[other_cqp.active_competences[0].code], training_path="formation",
+                                 training_scheme="plan_developpement_competences")
+    assert other.cqp_id == other_cqp.id
+    with pytest.raises(Conflict, match=f"le dossier n° {first.id} "):  # nor by moving the other one onto FAB-OPF
+        services.update_file(other, company, cqp_code="FAB-OPF", competence_codes=["C1"])
+    db.session.rollback()
+    services.withdraw(first, company, "Départ de l'entreprise")
+    db.session.commit()
+    again = new_file(company, assessor, candidate=first.candidate)
+    assert again.id != first.id and again.status == FileStatus.EN_COURS_INSCRIPTION
+
+
+def test_r12b_the_database_refuses_a_second_open_file_too(company, assessor):
+    """The partial unique index (model and migration) backs the service's check."""
+    first = new_file(company, assessor)
+    db.session.add(CandidateFile(candidate_id=first.candidate_id, establishment_id=first.establishment_id,
+                                 cqp_id=first.cqp_id, status=FileStatus.EN_COURS_INSCRIPTION.value))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+    db.session.add(CandidateFile(candidate_id=first.candidate_id, establishment_id=first.establishment_id,
+                                 cqp_id=first.cqp_id, status=FileStatus.ABANDONNE.value, withdraw_reason="x"))
+    db.session.flush()  # a final file is not counted

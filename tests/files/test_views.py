@@ -566,3 +566,21 @@ def test_r5b_the_api_takes_observations_from_the_interview_day_to_8_days_after(a
         assert problem["errors"]["observations"]
         db.session.expire_all()
         assert not file.job_assessor_observations_in
+
+
+def test_r12b_a_second_open_file_is_refused_on_the_cqp_field_and_by_the_api(app, app_ctx, client, login_as,
+                                                                              api_as, company, assessor):
+    first = new_file(company, assessor)
+    login_as(company)
+    page = client.get(f"/entreprise/dossiers/nouveau?step=1&candidate_id={first.candidate_id}&cqp_code=FAB-OPF")
+    assert page.status_code == 409
+    body = text(page)
+    assert f"le dossier n° {first.id} (« En cours d'inscription »)" in body
+    assert 'id="cqp_code-erreur"' in body and 'name="competence_codes"' not in body
+    answer = api_as(company).post("/files", json={
+        "candidate_id": first.candidate_id, "cqp_code": "FAB-OPF", "competence_codes": ["C1"],
+        "training_path": "formation", "training_scheme": "vae"})
+    assert answer.status_code == 409 and answer.mimetype == "application/problem+json"
+    assert f"le dossier n° {first.id}" in answer.json["detail"]
+    db.session.expire_all()
+    assert db.session.query(CandidateFile).count() == 1
