@@ -393,6 +393,31 @@ def _required(value: str | None, field: str, message: str) -> str:
     return value
 
 
+class _FieldErrors:
+    """Collects the refusals of several field checks, so that a form is told every mistake at once."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+        self.first: str | None = None
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(message)
+        self.first = self.first or message
+
+    def check(self, check, *args):
+        try:
+            return check(*args)
+        except ValidationFailed as error:
+            for field, messages in error.errors.items():
+                for message in messages:
+                    self.add(field, message)
+            return None
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.first or "", self.errors)
+
+
 def pending_request_for(siret: str) -> AccountRequest | None:
     return db.session.scalar(select(AccountRequest).where(
         AccountRequest.siret == siret, AccountRequest.status == "pending"))
@@ -402,25 +427,39 @@ def secretariat_addresses() -> list[str]:
     return list(db.session.scalars(select(User.email).where(User.role == Role.SECRETARIAT, User.active.is_(True))))
 
 
+def validate_account_request(data: AccountRequestData) -> tuple[str, str, dict[str, str]]:
+    """The request's fields checked and normalized (SIRET, email, the other values), or a
+    ValidationFailed naming every field in error at once (the first one's message as the message)."""
+    found = _FieldErrors()
+    siret = found.check(check_siret, data.siret)
+    values = {
+        "establishment_name": found.check(_required, data.establishment_name, "establishment_name",
+                                          "La raison sociale de l'établissement est obligatoire."),
+        "address": found.check(_required, data.address, "address", "L'adresse est obligatoire."),
+        "postcode": found.check(_required, data.postcode, "postcode", "Le code postal est obligatoire."),
+        "city": found.check(_required, data.city, "city", "La ville est obligatoire."),
+        "contact_first_name": found.check(_required, data.contact_first_name, "contact_first_name",
+                                          "Le prénom est obligatoire."),
+        "contact_last_name": found.check(_required, data.contact_last_name, "contact_last_name",
+                                         "Le nom est obligatoire."),
+        "phone": found.check(_required, data.phone, "phone", "Le téléphone est obligatoire."),
+    }
+    if values["postcode"] is not None:
+        values["postcode"] = values["postcode"].upper()
+        if not POSTCODE_RE.match(values["postcode"]):
+            found.add("postcode", "Le code postal doit comporter 5 chiffres.")
+    if values["phone"] is not None and (not PHONE_RE.match(values["phone"])
+                                        or sum(ch.isdigit() for ch in values["phone"]) < 10):
+        found.add("phone", "Le numéro de téléphone doit comporter au moins 10 chiffres.")
+    email = found.check(check_email, data.email)
+    found.raise_any()  # every field's mistake at once, the first one as the message
+    return siret, email, values
+
+
 def request_account(data: AccountRequestData) -> AccountRequest:
     """A company asks for an account. R12: refused when the SIRET already has an establishment or a
     pending request. The secretariat and the requester each get an email."""
-    siret = check_siret(data.siret)
-    values = {
-        "establishment_name": _required(data.establishment_name, "establishment_name",
-                                        "La raison sociale de l'établissement est obligatoire."),
-        "address": _required(data.address, "address", "L'adresse est obligatoire."),
-        "postcode": _required(data.postcode, "postcode", "Le code postal est obligatoire.").upper(),
-        "city": _required(data.city, "city", "La ville est obligatoire."),
-        "contact_first_name": _required(data.contact_first_name, "contact_first_name", "Le prénom est obligatoire."),
-        "contact_last_name": _required(data.contact_last_name, "contact_last_name", "Le nom est obligatoire."),
-        "phone": _required(data.phone, "phone", "Le téléphone est obligatoire."),
-    }
-    if not POSTCODE_RE.match(values["postcode"]):
-        raise ValidationFailed.for_field("postcode", "Le code postal doit comporter 5 chiffres.")
-    if not PHONE_RE.match(values["phone"]) or sum(ch.isdigit() for ch in values["phone"]) < 10:
-        raise ValidationFailed.for_field("phone", "Le numéro de téléphone doit comporter au moins 10 chiffres.")
-    email = check_email(data.email)
+    siret, email, values = validate_account_request(data)
     if find_establishment(siret) is not None:
         raise RuleViolation.for_field(
             "siret", f"Un compte existe déjà pour l'établissement de SIRET {siret} (un seul compte par "

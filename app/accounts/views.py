@@ -199,17 +199,25 @@ def end_device_session(session_id: int):
 def account_request():
     form = AccountRequestForm()
     if form.validate_on_submit():
-        data = services.AccountRequestData(**{name: form[name].data for name in (
-            "siret", "establishment_name", "address", "postcode", "city", "contact_first_name",
-            "contact_last_name", "email", "phone")})
         try:
-            services.request_account(data)
+            services.request_account(_account_request_data(form))
         except DomainError as error:
             form.add_domain_errors(error)
             return render_template("accounts/account_request.html", form=form), error.status_code
         return redirect(url_for("accounts.account_request_sent"))
+    if form.is_submitted() and "csrf_token" not in form.errors:
+        try:  # every mistake at once: the service's checks too (SIRET key, postcode, phone, email)
+            services.validate_account_request(_account_request_data(form))
+        except DomainError as error:
+            form.add_domain_errors(error)
     status = 422 if form.errors else 200
     return render_template("accounts/account_request.html", form=form), status
+
+
+def _account_request_data(form: AccountRequestForm) -> services.AccountRequestData:
+    return services.AccountRequestData(**{name: form[name].data for name in (
+        "siret", "establishment_name", "address", "postcode", "city", "contact_first_name",
+        "contact_last_name", "email", "phone")})
 
 
 @bp.route("/demande-de-compte/envoyee")

@@ -1,6 +1,8 @@
-"""Base form: CSRF on, WTForms' built-in French messages."""
+"""Base form: CSRF on, WTForms' built-in French messages; the error summary of a refused form."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask_wtf import FlaskForm
 
@@ -15,7 +17,44 @@ class BaseForm(FlaskForm):
         for name, messages in error.errors.items():
             field = getattr(self, name, None)
             if field is not None and hasattr(field, "errors"):
-                field.errors = list(field.errors) + list(messages)
+                field.errors = list(field.errors) + [m for m in messages if m not in field.errors]
                 placed = True
-        if not placed:
+        if not placed and error.message not in self.form_errors:
             self.form_errors.append(error.message)
+
+
+@dataclass(frozen=True)
+class ErrorItem:
+    """One line of a form's error summary: the id of the field to link to (None for a message of the
+    whole form or of a hidden field), the field's label, its messages."""
+
+    anchor: str | None
+    label: str
+    messages: tuple[str, ...]
+
+
+_UNLINKED = {"CSRFTokenField", "HiddenField"}
+
+
+def _field_items(field) -> list[ErrorItem]:
+    if not field.errors:
+        return []
+    if field.type in ("FormField", "FieldList"):
+        return [item for sub in field for item in _field_items(sub)]
+    messages = tuple(str(m) for m in field.errors if isinstance(m, str))
+    if not messages:
+        return []
+    if field.type in _UNLINKED:
+        return [ErrorItem(None, "", messages)]
+    return [ErrorItem(field.id, field.label.text.strip(), messages)]
+
+
+def error_summary(form) -> list[ErrorItem]:
+    """Every error of a form at once, in the order of the page: the form's own messages first, then
+    each invalid field's. For the summary at the top of a refused form (templates/macros/forms.html)."""
+    if form is None:
+        return []
+    items = [ErrorItem(None, "", (str(message),)) for message in getattr(form, "form_errors", ()) or ()]
+    for field in form:
+        items.extend(_field_items(field))
+    return items

@@ -39,10 +39,12 @@ def date_short(value: date | datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     from app.core.clock import today
+    from app.core.forms import error_summary
 
     app.jinja_env.filters["date_fr"] = date_fr
     app.jinja_env.filters["date_short"] = date_short
     app.jinja_env.filters["datetime_fr"] = datetime_fr
     app.jinja_env.globals["today"] = today
+    app.jinja_env.globals["error_summary"] = error_summary
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
