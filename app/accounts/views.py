@@ -23,6 +23,7 @@ from app.accounts.forms import (
 from app.accounts.models import ROLE_LABELS, Role, User
 from app.core.errors import DomainError, Gone, refusal_goes_back_to
 from app.core.permissions import login_required, public, require, roles_required
+from app.core.templating import pluriel
 from app.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -172,8 +173,8 @@ def logout_everywhere():
     if not ConfirmForm().validate_on_submit():
         return _render_account(400)
     ended = services.end_everywhere(current_user._get_current_object())
-    flash(f"Vous êtes déconnecté de tous vos appareils ({ended} session{'s' if ended > 1 else ''} "
-          f"terminée{'s' if ended > 1 else ''}).", "success")
+    flash(f"Vous êtes déconnecté de tous vos appareils ({pluriel(ended, 'session terminée', 'sessions terminées')}).",
+          "success")
     return redirect(url_for("accounts.login"))
 
 

@@ -1,4 +1,4 @@
-"""Jinja filters and globals every area uses: French dates, today. Each area registers its own
+"""Jinja filters and globals every area uses: French dates, French plurals (`pluriel`), today. Each area registers its own
 (status labels in files, role labels in accounts) on its blueprint: core imports no area."""
 
 from __future__ import annotations
@@ -33,6 +33,15 @@ def datetime_fr(value: datetime | None) -> str:
     return date_fr(value.replace(tzinfo=UTC).astimezone(PARIS).replace(tzinfo=None), with_time=True)
 
 
+def pluriel(count: int | None, singular: str, plural: str | None = None) -> str:
+    """« 0 place », « 1 place », « 2 places »: in French 0 and 1 take the singular; thousands are
+    grouped by a narrow no-break space (« 1 234 dossiers »). The plural is the singular plus « s »
+    unless given. In templates: {{ n|pluriel("place", "places") }}."""
+    count = count or 0
+    word = singular if abs(count) < 2 else (plural if plural is not None else singular + "s")
+    return f"{count:,}".replace(",", "\u202f") + " " + word
+
+
 def date_short(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
@@ -44,6 +53,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date_fr"] = date_fr
     app.jinja_env.filters["date_short"] = date_short
     app.jinja_env.filters["datetime_fr"] = datetime_fr
+    app.jinja_env.filters["pluriel"] = pluriel
     app.jinja_env.globals["today"] = today
     app.jinja_env.globals["error_summary"] = error_summary
     app.jinja_env.trim_blocks = True
