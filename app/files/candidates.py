@@ -4,6 +4,7 @@ flush, never commit: the request commits once."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -83,14 +84,38 @@ def _apply_candidate_fields(candidate: Candidate, data: dict) -> None:
             setattr(candidate, name, (data.get(name) or "").strip() or None)
 
 
-def create_candidate(establishment, actor, *, first_name, last_name, birth_date, **data) -> Candidate:
-    """R12: a candidate is created once per establishment (same names and birth date = duplicate)."""
+CREATION_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def clean_creation_token(value) -> str | None:
+    """A creating form's idempotency token (random, put in the form when it is shown); anything else is
+    no token (the form is then not protected, never refused for it)."""
+    return value if isinstance(value, str) and CREATION_TOKEN.fullmatch(value) else None
+
+
+def candidate_created_with(establishment_id: int, token) -> Candidate | None:
+    """The candidate an earlier post of the same creating form made (back, then resubmit)."""
+    token = clean_creation_token(token)
+    if token is None:
+        return None
+    return db.session.scalars(select(Candidate).where(
+        Candidate.creation_token == token, Candidate.establishment_id == establishment_id)).first()
+
+
+def create_candidate(establishment, actor, *, first_name, last_name, birth_date, creation_token=None,
+                     **data) -> Candidate:
+    """R12: a candidate is created once per establishment (same names and birth date = duplicate). The same
+    creating form posted twice (`creation_token`) answers the candidate made the first time."""
+    already = candidate_created_with(establishment.id, creation_token)
+    if already is not None:
+        return already
     first_name = required_text(first_name, "first_name", "Le prénom")
     last_name = required_text(last_name, "last_name", "Le nom")
     birth_date = _check_birth_date(birth_date)
     if _find_duplicate(establishment.id, first_name, last_name, birth_date) is not None:
         raise Conflict.for_field("last_name", DUPLICATE_MESSAGE)
-    candidate = Candidate(establishment_id=establishment.id, birth_date=birth_date)
+    candidate = Candidate(establishment_id=establishment.id, birth_date=birth_date,
+                          creation_token=clean_creation_token(creation_token))
     candidate.set_names(first_name, last_name)
     _apply_candidate_fields(candidate, data)
     db.session.add(candidate)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import request
 from flask_wtf.file import FileField
 from wtforms import (
@@ -55,7 +57,12 @@ class CheckboxListField(SelectMultipleField):
                 raise ValidationError(f"« {value} » n'est pas une compétence de ce CQP.")
 
 
+def _new_creation_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class CandidateForm(BaseForm):
+    creation_token = HiddenField(default=_new_creation_token)  # idempotency of the creating form
     last_name = StringField("Nom", validators=[DataRequired(message="Le nom est obligatoire."), Length(max=120)])
     first_name = StringField("Prénom", validators=[DataRequired(message="Le prénom est obligatoire."),
                                                    Length(max=120)])
@@ -108,6 +115,7 @@ def choose_cqp_form(formdata, candidates, cqps) -> ChooseCqpForm:
 
 
 class FileForm(BaseForm):
+    creation_token = HiddenField(default=_new_creation_token)  # idempotency of the creating form
     candidate_id = HiddenField()
     cqp_code = HiddenField()
     competence_codes = CheckboxListField("Compétences à évaluer",

@@ -123,6 +123,8 @@ class Candidate(db.Model):
     job_title: Mapped[str | None] = mapped_column(String(255))
     highest_diploma: Mapped[str | None] = mapped_column(String(255))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # The creating form's idempotency token: the same form posted twice creates one candidate.
+    creation_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=app_now)
     updated_at: Mapped[datetime] = mapped_column(default=app_now, onupdate=app_now)
 
@@ -223,6 +225,8 @@ class CandidateFile(db.Model):
     rolled_over: Mapped[bool] = mapped_column(default=False)
     withdraw_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # The creating form's idempotency token: the same form posted twice creates one file.
+    creation_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=app_now, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=app_now, onupdate=app_now)
     status_changed_at: Mapped[datetime] = mapped_column(default=app_now)

@@ -15,7 +15,7 @@ from app.core.clock import today
 from app.core.errors import Conflict, ValidationFailed
 from app.core.validation import as_id, parse_date, required_text
 from app.extensions import db
-from app.files import workflow
+from app.files import candidates, workflow
 from app.files.models import (
     DOCUMENT_KINDS,
     FINAL_STATUSES,
@@ -120,14 +120,28 @@ def require_no_open_file(candidate: Candidate, cqp: Cqp, except_file_id: int | N
         raise Conflict(message, {"cqp_code": [message]})
 
 
-def create_file(candidate: Candidate, actor, *, cqp_code, **data) -> CandidateFile:
+def file_created_with(establishment_id: int, token) -> CandidateFile | None:
+    """The file an earlier post of the same creating form made (back, then resubmit)."""
+    token = candidates.clean_creation_token(token)
+    if token is None:
+        return None
+    return db.session.scalars(select(CandidateFile).where(
+        CandidateFile.creation_token == token, CandidateFile.establishment_id == establishment_id)).first()
+
+
+def create_file(candidate: Candidate, actor, *, cqp_code, creation_token=None, **data) -> CandidateFile:
     """A candidature: the candidate, a CQP and its competences, the training, the assessor (R12b: one open
-    file per candidate and CQP, backed by a partial unique index)."""
+    file per candidate and CQP, backed by a partial unique index). The same creating form posted twice
+    (`creation_token`) answers the file made the first time."""
+    already = file_created_with(candidate.establishment_id, creation_token)
+    if already is not None:
+        return already
     cqp = referential.get_cqp_by_code(required_text(cqp_code, "cqp_code", "Le CQP"))
     require_no_open_file(candidate, cqp)
     # Built detached (ids, not the candidate relationship) so that a refused field leaves nothing pending.
     file = CandidateFile(candidate_id=candidate.id, establishment_id=candidate.establishment_id,
-                         status=FileStatus.EN_COURS_INSCRIPTION.value, created_by_id=getattr(actor, "id", None))
+                         status=FileStatus.EN_COURS_INSCRIPTION.value, created_by_id=getattr(actor, "id", None),
+                         creation_token=candidates.clean_creation_token(creation_token))
     _apply_file_fields(file, cqp, data, partial=False)
     try:
         with db.session.begin_nested():  # a simultaneous creation meets the unique index: 409, not 500

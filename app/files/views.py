@@ -82,7 +82,8 @@ def candidate_new():
     status = 200
     if form.validate_on_submit():
         try:
-            candidate = candidates.create_candidate(_me().establishment, _me(), **form.service_data())
+            candidate = candidates.create_candidate(_me().establishment, _me(), **form.service_data(),
+                                                    creation_token=form.creation_token.data)
         except DomainError as error:
             status = _fail(form, error)
         else:
@@ -288,6 +289,11 @@ def file_new():
     source = request.form if request.method == "POST" else request.args
     candidate_id, cqp_code = source.get("candidate_id", ""), source.get("cqp_code", "")
     candidate = cqp = None
+    created = request.method == "POST" and services.file_created_with(me.establishment_id, request.form.get(
+        "creation_token"))
+    if created:  # the same creating form posted again (back, then resubmit): the file made the first time
+        flash("La candidature est créée. Confirmez l'évaluateur quand tout est renseigné.", "success")
+        return redirect(url_for("files.file_show", file_id=created.id))
     if candidate_id and cqp_code:
         candidate = access.get_candidate_for(me, candidate_id)
         try:
@@ -321,7 +327,8 @@ def file_new():
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                file = services.create_file(candidate, me, cqp_code=cqp.code, **form.service_data())
+                file = services.create_file(candidate, me, cqp_code=cqp.code, **form.service_data(),
+                                            creation_token=form.creation_token.data)
             except DomainError as error:
                 status = _fail(form, error)
             else:

@@ -584,3 +584,34 @@ def test_r12b_a_second_open_file_is_refused_on_the_cqp_field_and_by_the_api(app,
     assert f"le dossier n° {first.id}" in answer.json["detail"]
     db.session.expire_all()
     assert db.session.query(CandidateFile).count() == 1
+
+
+def test_a_creating_form_posted_twice_with_its_token_creates_once_and_lands_on_the_creation(
+        app, app_ctx, client, login_as, company, assessor):
+    login_as(company)
+    form = client.get("/entreprise/candidats/nouveau")
+    token = re.search(r'name="creation_token" type="hidden" value="([^"]+)"|'
+                      r'id="creation_token" name="creation_token" type="hidden" value="([^"]+)"', text(form))
+    assert token, "pas de jeton de création sur le formulaire"
+    token = next(t for t in token.groups() if t)
+    person = {"creation_token": token, "last_name": "Durand", "first_name": "Inès", "birth_date": "1991-05-06"}
+    first = submit_form(client, "/entreprise/candidats/nouveau", person)
+    again = submit_form(client, "/entreprise/candidats/nouveau", person)  # back, then resubmit
+    assert first.status_code == again.status_code == 302 and first.location == again.location
+    (candidate,) = db.session.query(Candidate).all()
+    assert first.location.endswith(f"/entreprise/candidats/{candidate.id}")
+
+    url = f"/entreprise/dossiers/nouveau?candidate_id={candidate.id}&cqp_code=FAB-OPF"
+    page = text(client.get(url))
+    file_token = html.unescape(re.search(r'name="creation_token"[^>]*value="([^"]+)"', page).group(1))
+    data = {"creation_token": file_token, "candidate_id": candidate.id, "cqp_code": "FAB-OPF",
+            "competence_codes": ["C1"], "training_path": "formation",
+            "training_scheme": "plan_developpement_competences", "assessor_id": "",
+            "interview_date": INTERVIEW.isoformat()}
+    made = submit_form(client, "/entreprise/dossiers/nouveau", data, form_url=url)
+    twice = submit_form(client, "/entreprise/dossiers/nouveau", data, form_url=url)
+    assert made.status_code == twice.status_code == 302 and made.location == twice.location
+    (file,) = db.session.query(CandidateFile).all()
+    assert made.location.endswith(f"/dossiers/{file.id}")
+    fresh = dict(data, creation_token="")  # a new post without the token meets R12b
+    assert submit_form(client, "/entreprise/dossiers/nouveau", fresh, form_url=url).status_code == 409
