@@ -36,6 +36,9 @@ class SessionIn(BaseSchema):
     capacity = fields.Integer(required=True)
     location = fields.String(load_default=None, allow_none=True)
     member_ids = fields.List(fields.Integer(), load_default=list)
+    confirm_past_deadline = fields.Boolean(load_default=False, metadata={
+        "description": "true pour créer une session dont la date limite d'inscription (date − 21 jours) est "
+                       "déjà passée ; sans lui, 422 sur `date`"})
 
 
 class RegisterIn(BaseSchema):

@@ -23,6 +23,8 @@ class SessionForm(BaseForm):
         NumberRange(min=1, max=10000, message="Le nombre de places doit être compris entre 1 et 10 000.")])
     location = StringField("Lieu", validators=[Optional(), Length(max=255)])
     member_ids = SelectMultipleField("Membres du jury", coerce=int, validate_choice=False)
+    confirm_past_deadline = BooleanField(
+        "Je confirme : créer la session bien que sa date limite d'inscription soit passée")
 
 
 class CancelSessionForm(BaseForm):

@@ -154,6 +154,25 @@ class JurySession(db.Model):
         return getattr(user, "is_secretariat", False) and self.cancelled_at is None \
             and self.published_at is None and self.is_held
 
+    def publication_refusal(self, undecided: int) -> str | None:
+        """Why the results cannot be published now (R10), in French; None when they can, given the
+        number of registered files still without a decision."""
+        if self.cancelled_at is not None:
+            return "Session annulée : ses résultats ne peuvent pas être publiés."
+        if self.published_at is not None:
+            return f"Résultats déjà publiés le {self.published_at.strftime('%d/%m/%Y')}."
+        if not self.is_held:
+            return f"Publication possible à partir de la date du jury, le {self.date.strftime('%d/%m/%Y')}."
+        if undecided:
+            files = "1 dossier sans décision" if undecided == 1 else f"{undecided} dossiers sans décision"
+            return f"Publication impossible : {files}. Enregistrez toutes les décisions avant de publier."
+        return None
+
+    @staticmethod
+    def deadline_passed_for(on_date: date | None) -> bool:
+        """A session on that date would open with its registration deadline (R7) already past."""
+        return on_date is not None and on_date - timedelta(days=REGISTRATION_DAYS_BEFORE) < today()
+
 
 SESSION_STATES = {
     "ouverte": "Ouverte",

@@ -97,22 +97,44 @@ def download_parchment(file: CandidateFile, user) -> tuple[bytes, str]:
 
 
 def print_session(jury_session: JurySession, actor) -> tuple[bytes, str] | None:
-    """Every parchment and attestation of the session in one PDF, recorded as one batch; None when
-    there is none to print."""
+    """The session's parchments and attestations never printed, in one PDF recorded as one batch; None
+    when there is none left to print (printing again records nothing: a reprint is `reprint_session`)."""
     parchments = [f.parchment for f in printable_files(jury_session)]
+    printed = printed_ids(parchments)
+    parchments = [p for p in parchments if p.id not in printed]
     if not parchments:
         return None
     record_prints(parchments, actor, jury_session)
     return pdf.parchments_batch_pdf(parchments), f"parchemins-jury-{jury_session.date.isoformat()}.pdf"
 
 
-def record_prints(parchments: list[Parchment], actor, jury_session: JurySession | None = None) -> str:
+def reprint_session(jury_session: JurySession, actor) -> tuple[bytes, str] | None:
+    """Every parchment and attestation of the session again, in one PDF recorded as a reprint batch;
+    None when the session has none."""
+    parchments = [f.parchment for f in printable_files(jury_session)]
+    if not parchments:
+        return None
+    record_prints(parchments, actor, jury_session, reprint=True)
+    return pdf.parchments_batch_pdf(parchments), f"parchemins-jury-{jury_session.date.isoformat()}-reimpression.pdf"
+
+
+def printed_ids(parchments: list[Parchment]) -> set[int]:
+    """The ids of those parchments printed at least once (in one statement)."""
+    if not parchments:
+        return set()
+    return set(db.session.scalars(select(PrintRecord.parchment_id).distinct()
+                                  .where(PrintRecord.parchment_id.in_([p.id for p in parchments]))))
+
+
+def record_prints(parchments: list[Parchment], actor, jury_session: JurySession | None = None,
+                  reprint: bool = False) -> str:
     batch = secrets.token_hex(8)
     for parchment in parchments:
         db.session.add(PrintRecord(parchment_id=parchment.id, session_id=getattr(jury_session, "id", None),
                                    batch=batch, printed_at=now(), printed_by_id=getattr(actor, "id", None)))
     db.session.flush()
-    audit.record("parchment.print", actor, jury_session, batch=batch, count=len(parchments))
+    audit.record("parchment.reprint" if reprint else "parchment.print", actor, jury_session, batch=batch,
+                 count=len(parchments))
     return batch
 
 
@@ -122,19 +144,47 @@ class PrintBatch:
     printed_at: datetime
     count: int
     sent_at: datetime | None
+    reprint: bool = False  # every document of it had been printed before
 
 
-def print_batches(jury_session: JurySession) -> list[PrintBatch]:
-    """What was printed for the session, one line per batch (sent once every record of it is)."""
+@dataclass
+class SessionPrints:
+    """What was printed for a session: its batches, and which documents were printed or sent."""
+
+    batches: list[PrintBatch]
+    printed: set[int]  # parchment ids
+    sent: set[int]
+
+
+def session_prints(jury_session: JurySession) -> SessionPrints:
+    """One line per batch (sent once every record of it is), in one statement."""
     rows = db.session.scalars(select(PrintRecord).where(PrintRecord.session_id == jury_session.id)
                               .order_by(PrintRecord.id)).all()
     batches: dict[str, PrintBatch] = {}
+    printed: set[int] = set()
+    sent: set[int] = set()
+    seen_before: dict[str, bool] = {}
     for row in rows:
-        entry = batches.setdefault(row.batch or str(row.id), PrintBatch(row.batch, row.printed_at, 0, row.sent_at))
+        key = row.batch or str(row.id)
+        if key not in batches:
+            batches[key] = PrintBatch(row.batch, row.printed_at, 0, row.sent_at)
+            seen_before[key] = True
+        entry = batches[key]
         entry.count += 1
         if row.sent_at is None:
             entry.sent_at = None
-    return list(batches.values())
+        else:
+            sent.add(row.parchment_id)
+        if row.parchment_id not in printed:
+            seen_before[key] = False
+        printed.add(row.parchment_id)
+    for key, entry in batches.items():
+        entry.reprint = seen_before[key]
+    return SessionPrints(batches=list(batches.values()), printed=printed, sent=sent)
+
+
+def print_batches(jury_session: JurySession) -> list[PrintBatch]:
+    return session_prints(jury_session).batches
 
 
 def mark_sent(jury_session: JurySession, batch: str, actor) -> int:

@@ -5,7 +5,7 @@ statement per relationship whatever their number. Every function flushes, never 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -20,8 +20,8 @@ from app.files import workflow
 from app.files.models import CandidateFile, Evaluation, FileStatus, JobAssessorInvitation
 from app.jury import notifications
 from app.jury.decisions import DecisionSummary, decision_summary
-from app.jury.models import JurySession
-from app.jury.parchments import PrintBatch, is_printable, print_batches
+from app.jury.models import REGISTRATION_DAYS_BEFORE, JurySession
+from app.jury.parchments import PrintBatch, SessionPrints, is_printable, session_prints
 from app.jury.registration import next_session_with_a_seat, place
 from app.referential.models import Assessor
 
@@ -105,8 +105,18 @@ def _check_session_fields(on_date: date | None, capacity: int | None) -> None:
 
 
 def create_session(*, date: date | None, capacity: int | None, location: str | None = None,
-                   member_ids: list[int] | None = None, actor=None) -> JurySession:
+                   member_ids: list[int] | None = None, actor=None,
+                   confirm_past_deadline: bool = False) -> JurySession:
+    """A new session; one whose registration deadline (date − 21 days, R7) is already past is created
+    only when confirmed: no company could register a file to it."""
     _check_session_fields(date, capacity)
+    if JurySession.deadline_passed_for(date) and not confirm_past_deadline:
+        deadline = date - timedelta(days=REGISTRATION_DAYS_BEFORE)
+        raise ValidationFailed.for_field(
+            "date",
+            f"La date limite d'inscription de cette session ({deadline.strftime('%d/%m/%Y')}, 21 jours avant le "
+            "jury) est déjà passée : aucune entreprise ne pourra y inscrire de dossier. Confirmez pour la créer "
+            "quand même.")
     jury_session = JurySession(date=date, capacity=capacity, seats_taken=0, location=(location or "").strip() or None)
     jury_session.members = _jury_members(member_ids)
     db.session.add(jury_session)
@@ -196,12 +206,27 @@ class SessionOverview:
     summary: DecisionSummary
     printable: list[CandidateFile]
     batches: list[PrintBatch]
+    prints: SessionPrints
+
+    @property
+    def to_print(self) -> list[CandidateFile]:
+        """The printable files whose document was never printed."""
+        return [f for f in self.printable if f.parchment.id not in self.prints.printed]
+
+    @property
+    def printed_count(self) -> int:
+        return sum(1 for f in self.printable if f.parchment.id in self.prints.printed)
+
+    @property
+    def sent_count(self) -> int:
+        return sum(1 for f in self.printable if f.parchment.id in self.prints.sent)
 
 
 def overview(jury_session: JurySession) -> SessionOverview:
     files = _files_of(jury_session, *LISTED)
+    prints = session_prints(jury_session)
     return SessionOverview(files=files, summary=decision_summary(files),
-                           printable=[f for f in files if is_printable(f)], batches=print_batches(jury_session))
+                           printable=[f for f in files if is_printable(f)], batches=prints.batches, prints=prints)
 
 
 def files_to_examine(jury_session: JurySession) -> list[CandidateFile]:

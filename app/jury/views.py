@@ -62,7 +62,8 @@ def session_new():
         try:
             jury_session = sessions.create_session(date=form.date.data, capacity=form.capacity.data,
                                                    location=form.location.data, member_ids=form.member_ids.data,
-                                                   actor=_user())
+                                                   actor=_user(),
+                                                   confirm_past_deadline=form.confirm_past_deadline.data)
         except DomainError as err:
             form.add_domain_errors(err)
         else:
@@ -70,7 +71,9 @@ def session_new():
                   f"{jury_session.registration_deadline.strftime('%d/%m/%Y')}.", "success")
             return redirect(url_for("jury.session_detail", session_id=jury_session.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("jury/session_form.html", form=form, jury_session=None), status
+    return render_template("jury/session_form.html", form=form, jury_session=None,
+                           ask_confirmation=form.is_submitted() and JurySession.deadline_passed_for(form.date.data)
+                           ), status
 
 
 @bp.route("/secretariat/jurys/<int:session_id>/modifier", methods=["GET", "POST"])
@@ -88,7 +91,8 @@ def session_edit(session_id: int):
             flash("Session modifiée.", "success")
             return redirect(url_for("jury.session_detail", session_id=jury_session.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("jury/session_form.html", form=form, jury_session=jury_session), status
+    return render_template("jury/session_form.html", form=form, jury_session=jury_session,
+                           ask_confirmation=False), status
 
 
 @bp.route("/secretariat/jurys/<int:session_id>")
@@ -97,7 +101,8 @@ def session_detail(session_id: int):
     jury_session = _session_or_404(session_id)
     page = sessions.overview(jury_session)
     return render_template("jury/session_detail.html", jury_session=jury_session, files=page.files,
-                           summary=page.summary, batches=page.batches, printable=page.printable,
+                           summary=page.summary, batches=page.batches, printable=page.printable, page=page,
+                           publication_refusal=jury_session.publication_refusal(len(page.summary.undecided)),
                            form=forms.EmptyForm(), cancel_form=forms.CancelSessionForm(), late=jury_session.is_late)
 
 
@@ -195,10 +200,27 @@ def parchment_pdf(file_id: int):
 @bp.route("/secretariat/jurys/<int:session_id>/parchemins.pdf", methods=["POST"])
 @roles_required("secretariat")
 def session_print(session_id: int):
+    """The documents not printed yet; once all are, printing again records nothing (see Réimprimer)."""
     jury_session = _session_or_404(session_id)
     printed = parchments.print_session(jury_session, _user()) if forms.EmptyForm().validate_on_submit() else None
     if printed is None:
-        flash("Aucun parchemin ni attestation à imprimer pour cette session.", "error")
+        if parchments.printable_files(jury_session):
+            flash("Tous les parchemins et attestations de la session sont déjà imprimés : pour les imprimer "
+                  "de nouveau, utilisez « Réimprimer ».", "info")
+        else:
+            flash("Aucun parchemin ni attestation à imprimer pour cette session.", "error")
+        return redirect(url_for("jury.session_detail", session_id=jury_session.id))
+    return pdf.as_response(*printed)
+
+
+@bp.route("/secretariat/jurys/<int:session_id>/reimpression.pdf", methods=["POST"])
+@roles_required("secretariat")
+def session_reprint(session_id: int):
+    """Every document of the session again, recorded as a reprint."""
+    jury_session = _session_or_404(session_id)
+    printed = parchments.reprint_session(jury_session, _user()) if forms.EmptyForm().validate_on_submit() else None
+    if printed is None:
+        flash("Aucun parchemin ni attestation à réimprimer pour cette session.", "error")
         return redirect(url_for("jury.session_detail", session_id=jury_session.id))
     return pdf.as_response(*printed)
 

@@ -320,3 +320,12 @@ def test_the_session_list_runs_the_same_statements_for_3_and_300_sessions(secret
     shown_300, with_300 = statements()
     assert (shown, shown_300) == (3, 300)
     assert with_3 == with_300 <= 30
+
+
+def test_a_session_past_its_deadline_is_422_on_date_unless_confirmed(secretariat, api_as, today_is):
+    today_is("2027-05-01")
+    body = {"date": "2027-05-10", "capacity": 5}
+    refused = api_as(secretariat).post("/jury-sessions", json=body)
+    assert refused.status_code == 422 and list(refused.json["errors"]) == ["date"]
+    created = api_as(secretariat).post("/jury-sessions", json={**body, "confirm_past_deadline": True})
+    assert created.status_code == 201 and created.json["state"] == "close"

@@ -502,9 +502,12 @@ def test_5_secretariat_records_the_decision_publishes_prints_and_the_number_is_v
     assert answer.value.status == 200
     assert answer.value.header_value("content-type") == "application/pdf"
     # The browser shows the PDF in its viewer; its bytes are read through the same session (cookies).
+    # Printing again records nothing: the bytes are read through the explicit reprint.
     open_session()
-    token = batch_form.locator("input[name=csrf_token]").input_value()
-    action = batch_form.get_attribute("action")
+    reprint_form = spage.locator("form[data-busy]").filter(
+        has=spage.get_by_role("button", name="Réimprimer toute la session (PDF)"))
+    token = reprint_form.locator("input[name=csrf_token]").input_value()
+    action = reprint_form.get_attribute("action")
     printed = spage.request.post(action, form={"csrf_token": token})
     assert printed.ok and printed.headers["content-type"] == "application/pdf"
     from io import BytesIO

@@ -247,3 +247,22 @@ def test_verification_is_rate_limited(app, client):
     limit = int(app.config["VERIFY_RATE_LIMIT"].split()[0])
     statuses = [client.get("/verifier/CQP-AAAA-AAAA").status_code for _ in range(limit + 1)]
     assert statuses[:limit] == [404] * limit and statuses[-1] == 429
+
+
+# ---------------------------------------------------------------- printing again, reprint
+
+
+def test_printing_again_records_only_what_was_never_printed_and_a_reprint_is_explicit(jury_session, secretariat):
+    files = [make_file(FileStatus.INSCRIPTION_JURY, session=jury_session) for _ in range(2)]
+    decide(files[0], secretariat, True)
+    assert parchments.print_session(jury_session, secretariat) is not None
+    assert parchments.print_session(jury_session, secretariat) is None
+    assert db.session.query(PrintRecord).count() == 1
+    decide(files[1], secretariat, [True, False, False])
+    assert parchments.print_session(jury_session, secretariat) is not None
+    assert db.session.query(PrintRecord).count() == 2
+    data, filename = parchments.reprint_session(jury_session, secretariat)
+    assert data.startswith(b"%PDF") and filename.endswith("-reimpression.pdf")
+    prints = parchments.session_prints(jury_session)
+    assert [(b.count, b.reprint) for b in prints.batches] == [(1, False), (1, False), (2, True)]
+    assert prints.printed == {files[0].parchment.id, files[1].parchment.id} and prints.sent == set()

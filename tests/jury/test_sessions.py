@@ -210,3 +210,17 @@ def test_the_files_to_examine_come_in_the_same_statements_for_3_and_300(app_ctx)
     add_session_files(small, 3)
     add_session_files(large, 300)
     assert statements_for(small) == statements_for(large) <= 10
+
+
+# ---------------------------------------------------------------- a past registration deadline asks for confirmation
+
+
+def test_a_session_whose_deadline_is_past_is_created_only_when_confirmed(secretariat):
+    with pytest.raises(ValidationFailed) as refused:  # today 2027-03-12: deadline of 2027-03-20 is 2027-02-27
+        sessions.create_session(date=date(2027, 3, 20), capacity=10, actor=secretariat)
+    assert list(refused.value.errors) == ["date"] and "27/02/2027" in refused.value.message
+    assert "Confirmez" in refused.value.message
+    created = sessions.create_session(date=date(2027, 3, 20), capacity=10, actor=secretariat,
+                                      confirm_past_deadline=True)
+    assert created.id and created.state == "close"
+    assert sessions.create_session(date=date(2027, 4, 2), capacity=5, actor=secretariat).state == "ouverte"

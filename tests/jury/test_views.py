@@ -377,3 +377,58 @@ def test_the_booklet_sends_the_same_statements_for_3_and_300_files(sized_session
         assert rendered[-1].count('<section class="file">') == n
         counts[n] = len(statements)
     assert counts[3] == counts[300] <= 30, counts
+
+
+def test_publish_shows_only_when_possible_else_the_reason(secretariat, client, login_as, today_is):
+    jury_session = make_session(on=date(2027, 6, 15))
+    files = [make_file(FileStatus.INSCRIPTION_JURY, session=jury_session) for _ in range(3)]
+    db.session.commit()
+    login_as(secretariat)
+    url = f"/secretariat/jurys/{jury_session.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Publier les résultats</button>" not in page and "à partir de la date du jury, le 15/06/2027" in page
+    today_is("2027-06-15")
+    decide(files[0], secretariat, True)
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "Publier les résultats</button>" not in page and "2 dossiers sans décision" in page
+    decide(files[1], secretariat, True)
+    db.session.commit()
+    assert "1 dossier sans décision" in client.get(url).get_data(as_text=True)
+    decide(files[2], secretariat, [True, False, False])
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "Publier les résultats</button>" in page and "sans décision" not in page
+    assert "3 documents à imprimer · 0 imprimé · 0 envoyé" in " ".join(page.split())
+    submit_form(client, f"{url}/publier", {}, form_url=url)
+    page = client.get(url).get_data(as_text=True)
+    assert "Publier les résultats</button>" not in page and "Résultats déjà publiés le" in page
+    submit_form(client, f"{url}/parchemins.pdf", {}, form_url=url)
+    page = " ".join(client.get(url).get_data(as_text=True).split())
+    assert "Aucun document à imprimer · 3 imprimés · 0 envoyé" in page and "Réimprimer toute la session" in page
+    again = submit_form(client, f"{url}/parchemins.pdf", {}, form_url=url, follow_redirects=True)
+    assert "déjà imprimés" in again.get_data(as_text=True) and db.session.query(PrintRecord).count() == 3
+    reprint = submit_form(client, f"{url}/reimpression.pdf", {}, form_url=url)
+    assert reprint.data.startswith(b"%PDF") and db.session.query(PrintRecord).count() == 6
+    assert "Réimpression" in client.get(url).get_data(as_text=True)
+
+
+def test_a_cancelled_session_says_it_cannot_be_published(secretariat, client, login_as):
+    jury_session = make_session(on=date(2027, 6, 15))
+    sessions.cancel_session(jury_session, secretariat)
+    db.session.commit()
+    login_as(secretariat)
+    page = client.get(f"/secretariat/jurys/{jury_session.id}").get_data(as_text=True)
+    assert "Session annulée : ses résultats ne peuvent pas être publiés." in page
+
+
+def test_creating_a_session_past_its_deadline_asks_for_confirmation(secretariat, client, login_as):
+    login_as(secretariat)
+    data = {"date": "2027-05-10", "capacity": "10", "location": "Lyon"}
+    refused = submit_form(client, "/secretariat/jurys/nouvelle", data)
+    html = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422 and "date limite d'inscription de cette session (19/04/2027" in html
+    assert 'name="confirm_past_deadline"' in html
+    done = submit_form(client, "/secretariat/jurys/nouvelle", {**data, "confirm_past_deadline": "y"},
+                       follow_redirects=True)
+    assert done.status_code == 200 and "Session du 10/05/2027 créée" in unescape(done.get_data(as_text=True))
