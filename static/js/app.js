@@ -64,8 +64,6 @@
 
   // Move the focus to the first field in error (or the error summary) after a refused form.
   document.addEventListener("DOMContentLoaded", () => {
-    const summary = document.querySelector("main .error-summary");
-    if (summary) { summary.focus(); return; }
     const invalid = document.querySelector("main [aria-invalid='true']");
     if (invalid) { invalid.focus(); return; }
     const alert = document.querySelector("main .flash-error[role='alert']");
