@@ -6,9 +6,11 @@ from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from app.accounts.models import Role
+from app.core.models import OutboxEmail
 from app.extensions import db
 from app.files import candidates, evaluation, services
 from tests import conftest as harness
@@ -121,3 +123,8 @@ def ready_to_submit(company, assessor, today_is):
 
 def day(offset: int, base: date = INTERVIEW) -> str:
     return (base + timedelta(days=offset)).isoformat()
+
+
+def outbox(kind: str) -> list[OutboxEmail]:
+    """The emails of one kind queued so far (sent or not)."""
+    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == kind)))

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.errors import Conflict, Gone, RuleViolation, ValidationFailed
-from app.core.models import OutboxEmail
 from app.core.tokens import hash_token
 from app.extensions import db
 from app.files import evaluation
@@ -28,13 +27,9 @@ from tests.files.conftest import (
     invite,
     new_file,
     observe,
+    outbox,
     ready_to_submit,
 )
-
-
-def outbox(kind: str) -> list[OutboxEmail]:
-    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == kind)))
-
 
 # ---------------------------------------------------------------- R1: no evaluation before the assessor is confirmed
 

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import Conflict, RuleViolation, ValidationFailed
-from app.core.models import OutboxEmail
 from app.extensions import db
 from app.files import services
 from app.files.models import CandidateFile, FileStatus
@@ -22,12 +21,8 @@ from tests import factories
 from tests.files.conftest import (
     confirmed_file,
     new_file,
+    outbox,
 )
-
-
-def outbox(kind: str) -> list[OutboxEmail]:
-    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == kind)))
-
 
 # ---------------------------------------------------------------- R1: edited only while being registered
 
