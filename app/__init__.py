@@ -72,8 +72,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.api import init_api
     from app.core.views import bp as core_bp
-    from app.files.views import bp as files_bp
-    from app.jury.views import bp as jury_bp
+
+    # The files and jury blueprints' routes are in several modules: importing them registers the routes.
+    from app.files import candidate_views, evaluation_views, views  # noqa: F401
+    from app.files.web import bp as files_bp
+    from app.jury import decision_views, parchment_views  # noqa: F401
+    from app.jury import views as jury_views  # noqa: F401
+    from app.jury.web import bp as jury_bp
     from app.referential.views import bp as referential_bp
     from app.stats.views import bp as stats_bp
 

@@ -106,7 +106,7 @@ def test_no_module_import_cycle(graph):
     assert cycle == [], " -> ".join(cycle)
 
 
-HANDLER_MODULES = sorted([*APP.glob("*/views.py"), *(APP / "api").glob("*.py")])
+HANDLER_MODULES = sorted([*APP.glob("*/*views.py"), *(APP / "api").glob("*.py")])
 
 
 @pytest.mark.parametrize("path", HANDLER_MODULES, ids=lambda p: str(p.relative_to(ROOT)))

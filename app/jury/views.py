@@ -6,35 +6,13 @@ commits once, or rolls back, in the app's hooks."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import flash, redirect, render_template, url_for
 
 from app.core.errors import DomainError, refusal_goes_back_to
-from app.core.permissions import public, require, roles_required
-from app.extensions import db, limiter
-from app.files.models import CandidateFile
-from app.jury import decisions, forms, parchments, pdf, registration, sessions
+from app.core.permissions import require, roles_required
+from app.jury import decisions, forms, pdf, registration, sessions
 from app.jury.models import JurySession
-
-bp = Blueprint("jury", __name__)
-
-
-def _user():
-    return current_user._get_current_object()
-
-
-def _session_or_404(session_id: int) -> JurySession:
-    jury_session = db.session.get(JurySession, session_id)
-    require(jury_session is not None)
-    return jury_session
-
-
-def _file_or_404(file_id: int) -> CandidateFile:
-    """The file if the user may see it (another tenant's file does not exist)."""
-    file = db.session.get(CandidateFile, file_id)
-    require(file is not None and file.can_view(_user()))
-    return file
-
+from app.jury.web import _file_or_404, _session_or_404, _user, bp
 
 # ---------------------------------------------------------------- secretariat: calendar
 
@@ -135,108 +113,6 @@ def session_publish(session_id: int):
     return redirect(back)
 
 
-# ---------------------------------------------------------------- secretariat: decisions (R9)
-
-
-@bp.route("/secretariat/jurys/<int:session_id>/decisions")
-@roles_required("secretariat")
-def session_decisions(session_id: int):
-    return _render_decisions(_session_or_404(session_id), {})
-
-
-def _render_decisions(jury_session: JurySession, row_forms: dict, status: int = 200):
-    files = decisions.files_to_decide(jury_session)
-    rows = [{"file": f, "decision": f.decision,
-             "form": row_forms.get(f.id) or forms.decision_form_for(f, prefix=f"f{f.id}")} for f in files]
-    return render_template("jury/session_decisions.html", jury_session=jury_session, rows=rows,
-                           summary=decisions.decision_summary(files), may_decide=jury_session.is_held), status
-
-
-@bp.route("/secretariat/jurys/<int:session_id>/decisions/<int:file_id>", methods=["POST"])
-@roles_required("secretariat")
-def session_decision_row(session_id: int, file_id: int):
-    jury_session = _session_or_404(session_id)
-    file = _file_or_404(file_id)
-    require(file.jury_session_id == jury_session.id)
-    form = forms.decision_form_for(file, formdata=request.form, prefix=f"f{file.id}")
-    if form.validate_on_submit():
-        try:
-            decisions.record_decision(file, _user(), form.results, comment=form.comment.data, reason=form.reason.data)
-        except DomainError as err:
-            form.add_domain_errors(err)
-        else:
-            flash(f"Décision enregistrée pour {file.candidate.full_name} : {file.status_label}.", "success")
-            return redirect(url_for("jury.session_decisions", session_id=jury_session.id) + f"#dossier-{file.id}")
-    return _render_decisions(jury_session, {file.id: form}, 422)
-
-
-@bp.route("/secretariat/dossiers/<int:file_id>/decision", methods=["GET", "POST"])
-@roles_required("secretariat")
-def file_decision(file_id: int):
-    file = _file_or_404(file_id)
-    form = forms.decision_form_for(file)
-    if form.validate_on_submit():
-        try:
-            decisions.record_decision(file, _user(), form.results, comment=form.comment.data, reason=form.reason.data)
-        except DomainError as err:
-            form.add_domain_errors(err)
-        else:
-            flash(f"Décision enregistrée : {file.status_label}.", "success")
-            return redirect(url_for("jury.file_decision", file_id=file.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("jury/file_decision.html", file=file, form=form), status
-
-
-# ---------------------------------------------------------------- parchments (R11)
-
-
-@bp.route("/dossiers/<int:file_id>/parchemin.pdf")
-@roles_required("secretariat", "entreprise")
-def parchment_pdf(file_id: int):
-    data, filename = parchments.download_parchment(_file_or_404(file_id), _user())
-    return pdf.as_response(data, filename)
-
-
-@bp.route("/secretariat/jurys/<int:session_id>/parchemins.pdf", methods=["POST"])
-@roles_required("secretariat")
-def session_print(session_id: int):
-    """The documents not printed yet; once all are, printing again records nothing (see Réimprimer)."""
-    jury_session = _session_or_404(session_id)
-    printed = parchments.print_session(jury_session, _user()) if forms.EmptyForm().validate_on_submit() else None
-    if printed is None:
-        if parchments.printable_files(jury_session):
-            flash("Tous les parchemins et attestations de la session sont déjà imprimés : pour les imprimer "
-                  "de nouveau, utilisez « Réimprimer ».", "info")
-        else:
-            flash("Aucun parchemin ni attestation à imprimer pour cette session.", "error")
-        return redirect(url_for("jury.session_detail", session_id=jury_session.id))
-    return pdf.as_response(*printed)
-
-
-@bp.route("/secretariat/jurys/<int:session_id>/reimpression.pdf", methods=["POST"])
-@roles_required("secretariat")
-def session_reprint(session_id: int):
-    """Every document of the session again, recorded as a reprint."""
-    jury_session = _session_or_404(session_id)
-    printed = parchments.reprint_session(jury_session, _user()) if forms.EmptyForm().validate_on_submit() else None
-    if printed is None:
-        flash("Aucun parchemin ni attestation à réimprimer pour cette session.", "error")
-        return redirect(url_for("jury.session_detail", session_id=jury_session.id))
-    return pdf.as_response(*printed)
-
-
-@bp.route("/secretariat/jurys/<int:session_id>/lots/<batch>/envoye", methods=["POST"])
-@roles_required("secretariat")
-def batch_sent(session_id: int, batch: str):
-    jury_session = _session_or_404(session_id)
-    back = url_for("jury.session_detail", session_id=jury_session.id)
-    if forms.EmptyForm().validate_on_submit():
-        with refusal_goes_back_to(back):
-            count = parchments.mark_sent(jury_session, batch, _user())
-        flash(f"{count} document(s) marqué(s) comme envoyé(s).", "success")
-    return redirect(back)
-
-
 # ---------------------------------------------------------------- company: registration (R7, R8)
 
 
@@ -317,35 +193,3 @@ def member_booklet(session_id: int):
     jury_session = _examined_session_or_404(session_id)
     return pdf.as_response(pdf.booklet_pdf(jury_session, sessions.files_to_examine(jury_session)),
                            f"livret-jury-{jury_session.date.isoformat()}.pdf")
-
-
-# ---------------------------------------------------------------- public verification
-
-
-# /verifier is the address; /verify (printed in the QR codes of earlier documents) redirects to it
-# permanently. The rules share one endpoint and url_for builds the first registered one: decorators
-# register bottom up, so /verifier is the last written.
-@bp.route("/verify", defaults={"number": None})
-@bp.route("/verify/<number>")
-@bp.route("/verifier", defaults={"number": None})
-@bp.route("/verifier/<number>")
-@public
-@limiter.limit(lambda: current_app.config["VERIFY_RATE_LIMIT"])
-def verify(number: str | None):
-    if request.path == "/verify" or request.path.startswith("/verify/"):
-        if number is None and "numero" not in request.args:
-            return redirect(url_for("jury.verify"), 308)
-        typed = number if number is not None else request.args["numero"]
-        number = parchments.normalize_number(typed)
-        return redirect(url_for("jury.verify", number=number) if number else url_for("jury.verify", numero=""), 308)
-    form = forms.VerifyForm(request.args)
-    if number is None:
-        if "numero" not in request.args:
-            return render_template("jury/verify.html", form=forms.VerifyForm(), number=None, result=None)
-        if not form.validate():
-            return render_template("jury/verify.html", form=form, number=None, result=None), 422
-        return redirect(url_for("jury.verify", number=parchments.normalize_number(form.numero.data)))
-    number = parchments.normalize_number(number)
-    form.numero.data = number
-    result = parchments.verify_number(number) if number else None
-    return render_template("jury/verify.html", form=form, number=number, result=result), 200 if result else 404

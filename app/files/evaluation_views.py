@@ -1,0 +1,102 @@
+"""Assessor and job-assessor pages: the job assessor's invitation, the evaluation form and its transmission, the
+job assessor's observations by public link. Routes of the files blueprint (app.files.web)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from app.core.errors import DomainError
+from app.core.permissions import public, roles_required
+from app.files import access, evaluation, forms
+from app.files.models import FileStatus
+from app.files.web import _fail, _me, _render_evaluation, bp
+
+# ---------------------------------------------------------------- assessor
+
+
+@bp.route("/dossiers/<int:file_id>/evaluateur-metier", methods=["GET", "POST"])
+@roles_required("evaluateur")
+def invite_job_assessor(file_id: int):
+    file = access.get_file_for(_me(), file_id)
+    form = forms.JobAssessorInvitationForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            invitation, _token = evaluation.invite_job_assessor(
+                file, _me(), email=form.email.data, first_name=form.first_name.data, last_name=form.last_name.data)
+        except DomainError as error:
+            status = _fail(form, error)
+        else:
+            flash(f"L'invitation est envoyée à {invitation.full_name} ({invitation.email}).", "success")
+            return redirect(url_for("files.file_show", file_id=file.id))
+    elif form.is_submitted():
+        status = 422
+    return render_template("files/job_assessor_invite.html", f=file, form=form), status
+
+
+
+@bp.route("/dossiers/<int:file_id>/evaluation", methods=["GET", "POST"], endpoint="evaluation")
+@roles_required("evaluateur")
+def evaluation_page(file_id: int):
+    file = access.get_file_for(_me(), file_id)
+    if request.method == "GET":
+        if file.status != FileStatus.EN_ATTENTE_EVALUATION:
+            flash(f"Le dossier est au statut « {file.status_label} » : l'évaluation n'est plus modifiable.", "info")
+            return redirect(url_for("files.file_show", file_id=file.id))
+        return _render_evaluation(file)
+    form = forms.evaluation_form(file)
+    if not form.validate_on_submit():
+        return _render_evaluation(file, form, 422)
+    try:
+        evaluation.save_evaluation(file, _me(), interview_date=form.interview_date.data,
+                                   results=forms.evaluation_results(form, file.competences),
+                                   candidate_observations=form.candidate_observations.data)
+    except DomainError as error:
+        return _render_evaluation(file, form, _fail(form, error))
+    flash("Le brouillon de l'évaluation est enregistré.", "success")
+    return redirect(url_for("files.evaluation", file_id=file.id))
+
+
+@bp.route("/dossiers/<int:file_id>/transmettre", methods=["POST"])
+@roles_required("evaluateur")
+def submit_evaluation(file_id: int):
+    file = access.get_file_for(_me(), file_id)
+    form = forms.SubmitEvaluationForm()
+    if not form.validate_on_submit():
+        return _render_evaluation(file, status=422, submit_form=form)
+    try:
+        evaluation.submit_evaluation(file, _me())
+    except DomainError as error:
+        return _render_evaluation(file, status=_fail(form, error), submit_form=form)
+    flash("L'évaluation est transmise : le dossier passe en « Validation de l'évaluation ».", "success")
+    return redirect(url_for("files.file_show", file_id=file.id))
+
+
+# ---------------------------------------------------------------- job assessor (public link)
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@public
+def job_assessor_observations(token: str):
+    invitation = evaluation.job_assessor_invitation(token)  # 404 unknown; 410 spent, replaced or expired
+    file = invitation.file
+    form = forms.observations_form_class(file.competences)()
+    status = 200
+    closed = evaluation.observations_window_notice(invitation)  # R5b: before or after the window
+    if closed:
+        status = 422 if form.is_submitted() else 200
+        return render_template("files/job_assessor_form.html", invitation=invitation, f=file, form=form,
+                               closed=closed), status
+    if form.validate_on_submit():
+        observations = {c.code: getattr(form, f"observation_{c.code}").data for c in file.competences}
+        try:
+            evaluation.submit_job_assessor_observations(token, observations, form.general_comment.data)
+        except DomainError as error:
+            if error.status_code == 410:
+                raise
+            status = _fail(form, error)
+        else:
+            return render_template("files/job_assessor_done.html", invitation=invitation, f=file)
+    elif form.is_submitted():
+        status = 422
+    return render_template("files/job_assessor_form.html", invitation=invitation, f=file, form=form), status
