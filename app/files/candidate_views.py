@@ -9,7 +9,7 @@ from app.accounts import services as accounts
 from app.core.errors import DomainError
 from app.core.permissions import public, require, roles_required
 from app.core.uploads import serve_document
-from app.files import access, candidates, forms, services
+from app.files import access, candidate_forms, candidates, forms, services
 from app.files.web import FILE_READERS, _fail, _int_arg, _me, bp
 
 # ---------------------------------------------------------------- candidates (company)
@@ -18,7 +18,7 @@ from app.files.web import FILE_READERS, _fail, _int_arg, _me, bp
 @bp.route("/entreprise/candidats")
 @roles_required("entreprise")
 def candidate_list():
-    form = forms.CandidateSearchForm(request.args)
+    form = candidate_forms.CandidateSearchForm(request.args)
     page = access.search_candidates(_me(), form.q.data, _int_arg("page"))
     return render_template("files/candidate_list.html", form=form, page=page)
 
@@ -26,7 +26,7 @@ def candidate_list():
 @bp.route("/entreprise/candidats/nouveau", methods=["GET", "POST"])
 @roles_required("entreprise")
 def candidate_new():
-    form = forms.CandidateForm()
+    form = candidate_forms.CandidateForm()
     status = 200
     if form.validate_on_submit():
         try:
@@ -53,7 +53,7 @@ def _render_candidate(candidate, status: int = 200, document_form=None, invite_f
     return render_template(
         "files/candidate_show.html", candidate=candidate, documents=access.candidate_documents(candidate),
         document_form=document_form or forms.DocumentForm(formdata=None),
-        invite_form=invite_form or forms.InviteCandidateForm(formdata=None, email=candidate.email),
+        invite_form=invite_form or candidate_forms.InviteCandidateForm(formdata=None, email=candidate.email),
         upload_kinds=services.allowed_upload_kinds(_me(), None),
     ), status
 
@@ -62,7 +62,7 @@ def _render_candidate(candidate, status: int = 200, document_form=None, invite_f
 @roles_required("entreprise")
 def candidate_edit(candidate_id: int):
     candidate = access.get_candidate_for(_me(), candidate_id)
-    form = forms.CandidateForm(obj=candidate)
+    form = candidate_forms.CandidateForm(obj=candidate)
     status = 200
     if form.validate_on_submit():
         try:
@@ -96,7 +96,7 @@ def candidate_upload(candidate_id: int):
 @roles_required("entreprise")
 def candidate_invite(candidate_id: int):
     candidate = access.get_candidate_for(_me(), candidate_id)
-    form = forms.InviteCandidateForm()
+    form = candidate_forms.InviteCandidateForm()
     if form.validate_on_submit():
         try:
             candidates.invite_candidate(candidate, _me(), form.email.data)
@@ -157,7 +157,7 @@ def _render_own(candidate, form, status=200, document_form=None):
 @roles_required("candidat")
 def own_civil_status():
     candidate = _own_candidate()
-    form = forms.CandidateForm(obj=candidate)
+    form = candidate_forms.CandidateForm(obj=candidate)
     status = 200
     if form.validate_on_submit():
         try:
@@ -181,7 +181,7 @@ def own_upload():
         try:
             services.upload_document(_me(), kind=form.kind.data, upload=form.file.data, candidate=candidate)
         except DomainError as error:
-            return _render_own(candidate, forms.CandidateForm(obj=candidate), _fail(form, error), form)
+            return _render_own(candidate, candidate_forms.CandidateForm(obj=candidate), _fail(form, error), form)
         flash("Le document est déposé.", "success")
         return redirect(url_for("files.own_civil_status"))
-    return _render_own(candidate, forms.CandidateForm(obj=candidate), 422, form)
+    return _render_own(candidate, candidate_forms.CandidateForm(obj=candidate), 422, form)

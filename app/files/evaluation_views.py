@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.core.errors import DomainError
 from app.core.permissions import public, roles_required
-from app.files import access, evaluation, forms
+from app.files import access, evaluation, evaluation_forms
 from app.files.models import FileStatus
 from app.files.web import _fail, _me, _render_evaluation, bp
 
@@ -18,7 +18,7 @@ from app.files.web import _fail, _me, _render_evaluation, bp
 @roles_required("evaluateur")
 def invite_job_assessor(file_id: int):
     file = access.get_file_for(_me(), file_id)
-    form = forms.JobAssessorInvitationForm()
+    form = evaluation_forms.JobAssessorInvitationForm()
     status = 200
     if form.validate_on_submit():
         try:
@@ -44,12 +44,12 @@ def evaluation_page(file_id: int):
             flash(f"Le dossier est au statut « {file.status_label} » : l'évaluation n'est plus modifiable.", "info")
             return redirect(url_for("files.file_show", file_id=file.id))
         return _render_evaluation(file)
-    form = forms.evaluation_form(file)
+    form = evaluation_forms.evaluation_form(file)
     if not form.validate_on_submit():
         return _render_evaluation(file, form, 422)
     try:
         evaluation.save_evaluation(file, _me(), interview_date=form.interview_date.data,
-                                   results=forms.evaluation_results(form, file.competences),
+                                   results=evaluation_forms.evaluation_results(form, file.competences),
                                    candidate_observations=form.candidate_observations.data)
     except DomainError as error:
         return _render_evaluation(file, form, _fail(form, error))
@@ -61,7 +61,7 @@ def evaluation_page(file_id: int):
 @roles_required("evaluateur")
 def submit_evaluation(file_id: int):
     file = access.get_file_for(_me(), file_id)
-    form = forms.SubmitEvaluationForm()
+    form = evaluation_forms.SubmitEvaluationForm()
     if not form.validate_on_submit():
         return _render_evaluation(file, status=422, submit_form=form)
     try:
@@ -80,7 +80,7 @@ def submit_evaluation(file_id: int):
 def job_assessor_observations(token: str):
     invitation = evaluation.job_assessor_invitation(token)  # 404 unknown; 410 spent, replaced or expired
     file = invitation.file
-    form = forms.observations_form_class(file.competences)()
+    form = evaluation_forms.observations_form_class(file.competences)()
     status = 200
     closed = evaluation.observations_window_notice(invitation)  # R5b: before or after the window
     if closed:

@@ -9,10 +9,8 @@ from flask import request
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
-    EmailField,
     HiddenField,
     PasswordField,
-    RadioField,
     SearchField,
     SelectField,
     SelectMultipleField,
@@ -21,7 +19,7 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.forms import BaseForm
@@ -57,35 +55,8 @@ class CheckboxListField(SelectMultipleField):
                 raise ValidationError(f"« {value} » n'est pas une compétence de ce CQP.")
 
 
-def _new_creation_token() -> str:
+def new_creation_token() -> str:
     return secrets.token_urlsafe(24)
-
-
-class CandidateForm(BaseForm):
-    creation_token = HiddenField(default=_new_creation_token)  # idempotency of the creating form
-    last_name = StringField("Nom", validators=[DataRequired(message="Le nom est obligatoire."), Length(max=120)])
-    first_name = StringField("Prénom", validators=[DataRequired(message="Le prénom est obligatoire."),
-                                                   Length(max=120)])
-    birth_date = FrenchDateField("Date de naissance",
-                                 validators=[InputRequired(message="La date de naissance est obligatoire.")])
-    birth_place = StringField("Lieu de naissance", validators=[Optional(), Length(max=120)])
-    email = EmailField("Adresse email", validators=[Optional(), Email(message="L'adresse email n'est pas valide.")])
-    phone = StringField("Téléphone", validators=[Optional(), Length(max=40)])
-    address = StringField("Adresse postale", validators=[Optional(), Length(max=255)])
-    job_title = StringField("Emploi occupé", validators=[Optional(), Length(max=255)])
-    highest_diploma = StringField("Diplôme le plus élevé", validators=[Optional(), Length(max=255)])
-
-    def service_data(self) -> dict:
-        return {name: getattr(self, name).data for name in (
-            "first_name", "last_name", "birth_date", "birth_place", "email", "phone", "address", "job_title",
-            "highest_diploma")}
-
-
-class CandidateSearchForm(BaseForm):
-    class Meta:
-        csrf = False
-
-    q = SearchField("Rechercher un candidat (nom ou prénom)", validators=[Optional()])
 
 
 class FileSearchForm(BaseForm):
@@ -115,7 +86,7 @@ def choose_cqp_form(formdata, candidates, cqps) -> ChooseCqpForm:
 
 
 class FileForm(BaseForm):
-    creation_token = HiddenField(default=_new_creation_token)  # idempotency of the creating form
+    creation_token = HiddenField(default=new_creation_token)  # idempotency of the creating form
     candidate_id = HiddenField()
     cqp_code = HiddenField()
     competence_codes = CheckboxListField("Compétences à évaluer",
@@ -184,19 +155,6 @@ class DocumentForm(BaseForm):
     file = FileField("Fichier (PDF, PNG ou JPEG, 10 Mo au maximum)")
 
 
-class InviteCandidateForm(BaseForm):
-    email = EmailField("Adresse email du candidat",
-                       validators=[DataRequired(message="L'adresse email du candidat est obligatoire."),
-                                   Email(message="L'adresse email n'est pas valide.")])
-
-
-class JobAssessorInvitationForm(BaseForm):
-    first_name = StringField("Prénom", validators=[DataRequired(message="Le prénom est obligatoire.")])
-    last_name = StringField("Nom", validators=[DataRequired(message="Le nom est obligatoire.")])
-    email = EmailField("Adresse email", validators=[DataRequired(message="L'adresse email est obligatoire."),
-                                                    Email(message="L'adresse email n'est pas valide.")])
-
-
 class SetPasswordForm(BaseForm):
     password = PasswordField(
         "Mot de passe (12 caractères au moins)",
@@ -208,78 +166,3 @@ class SetPasswordForm(BaseForm):
     def validate_confirm(self, field):
         if field.data != self.password.data:
             raise ValidationError("Les deux mots de passe ne sont pas identiques.")
-
-
-class SubmitEvaluationForm(BaseForm):
-    pass
-
-
-# ------------------------------------------------- forms with one field per competence of the file
-
-
-class CompetenceFieldsForm(BaseForm):
-    """Routes "results.C3" / "observation_C3" errors of the services to the competence's fields."""
-
-    def add_domain_errors(self, error) -> None:
-        remapped = {}
-        for name, messages in error.errors.items():
-            if name.startswith("results."):
-                name = f"comment_{name.split('.', 1)[1]}"
-            remapped[name] = messages
-        error.errors = remapped
-        super().add_domain_errors(error)
-        if error.message not in self.form_errors:
-            self.form_errors.insert(0, error.message)
-
-
-def evaluation_form_class(competences) -> type[CompetenceFieldsForm]:
-    class EvaluationForm(CompetenceFieldsForm):
-        interview_date = FrenchDateField("Date de l'entretien d'évaluation",
-                                         validators=[InputRequired(message="La date de l'entretien est obligatoire.")])
-        candidate_observations = TextAreaField("Observations du candidat", validators=[Optional(),
-                                                                                      Length(max=5000)])
-
-    for competence in competences:
-        setattr(EvaluationForm, f"acquired_{competence.code}", RadioField(
-            f"Résultat – {competence.code}", choices=choices([("1", "Acquis"), ("0", "Non acquis")]),
-            validators=[Optional()], validate_choice=False))
-        setattr(EvaluationForm, f"comment_{competence.code}", TextAreaField(
-            f"Commentaire – {competence.code}", validators=[Optional(), Length(max=5000)]))
-    return EvaluationForm
-
-
-def evaluation_form(file, formdata=True) -> CompetenceFieldsForm:
-    """The evaluation of `file`: the posted values, or (formdata=None) what is saved of it."""
-    form_class = evaluation_form_class(file.competences)
-    if formdata is True:
-        return form_class()
-    return form_class(formdata=None, data=evaluation_defaults(file))
-
-
-def evaluation_defaults(file) -> dict:
-    evaluation = file.evaluation
-    data = {"interview_date": file.interview_date,
-            "candidate_observations": evaluation.candidate_observations if evaluation else ""}
-    for competence in file.competences:
-        result = evaluation.result_for(competence) if evaluation else None
-        if result is not None:
-            data[f"acquired_{competence.code}"] = {True: "1", False: "0"}.get(result.acquired)
-            data[f"comment_{competence.code}"] = result.comment or ""
-    return data
-
-
-def evaluation_results(form, competences) -> list[dict]:
-    """The per-competence fields as the evaluation service takes them."""
-    return [{"competence_code": c.code, "acquired": getattr(form, f"acquired_{c.code}").data,
-             "comment": getattr(form, f"comment_{c.code}").data} for c in competences]
-
-
-def observations_form_class(competences) -> type[CompetenceFieldsForm]:
-    class ObservationsForm(CompetenceFieldsForm):
-        general_comment = TextAreaField("Commentaire général (facultatif)", validators=[Optional(),
-                                                                                       Length(max=5000)])
-
-    for competence in competences:
-        setattr(ObservationsForm, f"observation_{competence.code}", TextAreaField(
-            f"{competence.code} – {competence.title}", validators=[Optional(), Length(max=5000)]))
-    return ObservationsForm

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from app.core.errors import DomainError
-from app.files import forms, workflow
+from app.files import evaluation_forms, forms, workflow
 from app.files.models import (
     DOCUMENT_KINDS,
     STATUS_LABELS,
@@ -57,9 +57,9 @@ def _helpers():
 
 def _render_evaluation(file: CandidateFile, form=None, status: int = 200, document_form=None, submit_form=None):
     return render_template(
-        "files/evaluation_form.html", f=file, form=form or forms.evaluation_form(file, formdata=None),
+        "files/evaluation_form.html", f=file, form=form or evaluation_forms.evaluation_form(file, formdata=None),
         document_form=document_form or forms.DocumentForm(formdata=None, kind="guide_evaluation"),
-        submit_form=submit_form or forms.SubmitEvaluationForm(formdata=None),
+        submit_form=submit_form or evaluation_forms.SubmitEvaluationForm(formdata=None),
         missing=workflow.next_step_problems(file),
         window=workflow.results_window(file.evaluation.interview_date)
         if file.evaluation and file.evaluation.interview_date else None,

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from app.core.clock import today
 from app.core.errors import RuleViolation
 from app.extensions import db
-from app.files import forms
+from app.files import evaluation_forms, forms
 from app.files.models import FileStatus
 from tests import factories
 
@@ -39,15 +39,15 @@ def test_the_evaluation_form_shows_what_is_saved_and_gives_the_services_results(
     first, second = file.competences
     file.evaluation.results[1].acquired = False
     with app.test_request_context("/dossiers/1/evaluation"):
-        form = forms.evaluation_form(file, formdata=None)
+        form = evaluation_forms.evaluation_form(file, formdata=None)
     assert form.interview_date.data == file.evaluation.interview_date
     assert getattr(form, f"acquired_{first.code}").data == "1"
     assert getattr(form, f"acquired_{second.code}").data == "0"
-    assert forms.evaluation_results(form, file.competences) == [
+    assert evaluation_forms.evaluation_results(form, file.competences) == [
         {"competence_code": first.code, "acquired": "1", "comment": "Acquis."},
         {"competence_code": second.code, "acquired": "0", "comment": "Acquis."}]
     file.evaluation = None
-    assert forms.evaluation_defaults(file) == {"interview_date": date(2027, 5, 3), "candidate_observations": ""}
+    assert evaluation_forms.evaluation_defaults(file) == {"interview_date": date(2027, 5, 3), "candidate_observations": ""}
     db.session.rollback()
 
 
@@ -55,7 +55,7 @@ def test_a_refusal_on_a_competence_lands_on_its_comment_and_is_said_above_the_fo
     file = factories.make_file(competences=1)
     code = file.competences[0].code
     with app.test_request_context("/dossiers/1/evaluation"):
-        form = forms.evaluation_form(file, formdata=None)
+        form = evaluation_forms.evaluation_form(file, formdata=None)
         form.add_domain_errors(RuleViolation("Impossible de transmettre l'évaluation : manque.",
                                              {f"results.{code}": ["Le commentaire manque."]}))
     assert getattr(form, f"comment_{code}").errors == ["Le commentaire manque."]
