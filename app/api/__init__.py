@@ -91,7 +91,7 @@ def init_api(app: Flask) -> None:
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })
-    from app.api import files, jury, referential, stats
+    from app.api import candidates, files, jury, referential, stats  # noqa: F401 (candidates: routes on files.blp)
 
     for module in (referential, files, jury, stats):
         api.register_blueprint(module.blp, url_prefix="/api/v1")

@@ -1,4 +1,5 @@
-"""API resources of the files area (docs/api.md): candidates, files, documents, evaluation."""
+"""API resources of the files area (docs/api.md): files, documents, evaluation. The candidates' resources
+are in app/api/candidates.py, on this blueprint."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from app.api.schemas import (
 from app.core.permissions import public, roles_required
 from app.core.uploads import serve_document
 from app.extensions import db
-from app.files import access, candidates, evaluation, services
+from app.files import access, evaluation, services
 from app.files.models import DOCUMENT_KINDS, STATUS_LABELS, CandidateFile, FileStatus, StatusChange
 from app.files.progress import next_action
 from app.jury.models import Decision, DecisionResult
@@ -53,18 +54,6 @@ def load_beyond_a_line(files: list[CandidateFile]) -> None:
 
 
 # ---------------------------------------------------------------- schemas
-
-
-class CandidateIn(BaseSchema):
-    first_name = fields.String(required=True)
-    last_name = fields.String(required=True)
-    birth_date = fields.Date(required=True)
-    birth_place = fields.String(load_default=None, allow_none=True)
-    email = fields.String(load_default=None, allow_none=True)
-    phone = fields.String(load_default=None, allow_none=True)
-    address = fields.String(load_default=None, allow_none=True)
-    job_title = fields.String(load_default=None, allow_none=True)
-    highest_diploma = fields.String(load_default=None, allow_none=True)
 
 
 class FilePatch(BaseSchema):
@@ -243,25 +232,6 @@ def file_json(file: CandidateFile, viewer) -> dict:
     return dump_for(viewer, FileOut(), file)
 
 
-class IdOnly(BaseSchema):
-    id = fields.Integer()
-
-
-class CandidateOut(BaseSchema):
-    id = fields.Integer()
-    first_name = fields.String()
-    last_name = fields.String()
-    birth_date = fields.Date()
-    birth_place = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    address = fields.String(allow_none=True)
-    job_title = fields.String(allow_none=True)
-    highest_diploma = fields.String(allow_none=True)
-    establishment = fields.Nested(EstablishmentRef)
-    file_ids = fields.Pluck(IdOnly, "id", many=True, attribute="files")
-
-
 class DocumentOut(BaseSchema):
     id = fields.Integer()
     kind = fields.String()
@@ -320,28 +290,6 @@ class EvaluationOut(BaseSchema):
 
 def _me():
     return current_user._get_current_object()
-
-
-# ---------------------------------------------------------------- candidates
-
-
-@blp.route("/candidates")
-class Candidates(MethodView):
-    @roles_required("entreprise")
-    @blp.arguments(CandidateIn)
-    @blp.response(201, CandidateOut)
-    def post(self, data):
-        """Crée un candidat dans l'établissement (doublon nom + prénom + date de naissance : 409, R12)."""
-        return candidates.create_candidate(_me().establishment, _me(), **data)
-
-
-@blp.route("/candidates/<int:candidate_id>")
-class CandidateItem(MethodView):
-    @roles_required("entreprise", "secretariat", "candidat")
-    @blp.response(200, CandidateOut)
-    def get(self, candidate_id):
-        """Un candidat (l'entreprise qui l'a créé, le candidat lui-même, le secrétariat)."""
-        return access.get_candidate_for(_me(), candidate_id)
 
 
 # ---------------------------------------------------------------- files
