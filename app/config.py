@@ -22,12 +22,25 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise RuntimeError(f"La variable {name} doit valoir true/false ou 1/0 (reçu : {raw!r}).")
 
 
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RuntimeError(f"La variable {name} doit être un nombre entier (reçu : {raw!r}).") from None
+    if value < 0:
+        raise RuntimeError(f"La variable {name} doit être positive ou nulle (reçu : {raw!r}).")
+    return value
+
+
 def _secret_key(instance_path: Path, app_env: str) -> str:
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
     if app_env == "production":
-        raise RuntimeError("SECRET_KEY est obligatoire en production.")
+        return ""  # refused by check_production, with the other problems; never made up here
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
@@ -45,10 +58,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     app_env = overrides.get("APP_ENV") or os.environ.get("APP_ENV", "development")
     if app_env not in {"development", "testing", "production"}:
         raise RuntimeError(f"APP_ENV doit valoir development, testing ou production (reçu : {app_env!r}).")
-    if app_env == "production" and os.environ.get("APP_TODAY"):
-        raise RuntimeError("APP_TODAY est refusé en production.")
     production = app_env == "production"
     mail_server = os.environ.get("MAIL_SERVER")
+    redis_url = os.environ.get("REDIS_URL") or None
     config = {
         "APP_ENV": app_env,
         "TESTING": app_env == "testing",
@@ -60,16 +72,22 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": 11 * 1024 * 1024,
         "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
-        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "REDIS_URL": redis_url,
         # Mail: without MAIL_SERVER, development keeps emails in the local mailbox page.
         "MAIL_SERVER": mail_server or "127.0.0.1",
+        "MAIL_SERVER_CONFIGURED": bool(mail_server),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": env_bool("MAIL_USE_TLS"),
         "MAIL_USE_SSL": False,
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Certifia <ne-pas-repondre@certifia.local>"),
-        "MAIL_DEV_MAILBOX": not mail_server,
+        "MAIL_DEV_MAILBOX": env_bool("MAIL_DEV_MAILBOX", default=not mail_server),
+        "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT", "15")),
+        # After the commit, who sends the emails a request queued: the RQ worker when REDIS_URL answers,
+        # else a background thread of the process ("thread"); the tests send them before the response
+        # ("inline") so that they can read the mailbox at once. Never the request itself otherwise.
+        "OUTBOX_DELIVERY": os.environ.get("OUTBOX_DELIVERY") or ("inline" if app_env == "testing" else "thread"),
         "OUTBOX_MAX_ATTEMPTS": 6,
         "OUTBOX_BACKOFF_SECONDS": 60,
         # Sessions and cookies
@@ -83,7 +101,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_I18N_ENABLED": False,
         # Rate limits
-        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Redis down: each process counts in memory meanwhile (limits stay on, per process) rather
+        # than refusing every request or letting every attempt through.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": bool(redis_url),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": "10 per 15 minutes",
         "VERIFY_RATE_LIMIT": "60 per minute",
@@ -96,6 +117,51 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "JSON_SORT_KEYS": False,
         "FORCE_HTTPS": production,
         "STUCK_FILE_DAYS": 30,
+        # Serving (gunicorn behind a load balancer): how many proxies set X-Forwarded-* in front of us.
+        "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0),
+        "STATIC_MAX_AGE": 365 * 24 * 3600,
+        "LOG_JSON": env_bool("LOG_JSON", default=production),
+        # The worker's daily schedule (UTC hour) and how often it retries the outbox (seconds).
+        "DAILY_SCHEDULE_HOUR": _int_env("DAILY_SCHEDULE_HOUR", 6),
+        "OUTBOX_RETRY_SECONDS": _int_env("OUTBOX_RETRY_SECONDS", 300),
     }
     config.update(overrides)
     return config
+
+
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def production_problems(config: dict) -> list[str]:
+    """What makes this configuration unsafe for production, one French sentence per problem (empty
+    outside production)."""
+    if config.get("APP_ENV") != "production":
+        return []
+    problems = []
+    if not config.get("SECRET_KEY"):
+        problems.append(f"SECRET_KEY est obligatoire en production ({MIN_SECRET_KEY_LENGTH} caractères au moins).")
+    elif len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY doit compter au moins {MIN_SECRET_KEY_LENGTH} caractères "
+                        "(par exemple : python -c 'import secrets; print(secrets.token_urlsafe(48))').")
+    if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        problems.append("DATABASE_URL doit désigner une base PostgreSQL (SQLite est refusé en production).")
+    if not str(config.get("BASE_URL", "")).startswith("https://"):
+        problems.append(f"BASE_URL doit commencer par https:// (reçu : {config.get('BASE_URL')!r}).")
+    if not config.get("MAIL_SERVER_CONFIGURED"):
+        problems.append("MAIL_SERVER est obligatoire en production (serveur SMTP qui envoie les emails).")
+    if not config.get("REDIS_URL"):
+        problems.append("REDIS_URL est obligatoire en production (limites de débit partagées et worker des emails).")
+    if os.environ.get("APP_TODAY"):
+        problems.append("APP_TODAY est refusé en production (la date du jour ne se fixe pas).")
+    if config.get("MAIL_DEV_MAILBOX"):
+        problems.append("MAIL_DEV_MAILBOX (boîte mail de développement) est refusée en production.")
+    if config.get("OUTBOX_DELIVERY") == "inline":
+        problems.append("OUTBOX_DELIVERY=inline est refusé en production (aucun email envoyé pendant une requête).")
+    return problems
+
+
+def check_production(config: dict) -> None:
+    """Refuses to start in production with every problem named (RuntimeError)."""
+    problems = production_problems(config)
+    if problems:
+        raise RuntimeError("Configuration refusée en production :\n- " + "\n- ".join(problems))

@@ -1,16 +1,30 @@
-"""The outbox's sender side: what happens to the emails a request queued, once it has committed.
+"""The outbox's sender side and the daily schedule.
 
-With REDIS_URL, the request enqueues one job on the RQ queue `emails`; the worker (`make worker`,
-that is `python -m app.worker`) runs it in an app it creates from the environment. Without Redis, or
-while Redis does not answer, the request's own process sends them. Either way an email is sent by
-`core.mail.send_pending`, which claims each row, retries with backoff and never loses one; the cron
-`flask outbox send` is the safety net."""
+After a request committed, the emails it queued are handed over (`dispatch_after_commit`):
+- with REDIS_URL, one job on the RQ queue `emails`, run by the worker (`make worker`, that is
+  `python -m app.worker`);
+- without Redis, or while Redis does not answer, a background thread of the web process (one per
+  process, woken by each request that queued an email): never the request itself, so that an SMTP
+  server that hangs delays no page. The tests' "inline" mode sends before the response instead.
+Either way an email is sent by `core.mail.send_pending`, which claims each row (SELECT … FOR UPDATE
+SKIP LOCKED), retries with backoff and never loses one; the cron `flask outbox send` is the safety net.
+
+The schedule: the worker runs with RQ's own scheduler (`Worker(with_scheduler=True)`, part of RQ
+itself, so no second package to keep up: rq-scheduler is a separate, slower-moving project, and RQ's
+newer `rq cron` runs as a separate process with no lock across hosts). Two self-renewing jobs:
+- `daily_job` (reminders, then the outbox) every day at DAILY_SCHEDULE_HOUR UTC;
+- `retry_job` (the outbox's retries) every OUTBOX_RETRY_SECONDS.
+Each occurrence has a job id made of its time slot, so that the workers of several hosts, which all
+schedule the next occurrence when they start and when one runs, schedule it once; RQ's scheduler
+holds a lock per queue, so one of them enqueues it. Reminders are sent once each anyway."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+import threading
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from flask import Flask, current_app
@@ -21,6 +35,9 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 QUEUE = "emails"
 JOB = "app.worker.send_pending_job"  # by name: the worker imports it, never the web process's objects
+DAILY_JOB = "app.worker.daily_job"
+RETRY_JOB = "app.worker.retry_job"
+JOB_TIMEOUT = 600  # seconds: a job stuck longer (an SMTP server that hangs past its own timeout) is killed
 
 
 @cache
@@ -30,25 +47,70 @@ def _queue(redis_url: str):
     from redis import Redis
     from rq import Queue
 
-    return Queue(QUEUE, connection=Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5))
+    return Queue(QUEUE, connection=Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5),
+                 default_timeout=JOB_TIMEOUT)
+
+
+# ---------------------------------------------------------------- without Redis: one sender thread
+
+
+class BackgroundSender:
+    """A daemon thread of the process that sends what is due each time it is woken."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.wake = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="certifia-outbox", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            with self.app.app_context():
+                try:
+                    send_pending()
+                except Exception:  # the next wake-up, the worker or the cron retries
+                    log.exception("Envoi des emails reporté")
+                finally:
+                    db.session.remove()
+
+
+_senders: dict[int, BackgroundSender] = {}
+_senders_lock = threading.Lock()
+
+
+def background_sender(app: Flask) -> BackgroundSender:
+    with _senders_lock:
+        sender = _senders.get(id(app))
+        if sender is None or not sender.thread.is_alive():
+            sender = _senders[id(app)] = BackgroundSender(app)
+        return sender
 
 
 def dispatch_after_commit() -> None:
     """Called once the request has committed: hands the emails it queued to whoever sends them."""
     if not db.session.info.pop(QUEUED_FLAG, False):
         return
-    redis_url = current_app.config.get("REDIS_URL")
+    config = current_app.config
+    redis_url = config.get("REDIS_URL")
     if redis_url:
         try:
             _queue(redis_url).enqueue(JOB)
             return
-        except Exception as exc:  # Redis down: sent here instead (and the cron still delivers)
-            log.warning("File RQ indisponible, envoi en ligne (%s)", exc)
-    try:
-        send_pending()
-    except Exception:  # never turn a committed change into an error page
-        log.exception("Envoi des emails reporté")
-        db.session.rollback()
+        except Exception as exc:  # Redis down: this process's sender thread (and the cron) delivers
+            log.warning("File RQ indisponible, envoi en arrière-plan (%s)", exc)
+    if config.get("OUTBOX_DELIVERY") == "inline":
+        try:
+            send_pending()
+        except Exception:  # never turn a committed change into an error page
+            log.exception("Envoi des emails reporté")
+            db.session.rollback()
+        return
+    background_sender(current_app._get_current_object()).wake.set()
+
+
+# ---------------------------------------------------------------- the worker's jobs
 
 
 @cache
@@ -68,22 +130,88 @@ def send_pending_job() -> dict[str, int]:
             db.session.remove()
 
 
+def next_daily_run(now: datetime, hour: int) -> datetime:
+    run = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return run if run > now else run + timedelta(days=1)
+
+
+def next_retry_run(now: datetime, seconds: int) -> datetime:
+    seconds = max(seconds, 10)
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp((epoch // seconds + 1) * seconds, UTC)
+
+
+def schedule_next(queue, now: datetime | None = None, *, hour: int = 6, retry_seconds: int = 300) -> list[str]:
+    """Schedules the next daily and retry occurrences (ids by slot: scheduling twice is a no-op)."""
+    now = now or datetime.now(UTC)
+    ids = []
+    daily = next_daily_run(now, hour)
+    retry = next_retry_run(now, retry_seconds)
+    for func, at, job_id in ((DAILY_JOB, daily, f"certifia-daily-{daily:%Y%m%d%H}"),
+                             (RETRY_JOB, retry, f"certifia-retry-{retry:%Y%m%d%H%M%S}")):
+        existing = queue.fetch_job(job_id)
+        if existing is None:
+            queue.enqueue_at(at, func, job_id=job_id, job_timeout=JOB_TIMEOUT, result_ttl=86400,
+                             failure_ttl=7 * 86400)
+        ids.append(job_id)
+    return ids
+
+
+def _schedule_from_worker_app() -> None:
+    app = worker_app()
+    redis_url = app.config.get("REDIS_URL")
+    if redis_url:
+        schedule_next(_queue(redis_url), hour=app.config["DAILY_SCHEDULE_HOUR"],
+                      retry_seconds=app.config["OUTBOX_RETRY_SECONDS"])
+
+
+def daily_job() -> dict[str, int]:
+    """Every day: the reminders due today (each sent once), then the outbox."""
+    from app.jury.notifications import send_reminders
+
+    app = worker_app()
+    with app.app_context():
+        try:
+            counts = send_reminders()
+            db.session.commit()
+            delivery = send_pending()
+        finally:
+            db.session.remove()
+    _schedule_from_worker_app()
+    log.info("Tâches quotidiennes : rappels %s, emails %s", counts, delivery)
+    return {**counts, **{f"emails_{k}": v for k, v in delivery.items()}}
+
+
+def retry_job() -> dict[str, int]:
+    """Every few minutes: the emails whose retry is due (SMTP failures, Redis down at dispatch)."""
+    try:
+        return send_pending_job()
+    finally:
+        _schedule_from_worker_app()
+
+
 def main(argv: list[str] | None = None) -> None:
-    """RQ's SimpleWorker on the queue `emails`: jobs run in this process, so the app is created once
-    (a forking worker would build one per job)."""
+    """RQ's SimpleWorker on the queue `emails`, with RQ's scheduler: jobs run in this process, so the
+    app is created once (a forking worker would build one per job)."""
     parser = argparse.ArgumentParser(prog="python -m app.worker",
-                                     description="Worker RQ de Certifia : envoie les emails de la file « emails ».")
+                                     description="Worker RQ de Certifia : envoie les emails de la file « emails » "
+                                                 "et lance les tâches quotidiennes (rappels, reprises des emails).")
     parser.add_argument("--burst", action="store_true", help="s'arrête dès que la file est vide")
+    parser.add_argument("--no-schedule", action="store_true", help="sans les tâches planifiées")
     args = parser.parse_args(argv)
-    redis_url = worker_app().config.get("REDIS_URL")
+    app = worker_app()
+    redis_url = app.config.get("REDIS_URL")
     if not redis_url:
         sys.exit("REDIS_URL est requis pour lancer le worker (ex. redis://127.0.0.1:6379/0).")
     from redis import Redis
     from rq import SimpleWorker
 
     logging.basicConfig(level=logging.INFO)
+    schedule = not args.no_schedule and not args.burst
+    if schedule:
+        _schedule_from_worker_app()
     # No socket timeout here: the worker waits for jobs in a long blocking read.
-    SimpleWorker([QUEUE], connection=Redis.from_url(redis_url)).work(burst=args.burst)
+    SimpleWorker([QUEUE], connection=Redis.from_url(redis_url)).work(burst=args.burst, with_scheduler=schedule)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,12 @@ import pytest
 from app import create_app
 from app.config import env_bool, load_config
 
-ENV = ("APP_ENV", "APP_TODAY", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_USE_TLS")
+ENV = ("APP_ENV", "APP_TODAY", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_USE_TLS", "BASE_URL",
+       "UPLOAD_DIR", "MAIL_DEV_MAILBOX", "OUTBOX_DELIVERY", "TRUSTED_PROXIES", "LOG_JSON", "MAIL_TIMEOUT")
+GOOD_KEY = "k" * 40
+PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": GOOD_KEY, "BASE_URL": "https://certifia.exemple.fr",
+              "DATABASE_URL": "postgresql+psycopg://certifia@127.0.0.1:5432/certifia", "MAIL_SERVER": "smtp.exemple.fr",
+              "REDIS_URL": "redis://127.0.0.1:6379/0", "LOG_JSON": "0"}
 
 
 @pytest.fixture
@@ -16,6 +21,8 @@ def env(monkeypatch, tmp_path):
     """A clean environment and an empty instance folder."""
     for name in ENV:
         monkeypatch.delenv(name, raising=False)
+
+    monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))
 
     def set_env(**values: str) -> str:
         for name, value in values.items():
@@ -25,23 +32,69 @@ def env(monkeypatch, tmp_path):
     return set_env
 
 
-def test_production_refuses_app_today(env):
-    instance = env(APP_ENV="production", SECRET_KEY="une-cle-de-production", APP_TODAY="2027-03-12")
-    with pytest.raises(RuntimeError, match="APP_TODAY est refusé en production"):
-        load_config(instance)
+def _refusal(**changes: str | None) -> str:
+    """The message create_app refuses to start with, production settings changed by `changes`."""
+    import os
+
+    for name, value in {**PRODUCTION, **changes}.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    with pytest.raises(RuntimeError) as refused:
+        create_app()
+    return str(refused.value)
 
 
-def test_production_refuses_a_missing_secret_key(env, tmp_path):
-    instance = env(APP_ENV="production")
-    with pytest.raises(RuntimeError, match="SECRET_KEY est obligatoire en production"):
-        load_config(instance)
+def test_a_safe_production_configuration_starts(env):
+    env(**PRODUCTION)
+    app = create_app()
+    assert app.config["APP_ENV"] == "production" and not app.config["MAIL_DEV_MAILBOX"]
+    assert app.config["OUTBOX_DELIVERY"] == "thread" and app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"]
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"SECRET_KEY": "x"}, "SECRET_KEY doit compter au moins 32 caractères"),
+    ({"SECRET_KEY": "k" * 31}, "SECRET_KEY doit compter au moins 32 caractères"),
+    ({"SECRET_KEY": None}, "SECRET_KEY est obligatoire en production"),
+    ({"DATABASE_URL": None}, "DATABASE_URL doit désigner une base PostgreSQL (SQLite est refusé en production)"),
+    ({"DATABASE_URL": "sqlite:////srv/certifia.sqlite3"}, "SQLite est refusé en production"),
+    ({"BASE_URL": "http://certifia.exemple.fr"}, "BASE_URL doit commencer par https:// (reçu : 'http://certifia"),
+    ({"BASE_URL": None}, "BASE_URL doit commencer par https://"),
+    ({"MAIL_SERVER": None, "MAIL_DEV_MAILBOX": "0"}, "MAIL_SERVER est obligatoire en production"),
+    ({"REDIS_URL": None}, "REDIS_URL est obligatoire en production"),
+    ({"APP_TODAY": "2027-03-12"}, "APP_TODAY est refusé en production"),
+    ({"MAIL_DEV_MAILBOX": "1"}, "MAIL_DEV_MAILBOX (boîte mail de développement) est refusée en production"),
+    ({"OUTBOX_DELIVERY": "inline"}, "OUTBOX_DELIVERY=inline est refusé en production"),
+])
+def test_production_refuses_each_unsafe_setting_by_name(env, changes, message):
+    env()
+    text = _refusal(**changes)
+    assert text.startswith("Configuration refusée en production :")
+    assert message in text
+    assert text.count("\n- ") == 1  # only that problem
+
+
+def test_production_names_every_problem_at_once(env, tmp_path):
+    env()
+    text = _refusal(SECRET_KEY="court", DATABASE_URL=None, BASE_URL="http://x", MAIL_SERVER=None, REDIS_URL=None,
+                    APP_TODAY="2027-03-12")
+    for name in ("SECRET_KEY", "SQLite", "BASE_URL", "MAIL_SERVER", "REDIS_URL", "APP_TODAY", "MAIL_DEV_MAILBOX"):
+        assert name in text
+    assert text.count("\n- ") == 7  # without MAIL_SERVER, the development mailbox would be on
     assert not (tmp_path / "instance" / "secret_key").exists()  # no key made up behind the operator's back
 
 
-def test_the_factory_refuses_them_before_building_anything(env):
-    env(APP_ENV="production", SECRET_KEY="une-cle-de-production", APP_TODAY="2027-03-12")
-    with pytest.raises(RuntimeError, match="APP_TODAY"):
-        create_app()
+def test_a_missing_secret_key_is_not_made_up_in_production(env, tmp_path):
+    instance = env(APP_ENV="production")
+    assert load_config(instance)["SECRET_KEY"] == ""
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+@pytest.mark.parametrize("name, raw", [("TRUSTED_PROXIES", "deux"), ("TRUSTED_PROXIES", "-1")])
+def test_integer_settings_are_checked_with_their_name(env, name, raw):
+    with pytest.raises(RuntimeError, match=name):
+        load_config(env(**{name: raw}))
 
 
 def test_an_unknown_app_env_is_refused(env):
@@ -64,8 +117,8 @@ def test_a_boolean_that_is_neither_is_refused_with_its_name(env, monkeypatch):
 
 
 def test_production_secures_cookies_and_https(env):
-    config = load_config(env(APP_ENV="production", SECRET_KEY="une-cle-de-production"))
-    assert config["SECRET_KEY"] == "une-cle-de-production"
+    config = load_config(env(**PRODUCTION))
+    assert config["SECRET_KEY"] == GOOD_KEY
     assert config["FORCE_HTTPS"] and config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]
     assert not config["TESTING"]
 

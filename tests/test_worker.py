@@ -1,6 +1,8 @@
 """The outbox's sender side (app/worker.py) without Redis: after the commit, the emails a request
-queued are sent by the request's own process, also when the RQ queue does not answer. With the real
-Redis and worker: tests/test_redis.py."""
+queued are sent by a background thread of the process (the tests' "inline" mode: before the
+response), also when the RQ queue does not answer; never inside a request, measured with an SMTP
+server that accepts connections and never answers. No code path marks an email sent that no SMTP
+server accepted. With the real Redis and worker: tests/test_redis.py and tests/deploy/."""
 
 from __future__ import annotations
 
@@ -9,8 +11,12 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from app.core.models import OutboxEmail
@@ -39,13 +45,13 @@ def test_without_redis_the_request_sends_its_emails_after_the_commit(app_ctx, cl
     assert _reset_email().status == "sent"
 
 
-def test_a_queue_that_does_not_answer_falls_back_to_sending_in_the_request(app, app_ctx, client, mailbox,
-                                                                          monkeypatch, caplog):
+def test_a_queue_that_does_not_answer_falls_back_to_the_process_sender(app, app_ctx, client, mailbox,
+                                                                      monkeypatch, caplog):
     monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/0")
     user = make_user("entreprise", email="rh@exemple.fr")
     with caplog.at_level(logging.WARNING, logger="app.worker"):
         assert submit_form(client, "/mot-de-passe-oublie", {"email": user.email}).status_code == 200
-    assert "File RQ indisponible, envoi en ligne" in caplog.text
+    assert "File RQ indisponible, envoi en arrière-plan" in caplog.text
     assert mailbox.last_to(user.email)  # not lost, not delayed
     db.session.expire_all()
     assert _reset_email().status == "sent"
@@ -65,3 +71,140 @@ def test_the_worker_needs_redis_url_and_says_so():
                             capture_output=True, text=True, timeout=300)
     assert worker.returncode == 1
     assert "REDIS_URL est requis pour lancer le worker" in worker.stderr
+
+
+# ---------------------------------------------------------------- never inside the request
+
+
+class SilentSmtp:
+    """Accepts TCP connections and never answers (no greeting): an SMTP server that hangs."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+
+    def close(self):
+        self.sock.close()
+        for conn in self.connections:
+            conn.close()
+
+
+@pytest.fixture
+def silent_smtp():
+    server = SilentSmtp()
+    yield server
+    server.close()
+
+
+def _wait_for(predicate, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        value = predicate()
+        if value:
+            return value
+        db.session.rollback()
+        time.sleep(0.1)
+    raise AssertionError("délai dépassé")
+
+
+def test_with_the_background_sender_the_email_arrives_after_the_response(app, app_ctx, client, mailbox,
+                                                                         monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_DELIVERY", "thread")
+    user = make_user("entreprise", email="rh@exemple.fr")
+    assert submit_form(client, "/mot-de-passe-oublie", {"email": user.email}).status_code == 200
+    _wait_for(lambda: mailbox.to(user.email))
+    assert _wait_for(lambda: _reset_email().status == "sent")
+
+
+def test_an_smtp_server_that_never_answers_delays_no_request(app, app_ctx, client, mailbox, monkeypatch,
+                                                            silent_smtp):
+    monkeypatch.setitem(app.config, "OUTBOX_DELIVERY", "thread")
+    monkeypatch.setitem(app.config, "MAIL_PORT", silent_smtp.port)
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 2)
+    user = make_user("entreprise", email="rh@exemple.fr")
+    form = {"email": user.email}
+    started = time.monotonic()
+    assert submit_form(client, "/mot-de-passe-oublie", form).status_code == 200
+    assert time.monotonic() - started < 1.5  # the 45 s of the issue: the SMTP wait is not the request's
+    # The sender thread times out, the email stays pending with its error, retried later.
+    email = _wait_for(lambda: (e := _reset_email()) is not None and e.attempts == 1 and e)
+    assert email.status == "pending" and "timed out" in (email.last_error or "").lower()
+    assert email.sent_at is None and mailbox.to(user.email) == []
+
+
+# ---------------------------------------------------------------- never marked sent unless accepted
+
+
+def _queued():
+    from app.core.mail import queue_email
+
+    user = make_user("jury", email="x@exemple.fr")
+    email = queue_email("test", user.email, "Objet", "account_invitation", user=user, link="http://lien", days=7)
+    db.session.commit()
+    return email
+
+
+@pytest.mark.parametrize("setting, value", [("MAIL_SUPPRESS_SEND", True), ("MAIL_PORT", None)])
+def test_an_email_no_smtp_server_accepted_is_never_marked_sent(app, app_ctx, monkeypatch, setting, value):
+    from app.core.mail import send_pending
+
+    monkeypatch.setitem(app.config, setting, _closed_port() if value is None else value)
+    email = _queued()
+    assert send_pending() == {"sent": 0, "retry": 1, "failed": 0}
+    db.session.expire_all()
+    assert email.status == "pending" and email.sent_at is None and email.last_error
+
+
+def test_the_development_mailbox_never_marks_sent_in_production(app, app_ctx, monkeypatch):
+    from app.core.mail import send_pending
+
+    monkeypatch.setitem(app.config, "MAIL_DEV_MAILBOX", True)
+    monkeypatch.setitem(app.config, "APP_ENV", "production")
+    email = _queued()
+    assert send_pending()["sent"] == 0
+    db.session.expire_all()
+    assert email.status == "pending" and "MAIL_SERVER requis" in email.last_error
+
+
+# ---------------------------------------------------------------- the schedule
+
+
+def test_the_schedule_is_the_next_slot_and_scheduling_twice_is_one_job():
+    from app.worker import next_daily_run, next_retry_run, schedule_next
+
+    now = datetime(2027, 3, 12, 5, 30, tzinfo=UTC)
+    assert next_daily_run(now, 6) == datetime(2027, 3, 12, 6, tzinfo=UTC)
+    assert next_daily_run(now.replace(hour=6), 6) == datetime(2027, 3, 13, 6, tzinfo=UTC)
+    assert next_retry_run(now, 300) == datetime(2027, 3, 12, 5, 35, tzinfo=UTC)
+
+    class FakeQueue:
+        def __init__(self):
+            self.jobs = {}
+
+        def fetch_job(self, job_id):
+            return self.jobs.get(job_id)
+
+        def enqueue_at(self, at, func, job_id, **options):
+            self.jobs[job_id] = (at, func)
+
+    queue = FakeQueue()
+    first = schedule_next(queue, now, hour=6, retry_seconds=300)
+    second = schedule_next(queue, now, hour=6, retry_seconds=300)  # another host's worker
+    assert first == second == ["certifia-daily-2027031206", "certifia-retry-20270312053500"]
+    assert queue.jobs == {"certifia-daily-2027031206": (datetime(2027, 3, 12, 6, tzinfo=UTC), "app.worker.daily_job"),
+                          "certifia-retry-20270312053500": (datetime(2027, 3, 12, 5, 35, tzinfo=UTC),
+                                                            "app.worker.retry_job")}

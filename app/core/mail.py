@@ -1,6 +1,7 @@
 """Outbox: emails are written in the same transaction as the change that causes them, then sent
-after the commit (app/worker.py: by the RQ worker with REDIS_URL, else in the request's process) or
-by `flask outbox send`.
+after the commit (app/worker.py: by the RQ worker with REDIS_URL, else by a background thread of the
+process, never inside the request) or by `flask outbox send`. An email is marked sent only once an
+SMTP server accepted it (the development mailbox, refused in production, aside).
 SMTP failures are retried with exponential backoff; after OUTBOX_MAX_ATTEMPTS the email is marked
 failed and shown to the secretariat. Without MAIL_SERVER (development), delivery means the local
 mailbox page (/boite-mail)."""
@@ -69,9 +70,16 @@ def _smtp_settings():
     return mail.init_mail({**config, "MAIL_SUPPRESS_SEND": config.get("MAIL_SUPPRESS_SEND", False)})
 
 
+class NotDelivered(RuntimeError):
+    """No SMTP server accepted the email: it stays pending (retried), never marked sent."""
+
+
 def _deliver(email: OutboxEmail) -> None:
+    """Hands the email to the SMTP server; returns only once the server accepted it (else raises)."""
     if current_app.config.get("MAIL_DEV_MAILBOX"):
-        return  # kept in the outbox table, listed by the development mailbox page
+        if current_app.config.get("APP_ENV") == "production":
+            raise NotDelivered("boîte mail de développement refusée en production : MAIL_SERVER requis")
+        return  # development: kept in the outbox table, listed by the development mailbox page
     message = Message(
         subject=email.subject,
         recipients=email.recipient_list,
@@ -79,7 +87,12 @@ def _deliver(email: OutboxEmail) -> None:
         html=email.body_html,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
     )
-    with _SmtpConnection(_smtp_settings()) as connection:
+    settings = _smtp_settings()
+    if settings.suppress:  # flask-mail would skip the SMTP server and report nothing
+        raise NotDelivered("MAIL_SUPPRESS_SEND est actif : aucun serveur SMTP n'a reçu l'email")
+    with _SmtpConnection(settings) as connection:
+        if connection.host is None:
+            raise NotDelivered("aucune connexion SMTP")
         message.send(connection)
 
 
