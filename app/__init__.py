@@ -11,7 +11,7 @@ from flask_talisman import Talisman
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app.config import load_config
+from app.config import check_production, load_config
 from app.extensions import csrf, db, limiter, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,13 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(load_config(app.instance_path, config))
+    check_production(app.config)  # refuses to start, naming each unsafe setting
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
@@ -57,9 +63,11 @@ def create_app(config: dict | None = None) -> Flask:
     )
 
     from app import models  # noqa: F401  (every table known to metadata and Alembic)
-    from app.core import templating
+    from app.core import request_log, static_files, templating
 
+    request_log.init_app(app)  # first: the request id exists before any other hook can refuse
     templating.init_app(app)
+    static_files.init_app(app)
     _register_blueprints(app)
     _register_request_hooks(app)
     _register_error_pages(app)
@@ -71,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.api import init_api
+    from app.core.health import bp as health_bp
     from app.core.views import bp as core_bp
 
     # The files and jury blueprints' routes are in several modules: importing them registers the routes.
@@ -82,7 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.referential.views import bp as referential_bp
     from app.stats.views import bp as stats_bp
 
-    for blueprint in (core_bp, accounts_bp, referential_bp, files_bp, jury_bp, stats_bp):
+    for blueprint in (health_bp, core_bp, accounts_bp, referential_bp, files_bp, jury_bp, stats_bp):
         app.register_blueprint(blueprint)
     init_api(app)
 
@@ -218,5 +227,7 @@ def _register_index(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.cli import register
+    from app.referential.cli import register as register_cog_cli
 
     register(app)
+    register_cog_cli(app)

@@ -3,6 +3,8 @@ flags, CSRF on every form."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.accounts.conftest import page_text
@@ -38,7 +40,7 @@ def test_security_headers_on_the_api(client):
 def test_pages_have_no_inline_script_or_style(client, url):
     html = client.get(url).get_data(as_text=True)
     assert "<script>" not in html and "onclick=" not in html and "style=" not in html
-    assert '<script src="/static/js/app.js" defer></script>' in html
+    assert re.search(r'<script src="/static/js/app\.[0-9a-f]{12}\.js" defer></script>', html)  # fingerprinted
 
 
 def test_session_cookie_is_httponly_and_samesite(app_ctx, client):
