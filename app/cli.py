@@ -131,3 +131,16 @@ def register(app: Flask) -> None:
         click.echo(f"{counts['sent']} envoyé(s), {counts['retry']} à réessayer, {counts['failed']} en échec, "
                    f"{left} en attente.")
         sys.exit(0 if left == 0 else 1)
+
+    @app.cli.command("check")
+    def check():
+        """Vérifie la base (joignable, schéma à jour) et Redis, comme GET /health ; code 0 si tout va bien."""
+        from app.core.health import health_report
+
+        report, _status = health_report()
+        labels = {"database": "Base de données", "migrations": "Migrations", "redis": "Redis"}
+        for part, label in labels.items():
+            click.echo(f"{label} : {report[part]}")
+        for problem in report.get("problems", []):
+            click.echo(f"Problème : {problem}", err=True)
+        sys.exit(0 if report["status"] == "ok" else 1)
