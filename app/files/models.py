@@ -7,6 +7,7 @@ import unicodedata
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -117,6 +118,13 @@ class Candidate(db.Model):
     last_name_key: Mapped[str] = mapped_column(String(120), index=True)
     birth_date: Mapped[date]
     birth_place: Mapped[str | None] = mapped_column(String(120))
+    # What the CPF register needs of the holder (docs/api.md): `last_name` is the birth name.
+    sex: Mapped[str | None] = mapped_column(String(1))  # "M" or "F" (SEXES)
+    usage_name: Mapped[str | None] = mapped_column(String(120))  # nom d'usage
+    other_first_names: Mapped[list[str] | None] = mapped_column(JSON)  # up to 2, in order
+    # INSEE code of the commune of birth, or 99XXX of the country for a birth abroad (COG).
+    birth_place_code: Mapped[str | None] = mapped_column(String(5))
+    birth_country: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str | None] = mapped_column(String(255))
@@ -146,6 +154,34 @@ class Candidate(db.Model):
     def public_name(self) -> str:
         """« Prénom N. », what public verification shows of a holder."""
         return f"{self.first_name} {self.last_name[:1].upper()}."
+
+    @property
+    def first_names(self) -> list[str]:
+        """Every first name, in the civil status's order (the first one, then the others)."""
+        return [self.first_name, *(self.other_first_names or [])]
+
+    @property
+    def born_abroad(self) -> bool:
+        return bool(self.birth_place_code) and self.birth_place_code.startswith("99")
+
+    @property
+    def cpf_missing(self) -> list[str]:
+        """The fields the CPF register still needs of this holder (empty when complete): sex, birth name,
+        first name, birth date, the INSEE code of the place of birth, and its label (the commune's, or the
+        country's for a birth abroad)."""
+        missing = [name for name in ("sex", "last_name", "first_name", "birth_date", "birth_place_code")
+                   if not getattr(self, name)]
+        if self.birth_place_code:
+            label = "birth_country" if self.born_abroad else "birth_place"
+            if not getattr(self, label):
+                missing.append(label)
+        return missing
+
+    @property
+    def has_issued_record(self) -> bool:
+        """One of its files has a decision: its identity is on an issued record (R15), and only the
+        secretariat rectifies it."""
+        return any(file.is_decided for file in self.files)
 
     # ------------------------------------------------------------ who may do what
 
