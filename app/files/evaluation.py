@@ -4,18 +4,19 @@ the submission (R6, guards in the workflow). Operations flush, never commit."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
 from app.accounts import services as accounts
 from app.core import audit
 from app.core.clock import now
-from app.core.errors import Conflict, Gone, RuleViolation, ValidationFailed
+from app.core.errors import Conflict, DomainError, Gone, NotFound, RuleViolation, ValidationFailed
 from app.core.links import SingleUseLinks
 from app.core.validation import parse_date, required_text
 from app.extensions import db
-from app.files import notifications, workflow
+from app.files import notifications, services, workflow
 from app.files.models import (
     CandidateFile,
     Evaluation,
@@ -54,6 +55,72 @@ def invite_job_assessor(file: CandidateFile, actor, *, email, first_name, last_n
     notifications.job_assessor_invited(invitation, token)
     audit.record("job_assessor.invite", actor, file, email=address)
     return invitation, token
+
+
+def resend_job_assessor_invitation(file: CandidateFile, actor, invitation_id) -> tuple[JobAssessorInvitation, str]:
+    """« Relancer »: the pending invitation goes again to the same person with a new link (30 days from now);
+    the old link dies (replaced). Only the file's current invitation, while its observations are not in."""
+    _require_evaluation_step(file, "La relance de l'évaluateur métier")
+    invitation = next((i for i in file.invitations if str(i.id) == str(invitation_id).strip()), None)
+    if invitation is None:
+        raise NotFound("Cette invitation de l'évaluateur métier n'existe pas pour ce dossier.")
+    if invitation.used_at is not None:
+        raise Conflict(f"{invitation.full_name} a déjà transmis ses observations "
+                       f"(le {invitation.used_at.strftime('%d/%m/%Y')}) : il n'y a rien à relancer.",
+                       {"invitation": ["Observations déjà reçues."]})
+    if invitation.replaced_at is not None:
+        raise Conflict("Cette invitation a été remplacée par une plus récente : relancez la dernière.",
+                       {"invitation": ["Invitation remplacée."]})
+    renewed, token = JOB_ASSESSOR_LINKS.issue(
+        timedelta(days=JOB_ASSESSOR_INVITATION_DAYS), [JobAssessorInvitation.file_id == file.id],
+        file=file, email=invitation.email, first_name=invitation.first_name, last_name=invitation.last_name,
+        invited_by_id=getattr(actor, "id", None))
+    db.session.refresh(file, ["invitations"])
+    notifications.job_assessor_reminded(renewed, token)
+    audit.record("job_assessor.resend", actor, file, email=invitation.email, replaced_invitation_id=invitation.id)
+    return renewed, token
+
+
+@dataclass(frozen=True)
+class InvitationState:
+    """What the assessor sees of the job assessor's invitation: to whom, sent when, reminded when (the
+    resends to the same address), observations received when, or expired."""
+
+    invitation: JobAssessorInvitation
+    sent_at: datetime
+    resent_at: list[datetime]
+    received_at: datetime | None
+    expired: bool
+
+    @property
+    def pending(self) -> bool:
+        return self.received_at is None
+
+    @property
+    def state(self) -> str:
+        """`observations_recues`, `expiree`, `relancee` or `envoyee` (the API's and the page's word)."""
+        if self.received_at is not None:
+            return "observations_recues"
+        if self.expired:
+            return "expiree"
+        return "relancee" if self.resent_at else "envoyee"
+
+
+def invitation_state(file: CandidateFile) -> InvitationState | None:
+    """The state of the file's current invitation (None before any): the first email to this address is
+    « envoyée le », each later one a « relance »."""
+    current = file.current_invitation
+    if current is None:
+        return None
+    chain: list[JobAssessorInvitation] = []
+    for invitation in reversed(file.invitations):
+        if invitation.email != current.email or (invitation is not current and invitation.used_at is not None):
+            break
+        chain.append(invitation)
+    chain.reverse()
+    return InvitationState(
+        invitation=current, sent_at=chain[0].created_at, resent_at=[i.created_at for i in chain[1:]],
+        received_at=current.used_at, expired=current.used_at is None and current.expires_at <= now())
 
 
 def job_assessor_invitation(token: str) -> JobAssessorInvitation:
@@ -185,3 +252,38 @@ def submit_evaluation(file: CandidateFile, actor) -> CandidateFile:
     file.evaluation.submitted_at = now()
     db.session.flush()
     return file
+
+
+@dataclass(frozen=True)
+class EvaluationFormOutcome:
+    """What the assessor's one form did: the draft is saved (and the guide stored); `transmitted`, or the
+    transmission's refusals by field (the draft stays saved)."""
+
+    evaluation: Evaluation
+    transmitted: bool
+    refusals: dict[str, str]
+
+
+def save_evaluation_form(file: CandidateFile, actor, *, interview_date, results: list[dict],
+                         candidate_observations: str | None = None, guide=None,
+                         transmit: bool = False) -> EvaluationFormOutcome:
+    """The assessor's evaluation form in one step, so that nothing typed is lost: the draft is saved (R5),
+    then the evaluation guide attached to the form is stored, then, if asked, the evaluation is transmitted
+    (R3, R6). A refused draft or guide raises (nothing written); a refused transmission does not: the draft
+    and the guide stay saved and `refusals` names every missing item."""
+    saved = save_evaluation(file, actor, interview_date=interview_date, results=results,
+                            candidate_observations=candidate_observations)
+    if guide is not None and getattr(guide, "filename", None):
+        try:
+            services.upload_document(actor, kind="guide_evaluation", upload=guide, candidate=file.candidate,
+                                     file=file)
+        except DomainError as error:
+            error.errors = {("guide" if name == "file" else name): messages for name, messages in error.errors.items()}
+            raise
+    if not transmit:
+        return EvaluationFormOutcome(saved, False, {})
+    refusals = workflow.submit_evaluation_problems(file)
+    if refusals:
+        return EvaluationFormOutcome(saved, False, refusals)
+    submit_evaluation(file, actor)
+    return EvaluationFormOutcome(saved, True, {})

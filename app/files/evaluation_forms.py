@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_wtf.file import FileField
 from wtforms import (
     EmailField,
     RadioField,
@@ -23,6 +24,10 @@ class JobAssessorInvitationForm(BaseForm):
 
 class SubmitEvaluationForm(BaseForm):
     pass
+
+
+class ResendInvitationForm(BaseForm):
+    """« Relancer » the job assessor (CSRF only)."""
 
 
 # ------------------------------------------------- forms with one field per competence of the file
@@ -49,6 +54,8 @@ def evaluation_form_class(competences) -> type[CompetenceFieldsForm]:
                                          validators=[InputRequired(message="La date de l'entretien est obligatoire.")])
         candidate_observations = TextAreaField("Observations du candidat", validators=[Optional(),
                                                                                       Length(max=5000)])
+        guide = FileField("Guide d'évaluation scanné (outil n°4)",
+                          render_kw={"accept": "application/pdf,image/png,image/jpeg,.pdf,.png,.jpg,.jpeg"})
 
     for competence in competences:
         setattr(EvaluationForm, f"acquired_{competence.code}", RadioField(
@@ -77,6 +84,24 @@ def evaluation_defaults(file) -> dict:
             data[f"acquired_{competence.code}"] = {True: "1", False: "0"}.get(result.acquired)
             data[f"comment_{competence.code}"] = result.comment or ""
     return data
+
+
+TRANSMISSION_FIELDS = {"guide_evaluation": "guide", "job_assessor": "job_assessor"}
+
+
+def place_transmission_refusals(form, refusals: dict[str, str]) -> None:
+    """A refused transmission's items on the form's fields (results.C1 → comment_C1, the guide on its
+    input); what has no field of its own (the job assessor's observations) goes to the form's messages."""
+    for name, message in refusals.items():
+        if name.startswith("results."):
+            code = name.split(".", 1)[1]
+            name = f"acquired_{code}" if "résultat" in message else f"comment_{code}"
+        name = TRANSMISSION_FIELDS.get(name, name)
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        elif message not in form.form_errors:
+            form.form_errors.append(message)
 
 
 def evaluation_results(form, competences) -> list[dict]:

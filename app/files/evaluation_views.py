@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from app.core.errors import DomainError
+from app.core.errors import DomainError, refusal_goes_back_to
 from app.core.permissions import public, roles_required
 from app.files import access, evaluation, evaluation_forms
 from app.files.models import FileStatus
@@ -45,21 +45,50 @@ def evaluation_page(file_id: int):
             return redirect(url_for("files.file_show", file_id=file.id))
         return _render_evaluation(file)
     form = evaluation_forms.evaluation_form(file)
+    transmit = request.form.get("action") == "transmettre"
     if not form.validate_on_submit():
         return _render_evaluation(file, form, 422)
     try:
-        evaluation.save_evaluation(file, _me(), interview_date=form.interview_date.data,
-                                   results=evaluation_forms.evaluation_results(form, file.competences),
-                                   candidate_observations=form.candidate_observations.data)
+        outcome = evaluation.save_evaluation_form(
+            file, _me(), interview_date=form.interview_date.data,
+            results=evaluation_forms.evaluation_results(form, file.competences),
+            candidate_observations=form.candidate_observations.data, guide=form.guide.data, transmit=transmit)
     except DomainError as error:
         return _render_evaluation(file, form, _fail(form, error))
+    if outcome.transmitted:
+        flash("L'évaluation est enregistrée et transmise : le dossier passe en « Validation de l'évaluation ».",
+              "success")
+        return redirect(url_for("files.file_show", file_id=file.id))
+    if outcome.refusals:
+        # The draft (and the guide) are saved, so the request commits (200); the page says what the
+        # transmission still needs, by each field, with what was typed.
+        evaluation_forms.place_transmission_refusals(form, outcome.refusals)
+        return _render_evaluation(file, form, 200, transmission_refused=True)
     flash("Le brouillon de l'évaluation est enregistré.", "success")
     return redirect(url_for("files.evaluation", file_id=file.id))
+
+
+@bp.route("/dossiers/<int:file_id>/evaluateur-metier/<int:invitation_id>/relancer", methods=["POST"])
+@roles_required("evaluateur")
+def resend_job_assessor(file_id: int, invitation_id: int):
+    file = access.get_file_for(_me(), file_id)
+    form = evaluation_forms.ResendInvitationForm()
+    back = url_for("files.evaluation" if request.form.get("back") == "evaluation" else "files.invite_job_assessor",
+                   file_id=file.id)
+    if not form.validate_on_submit():
+        flash("Le formulaire a expiré : rechargez la page puis relancez.", "error")
+        return redirect(back, 303)
+    with refusal_goes_back_to(back):
+        invitation, _token = evaluation.resend_job_assessor_invitation(file, _me(), invitation_id)
+    flash(f"Relance envoyée à {invitation.full_name} ({invitation.email}) avec un nouveau lien, valable jusqu'au "
+          f"{invitation.expires_at.strftime('%d/%m/%Y')} ; l'ancien lien ne fonctionne plus.", "success")
+    return redirect(back, 303)
 
 
 @bp.route("/dossiers/<int:file_id>/transmettre", methods=["POST"])
 @roles_required("evaluateur")
 def submit_evaluation(file_id: int):
+    """Transmits the saved draft as it is (the evaluation page's own button saves what is typed first)."""
     file = access.get_file_for(_me(), file_id)
     form = evaluation_forms.SubmitEvaluationForm()
     if not form.validate_on_submit():
@@ -67,7 +96,8 @@ def submit_evaluation(file_id: int):
     try:
         evaluation.submit_evaluation(file, _me())
     except DomainError as error:
-        return _render_evaluation(file, status=_fail(form, error), submit_form=form)
+        shown = evaluation_forms.evaluation_form(file, formdata=None)
+        return _render_evaluation(file, shown, _fail(shown, error))
     flash("L'évaluation est transmise : le dossier passe en « Validation de l'évaluation ».", "success")
     return redirect(url_for("files.file_show", file_id=file.id))
 

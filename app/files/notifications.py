@@ -62,3 +62,16 @@ def candidate_invited(candidate, user, token: str) -> None:
         f"Certifia : {candidate.establishment.name} vous invite à compléter votre dossier CQP",
         "file_candidate_invitation", candidate=candidate, link=f"{_base_url()}/invitation-candidat/{token}",
     )
+
+
+def job_assessor_reminded(invitation, token: str) -> None:
+    """« Relancer »: the job assessor gets a new link (the previous one no longer works)."""
+    file = invitation.file
+    interview = file.interview_date
+    queue_email(
+        "job_assessor_reminder", invitation.email,
+        f"Certifia : relance, vos observations sur les compétences de {file.candidate.full_name}",
+        "file_job_assessor_reminder", file=file, f=file, invitation=invitation,
+        window=workflow.results_window(interview) if interview else None,
+        link=f"{_base_url()}/invitations/{token}",
+    )

@@ -7,8 +7,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
+from app.core.clock import today
 from app.core.errors import DomainError
-from app.files import evaluation_forms, forms, workflow
+from app.files import evaluation, evaluation_forms, workflow
 from app.files.models import (
     DOCUMENT_KINDS,
     STATUS_LABELS,
@@ -55,12 +56,28 @@ def _helpers():
         "DOCUMENT_KINDS": DOCUMENT_KINDS, "EVENT_LABELS": workflow.EVENT_LABELS,
     }
 
-def _render_evaluation(file: CandidateFile, form=None, status: int = 200, document_form=None, submit_form=None):
+def _render_evaluation(file: CandidateFile, form=None, status: int = 200, document_form=None, submit_form=None,
+                       transmission_refused: bool = False):
+    """The assessor's evaluation form: the draft (or what was posted), the job assessor's observations beside
+    each competence, the invitation's state, the R5 window (and how a new actual interview date reopens it)."""
+    interview = file.interview_date
+    window = workflow.results_window(interview) if interview else None
+    form = form or evaluation_forms.evaluation_form(file, formdata=None)
+    for given in (document_form, submit_form):  # a refused upload or transmission posted from elsewhere
+        if given is not None:
+            for name, messages in given.errors.items():
+                target = form.guide if name in {"file", "kind"} else None
+                if target is not None:
+                    target.errors = [*target.errors, *messages]
+                else:
+                    form.form_errors.extend(m for m in messages if m not in form.form_errors)
+            form.form_errors.extend(m for m in given.form_errors if m not in form.form_errors)
     return render_template(
-        "files/evaluation_form.html", f=file, form=form or evaluation_forms.evaluation_form(file, formdata=None),
-        document_form=document_form or forms.DocumentForm(formdata=None, kind="guide_evaluation"),
-        submit_form=submit_form or evaluation_forms.SubmitEvaluationForm(formdata=None),
-        missing=workflow.next_step_problems(file),
-        window=workflow.results_window(file.evaluation.interview_date)
-        if file.evaluation and file.evaluation.interview_date else None,
+        "files/evaluation_form.html", f=file, form=form,
+        resend_form=evaluation_forms.ResendInvitationForm(formdata=None),
+        missing=workflow.next_step_problems(file), window=window,
+        window_state=None if window is None else
+        "à venir" if today() < window[0] else "close" if today() > window[1] else "ouverte",
+        observations=file.job_assessor_observations, invitation=evaluation.invitation_state(file),
+        transmission_refused=transmission_refused,
     ), status

@@ -6,25 +6,31 @@ test fails if its guard is removed."""
 
 from __future__ import annotations
 
+import html
 import threading
 from datetime import date
+from io import BytesIO
 
 import pytest
 from sqlalchemy import func, select
 
-from app.core.errors import Conflict, Gone, RuleViolation, ValidationFailed
+from app.core.errors import Conflict, Gone, NotFound, RuleViolation, ValidationFailed
 from app.core.tokens import hash_token
 from app.extensions import db
 from app.files import evaluation
 from app.files.models import FileStatus, JobAssessorInvitation, JobAssessorObservation
+from tests.conftest import csrf_token
 from tests.files.conftest import (
+    EXE,
     INTERVIEW,
+    PDF,
     add_guide,
     confirmed_file,
     day,
     draft,
     full_results,
     invite,
+    new_candidate,
     new_file,
     observe,
     outbox,
@@ -342,3 +348,190 @@ def test_r6_a_result_of_a_competence_outside_the_file_is_refused(company, assess
     today_is(INTERVIEW.isoformat())
     with pytest.raises(ValidationFailed, match="C7"):
         draft(file, assessor, results=[{"competence_code": "C7", "acquired": True, "comment": "x"}])
+
+
+# ---------------------------------------------------------------- « Relancer » the job assessor, the invitation's state
+
+
+def test_resend_sends_a_new_link_and_kills_the_old_one(company, assessor, today_is):
+    file = confirmed_file(company, assessor)
+    old = invite(file, assessor)
+    first = file.current_invitation
+    today_is("2027-03-05")
+    renewed, token = evaluation.resend_job_assessor_invitation(file, assessor.user, first.id)
+    db.session.commit()
+    with pytest.raises(Gone, match="remplacé"):
+        evaluation.job_assessor_invitation(old)
+    assert evaluation.job_assessor_invitation(token).id == renewed.id
+    assert (renewed.email, renewed.first_name) == (first.email, first.first_name)
+    assert renewed.expires_at.date() == date(2027, 4, 4)  # 30 days from the resend
+    (email,) = outbox("job_assessor_reminder")
+    assert email.recipients == "metier@chimie-test.fr" and f"/invitations/{token}" in email.body_text
+    assert "du 10 mars 2027" in email.body_text  # the R5b window is in the reminder
+    state = evaluation.invitation_state(file)
+    assert state.sent_at.date() == date(2027, 3, 1) and [d.date() for d in state.resent_at] == [date(2027, 3, 5)]
+    assert state.pending and state.state == "relancee"
+
+
+def test_resend_is_refused_once_the_observations_are_in_or_for_a_replaced_or_unknown_invitation(
+        company, assessor, today_is):
+    file = confirmed_file(company, assessor)
+    invite(file, assessor)
+    first = file.current_invitation
+    token = invite(file, assessor, email="autre@chimie-test.fr")
+    with pytest.raises(Conflict, match="remplacée"):
+        evaluation.resend_job_assessor_invitation(file, assessor.user, first.id)
+    with pytest.raises(NotFound):
+        evaluation.resend_job_assessor_invitation(file, assessor.user, 999999)
+    today_is(INTERVIEW.isoformat())
+    observe(file, token)
+    with pytest.raises(Conflict, match="déjà transmis ses observations"):
+        evaluation.resend_job_assessor_invitation(file, assessor.user, file.current_invitation.id)
+    state = evaluation.invitation_state(file)
+    assert state.received_at is not None and state.state == "observations_recues"
+    assert state.resent_at == []  # another person: a new invitation, not a reminder
+
+
+def test_the_invitation_state_says_when_the_link_expired(company, assessor, today_is):
+    file = confirmed_file(company, assessor)
+    other = confirmed_file(company, assessor, candidate=new_candidate(company, last_name="Autre"))
+    invite(file, assessor)
+    today_is("2027-04-01")
+    state = evaluation.invitation_state(file)
+    assert state.expired and state.state == "expiree" and state.invitation.expires_at.date() == date(2027, 3, 31)
+    assert evaluation.invitation_state(other) is None
+
+
+# ---------------------------------------------------------------- the assessor's one form (web)
+
+
+def _form(file, **extra) -> dict:
+    data = {"interview_date": INTERVIEW.isoformat(), "candidate_observations": "Entretien utile."}
+    for c in file.competences:
+        data[f"acquired_{c.code}"] = "1"
+        data[f"comment_{c.code}"] = f"Tapé pour {c.code}."
+    data.update(extra)
+    return data
+
+
+def _post(client, file, data: dict, guide: bytes | None = None):
+    data = {**data, "csrf_token": csrf_token(client, f"/dossiers/{file.id}/evaluation")}
+    if guide is not None:
+        data["guide"] = (BytesIO(guide), "guide.pdf")
+    return client.post(f"/dossiers/{file.id}/evaluation", data=data, content_type="multipart/form-data")
+
+
+def _text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_the_guide_is_uploaded_with_the_draft_and_nothing_typed_is_lost(company, assessor, today_is, client,
+                                                                        login_as):
+    file = confirmed_file(company, assessor)
+    today_is(INTERVIEW.isoformat())
+    login_as(assessor.user)
+    saved = _post(client, file, _form(file, action="brouillon"), guide=PDF)
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert [r.comment for r in file.evaluation.results] == ["Tapé pour C1.", "Tapé pour C2.", "Tapé pour C3."]
+    assert [d.kind for d in file.documents] == ["guide_evaluation"]
+    page = _text(client.get(f"/dossiers/{file.id}/evaluation"))
+    assert "Tapé pour C2." in page and "guide.pdf" in page
+
+
+def test_a_refused_guide_keeps_the_typed_text_and_writes_nothing(company, assessor, today_is, client, login_as):
+    file = confirmed_file(company, assessor)
+    today_is(INTERVIEW.isoformat())
+    login_as(assessor.user)
+    refused = _post(client, file, _form(file, action="brouillon"), guide=EXE)
+    assert refused.status_code == 422
+    page = _text(refused)
+    assert "Tapé pour C3." in page and "Entretien utile." in page
+    assert 'id="guide-erreur"' in page and "Guide d'évaluation scanné (outil n°4)" in page
+    db.session.expire_all()
+    assert file.evaluation is None and file.documents == []
+
+
+def test_transmettre_saves_what_is_typed_then_transmits(company, assessor, today_is, client, login_as):
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    today_is(INTERVIEW.isoformat())
+    observe(file, token)
+    login_as(assessor.user)
+    sent = _post(client, file, _form(file, action="transmettre"), guide=PDF)
+    assert sent.status_code == 302
+    db.session.expire_all()
+    assert file.status == FileStatus.VALIDATION_EVALUATION
+    assert file.evaluation.submitted_at is not None
+    assert [r.comment for r in file.evaluation.results][0] == "Tapé pour C1."
+
+
+def test_a_refused_transmission_names_every_missing_item_and_keeps_the_draft(company, assessor, today_is, client,
+                                                                             login_as):
+    file = confirmed_file(company, assessor)
+    invite(file, assessor)
+    today_is(INTERVIEW.isoformat())
+    login_as(assessor.user)
+    refused = _post(client, file, _form(file, action="transmettre", comment_C2="", candidate_observations=""))
+    assert refused.status_code == 200  # the draft is saved (committed); the transmission is not done
+    page = _text(refused)
+    assert "Brouillon enregistré, mais l'évaluation n'est pas transmise : il manque ces 4 points" in page
+    for message in ("Les observations de l'évaluateur métier ne sont pas saisies.",
+                    "Le commentaire de la compétence C2 n'est pas saisi.",
+                    "Les observations du candidat ne sont pas saisies.",
+                    "Le guide d'évaluation scanné (outil n°4) n'est pas déposé."):
+        assert message in page
+    assert 'href="#comment_C2"' in page and 'href="#guide"' in page
+    assert "Tapé pour C1." in page and "Tapé pour C3." in page
+    db.session.expire_all()
+    assert file.status == FileStatus.EN_ATTENTE_EVALUATION
+    assert file.evaluation.result_for(file.competences[0]).comment == "Tapé pour C1."
+
+
+def test_the_form_shows_the_planned_date_the_observations_and_the_invitation_state(company, assessor, today_is,
+                                                                                    client, login_as):
+    file = confirmed_file(company, assessor)
+    token = invite(file, assessor)
+    login_as(assessor.user)
+    before = _text(client.get(f"/dossiers/{file.id}/evaluation"))
+    assert 'value="2027-03-10"' in before  # the planned interview date, pre-filled
+    assert "invitation envoyée le 1er mars 2027" in before and "Relancer Jules Métier" in before
+    assert "pas encore reçue" in before
+    today_is(INTERVIEW.isoformat())
+    observe(file, token)
+    after = _text(client.get(f"/dossiers/{file.id}/evaluation"))
+    assert "Vu au poste (C1)." in after and "Vu au poste (C3)." in after
+    assert "observations reçues le 10 mars 2027" in after and "Relancer" not in after
+
+
+def test_after_the_window_the_page_says_how_a_new_actual_date_reopens_it(company, assessor, today_is, client,
+                                                                         login_as):
+    file = confirmed_file(company, assessor)
+    today_is(day(9))
+    login_as(assessor.user)
+    page = _text(client.get(f"/dossiers/{file.id}/evaluation"))
+    assert "La saisie est close depuis le 18 mars 2027" in page
+    assert 'saisissez ci-dessous sa <a href="#interview_date">date réelle</a>' in page and "la saisie rouvre jusqu'à 8 jours après cette date" in page
+    reopened = _post(client, file, _form(file, action="brouillon", interview_date=day(2)))
+    assert reopened.status_code == 302
+    db.session.expire_all()
+    assert file.interview_date == date(2027, 3, 12)
+    assert "La saisie est close" not in _text(client.get(f"/dossiers/{file.id}/evaluation"))
+
+
+def test_relancer_from_the_page(company, assessor, today_is, client, login_as):
+    file = confirmed_file(company, assessor)
+    old = invite(file, assessor)
+    invitation = file.current_invitation
+    login_as(assessor.user)
+    url = f"/dossiers/{file.id}/evaluateur-metier/{invitation.id}/relancer"
+    sent = client.post(url, data={"csrf_token": csrf_token(client, f"/dossiers/{file.id}/evaluation"),
+                                  "back": "evaluation"})
+    assert sent.status_code == 303 and sent.location.endswith(f"/dossiers/{file.id}/evaluation")
+    page = _text(client.get(f"/dossiers/{file.id}/evaluation"))
+    assert "Relance envoyée à Jules Métier" in page and "relancée le 1er mars 2027" in page
+    assert client.get(f"/invitations/{old}").status_code == 410
+    again = client.post(url, data={"csrf_token": csrf_token(client, f"/dossiers/{file.id}/evaluation"),
+                                   "back": "evaluation"})
+    assert again.status_code == 303
+    assert "remplacée par une plus récente" in _text(client.get(f"/dossiers/{file.id}/evaluation"))
