@@ -1,23 +1,34 @@
-"""Secretariat: the CQP referential and the assessors with their habilitation."""
+"""Secretariat: the CQP referential and the assessors with their habilitation; for every logged-in page, the
+places of the official geographic code (the commune picker of templates/macros/geo.html)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.core.clock import add_months, today
 from app.core.errors import DomainError, NotFound
-from app.core.permissions import require, roles_required
-from app.referential import services
+from app.core.permissions import login_required, require, roles_required
+from app.referential import geography, services
 from app.referential.forms import AssessorForm, CqpForm
 
 bp = Blueprint("referential", __name__, url_prefix="/referentiel")
 
 
+def by_filiere(cqps) -> list[tuple[str, list]]:
+    """The CQPs grouped by filière (their domain), as the manual lists them: filières and CQPs in the order the
+    referential was loaded in (Fabrication, Conditionnement, Logistique, Maintenance, Commercialisation)."""
+    groups: dict[str, list] = {}
+    for cqp in sorted(cqps, key=lambda c: c.id):
+        groups.setdefault(cqp.domain or "Sans filière", []).append(cqp)
+    return list(groups.items())
+
+
 @bp.route("/cqp")
 @roles_required("secretariat")
 def cqp_list():
-    return render_template("referential/cqp_list.html", cqps=services.list_cqps(include_inactive=True))
+    cqps = services.list_cqps(include_inactive=True)
+    return render_template("referential/cqp_list.html", cqps=cqps, filieres=by_filiere(cqps))
 
 
 def _load_cqp(code: str):
@@ -122,3 +133,17 @@ def assessor_edit(assessor_id: int):
         return redirect(url_for("referential.assessor_list"))
     status = 422 if form.errors else 200
     return render_template("referential/assessor_form.html", form=form, assessor=assessor), status
+
+
+@bp.route("/lieux")
+@login_required
+def places():
+    """The commune picker's suggestions for the pages (the session cookie; the API takes a token only):
+    the same answer as GET /api/v1/geo/places, at most 10 places, nothing for an empty or odd query."""
+    q = (request.args.get("q") or "")[:100].replace("\x00", "")
+    found = geography.search(q, limit=10) if q.strip() else []
+    response = jsonify([{"code": p.code, "label": p.label, "kind": p.kind, "postcodes": list(p.postcodes),
+                         "department": p.department} for p in found])
+    response.cache_control.private = True
+    response.cache_control.max_age = 3600
+    return response
