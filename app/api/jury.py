@@ -5,6 +5,8 @@ what is returned; a file is answered as `file_json` builds it (the files area's 
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from flask import current_app, jsonify
 from flask.views import MethodView
 from flask_login import current_user
@@ -15,6 +17,7 @@ from app.api.files import FileOut, file_json
 from app.api.schemas import BaseSchema
 from app.core.errors import NotFound, ValidationFailed
 from app.core.permissions import AUTHENTICATED, public, roles_required
+from app.core.templating import PARIS
 from app.core.validation import as_id
 from app.extensions import db, limiter
 from app.files.access import get_file_for
@@ -86,6 +89,12 @@ class VerificationOut(BaseSchema):
     decision = fields.String(metadata={"enum": ["valide", "partiel"]})
     jury_date = fields.Date()
     competences_validated = fields.Pluck(_CompetenceCode, "code", many=True)
+    version = fields.Integer(metadata={"description": "version en vigueur du document (1 à la décision, + 1 à "
+                                                      "chaque rectification, même numéro)"})
+    issued_at = fields.Function(
+        lambda v: v.issued_at.replace(tzinfo=UTC).astimezone(PARIS).isoformat(timespec="seconds"),
+        metadata={"type": "string", "format": "date-time",
+                  "description": "délivrance de la version en vigueur (RFC 3339, avec décalage)"})
 
 
 def _session_by_id(value, field: str = "jury_session_id") -> JurySession:

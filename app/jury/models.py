@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import (
     JSON,
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.models import Role, User
 from app.core.clock import now as app_now
 from app.core.clock import today
+from app.core.templating import PARIS
 from app.db import date_add_days
 from app.extensions import db
 from app.files.models import CandidateFile
@@ -254,6 +256,84 @@ class Parchment(db.Model):
 
     file: Mapped[CandidateFile] = relationship(back_populates="parchment")
     prints: Mapped[list[PrintRecord]] = relationship(back_populates="parchment", order_by="PrintRecord.id")
+    # R15: what the document says, frozen at the decision; a rectification adds a version, never overwrites.
+    versions: Mapped[list[ParchmentVersion]] = relationship(
+        back_populates="parchment", order_by="ParchmentVersion.version", cascade="all, delete-orphan")
+
+    @property
+    def current_version(self) -> ParchmentVersion | None:
+        """The version in force (the last issued); None only for a row written without one (bulk inserts of
+        benchmarks and older tools: see `app.jury.parchments.record_of`)."""
+        return self.versions[-1] if self.versions else None
+
+
+class ParchmentVersion(db.Model):
+    """One issue of a parchment or attestation (R15): the holder's identity, the competences, the CQP and the
+    jury date as printed, under the parchment's number. Version 1 is issued at the decision; each
+    rectification (of the civil status or of the decision) issues the next one with its reason."""
+
+    __tablename__ = "parchment_versions"
+    __table_args__ = (
+        UniqueConstraint("parchment_id", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("kind IN ('parchemin', 'attestation')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parchment_id: Mapped[int] = mapped_column(ForeignKey("parchments.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime] = mapped_column(default=app_now)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)  # None for version 1
+    # {first_name, last_name (birth name), usage_name, other_first_names: [..], birth_date (ISO), sex,
+    #  birth_place_code, birth_place, birth_country}
+    holder: Mapped[dict] = mapped_column(JSON)
+    # [{code, label, validated}] in the CQP's order: the jury's decision per competence
+    competences: Mapped[list] = mapped_column(JSON)
+    cqp_code: Mapped[str] = mapped_column(String(32))
+    cqp_title: Mapped[str] = mapped_column(String(255))
+    jury_date: Mapped[date]
+
+    parchment: Mapped[Parchment] = relationship(back_populates="versions")
+    issued_by: Mapped[User | None] = relationship()
+
+    @property
+    def holder_name(self) -> str:
+        """« Prénom NOM » (the birth name) as printed."""
+        return f"{self.holder.get('first_name', '')} {(self.holder.get('last_name') or '').upper()}".strip()
+
+    @property
+    def public_name(self) -> str:
+        """« Prénom N. », what public verification shows of a holder."""
+        return f"{self.holder.get('first_name', '')} {(self.holder.get('last_name') or '')[:1].upper()}."
+
+    @property
+    def issued_on(self) -> date:
+        """The day of issue, in Paris (issued_at is naive UTC)."""
+        return self.issued_at.replace(tzinfo=UTC).astimezone(PARIS).date()
+
+    @property
+    def birth_date(self) -> date | None:
+        value = self.holder.get("birth_date")
+        return date.fromisoformat(value) if value else None
+
+    @property
+    def validated_competences(self) -> list[RecordedCompetence]:
+        return [RecordedCompetence(c["code"], c["label"]) for c in self.competences if c.get("validated")]
+
+    @property
+    def decision(self) -> str:
+        """The decision the document states: valide (parchemin) or partiel (attestation)."""
+        return "valide" if self.kind == "parchemin" else "partiel"
+
+
+@dataclass(frozen=True)
+class RecordedCompetence:
+    """A competence as a document version lists it."""
+
+    code: str
+    label: str
 
 
 class PrintRecord(db.Model):

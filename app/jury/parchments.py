@@ -1,4 +1,5 @@
-"""Parchments and attestations (R11): their unique numbers, the one download for web and API, the
+"""Parchments and attestations (R11): their unique numbers, their versions (R15: what the document says,
+frozen at the decision, a new version for each rectification), the one download for web and API, the
 session's printing in batches and their dispatch, and the public verification of a number.
 Every function flushes, never commits: the request commits once."""
 
@@ -7,7 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,11 +17,19 @@ from sqlalchemy.orm import joinedload
 from app.core import audit
 from app.core.clock import now
 from app.core.errors import Conflict, NotFound
+from app.core.templating import PARIS
 from app.extensions import db
 from app.files.models import CandidateFile, FileStatus
 from app.jury import pdf
-from app.jury.models import Decision, DecisionResult, JurySession, Parchment, PrintRecord
-from app.referential.models import Competence
+from app.jury.models import (
+    Decision,
+    DecisionResult,
+    JurySession,
+    Parchment,
+    PrintRecord,
+    RecordedCompetence,
+)
+from app.jury.versions import follow_decision, holder_of, issue_version, record_of
 
 PARCHMENT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed by hand
 NUMBER_CHARS = set(PARCHMENT_ALPHABET) | {"-"}
@@ -28,7 +37,7 @@ KINDS = {FileStatus.VALIDE.value: "parchemin", FileStatus.PARTIEL.value: "attest
 
 # What a parchment's PDF shows of its file (pdf.py): loaded with the files of a batch.
 PRINTED = (
-    joinedload(CandidateFile.parchment),
+    joinedload(CandidateFile.parchment).selectinload(Parchment.versions),
     joinedload(CandidateFile.candidate),
     joinedload(CandidateFile.cqp),
     joinedload(CandidateFile.decision).selectinload(Decision.results).joinedload(DecisionResult.competence),
@@ -43,11 +52,14 @@ def new_parchment_number() -> str:
     return "CQP-" + "-".join(groups)
 
 
-def assign_parchment(file: CandidateFile, kind: str) -> Parchment:
-    """The file's parchment (or attestation), numbered once: a correction only changes its kind."""
+def assign_parchment(file: CandidateFile, kind: str, actor=None) -> Parchment:
+    """The file's parchment (or attestation), numbered once, its version 1 frozen at the decision (R15). A
+    later change of the decision changes what the document says: see `follow_decision`."""
+    actor_id = getattr(actor, "id", None) or getattr(file.decision, "decided_by_id", None)
     parchment = file.parchment
     if parchment is not None:
         parchment.kind = kind
+        follow_decision(parchment, actor_id)
         return parchment
     for _ in range(10):
         number = new_parchment_number()
@@ -61,6 +73,7 @@ def assign_parchment(file: CandidateFile, kind: str) -> Parchment:
             continue
         savepoint.commit()
         file.parchment = parchment
+        issue_version(parchment, actor_id, reason=None, holder=holder_of(file.candidate))
         return parchment
     raise RuntimeError("Impossible d'attribuer un numéro de parchemin unique.")
 
@@ -222,7 +235,7 @@ def normalize_number(number: str | None) -> str:
 
 @dataclass(frozen=True)
 class Verification:
-    """What anyone may know of a published parchment or attestation."""
+    """What anyone may know of a published parchment or attestation: its current version (R15)."""
 
     number: str
     kind: str
@@ -231,7 +244,14 @@ class Verification:
     holder: str
     decision: str
     jury_date: date
-    competences_validated: list[Competence]
+    competences_validated: list[RecordedCompetence]
+    version: int
+    issued_at: datetime  # naive UTC
+
+    @property
+    def issued_on(self) -> date:
+        """The day of issue, in Paris."""
+        return self.issued_at.replace(tzinfo=UTC).astimezone(PARIS).date()
 
 
 def verify_number(number: str) -> Verification | None:
@@ -245,14 +265,16 @@ def verify_number(number: str) -> Verification | None:
     file = parchment.file
     if file.status not in KINDS or not file.is_published:
         return None
+    record = record_of(parchment)
     return Verification(
         number=parchment.number,
-        kind=parchment.kind,
-        cqp_code=file.cqp.code,
-        cqp_title=file.cqp.title,
-        holder=file.candidate.public_name,
-        decision=file.status,
-        jury_date=file.jury_session.date,
-        competences_validated=file.decision.validated_competences,
+        kind=record.kind,
+        cqp_code=record.cqp_code,
+        cqp_title=record.cqp_title,
+        holder=record.public_name,
+        decision=record.decision,
+        jury_date=record.jury_date,
+        competences_validated=record.validated_competences,
+        version=record.version,
+        issued_at=record.issued_at,
     )
-

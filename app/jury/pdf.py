@@ -8,6 +8,7 @@ from weasyprint import HTML
 
 from app.files.models import CandidateFile
 from app.jury.models import JurySession, Parchment
+from app.jury.versions import record_of
 
 BRANCH = "Industries Chimiques"
 
@@ -28,10 +29,11 @@ def _render(template: str, **context) -> bytes:
 
 
 def _parchment_context(parchment: Parchment) -> dict:
-    file: CandidateFile = parchment.file
+    """What one page shows: the document's current version (R15), never the live candidate or decision."""
+    record = record_of(parchment)
     url = verify_url(parchment.number)
-    return {"parchment": parchment, "file": file, "jury_session": file.jury_session,
-            "validated": file.decision.validated_competences, "verify_url": url, "qr": qr_data_uri(url)}
+    return {"parchment": parchment, "record": record, "holder": record.holder,
+            "validated": record.validated_competences, "verify_url": url, "qr": qr_data_uri(url)}
 
 
 def parchment_pdf(parchment: Parchment) -> bytes:

@@ -284,7 +284,8 @@ def test_openapi_shows_what_the_jury_endpoints_answer(client):
         "schema"]["type"] == "array"
     verification = _answer_schema(spec, "/api/v1/verify/{number}", "get")["properties"]
     assert set(verification) == {"number", "kind", "cqp_code", "cqp_title", "holder", "decision", "jury_date",
-                                 "competences_validated"}
+                                 "competences_validated", "version", "issued_at"}
+    assert verification["issued_at"]["format"] == "date-time" and verification["version"]["type"] == "integer"
     assert verification["competences_validated"]["items"]["type"] == "string"
     for path in ("/api/v1/files/{file_id}/register-jury", "/api/v1/files/{file_id}/unregister-jury",
                  "/api/v1/files/{file_id}/decision"):

@@ -100,5 +100,5 @@ def test_from_an_empty_database_to_a_verified_parchment(app, app_ctx, api_as, ma
     verified = ok(api_as(None).get(f"/verify/{number}"))
     assert verified == {"number": number, "kind": "parchemin", "cqp_code": "FAB-OPF", "cqp_title": verified["cqp_title"],
                         "holder": "Zoé L.", "decision": "valide", "jury_date": "2027-06-15",
-                        "competences_validated": ["C1", "C2"]}
+                        "competences_validated": ["C1", "C2"], "version": 1, "issued_at": verified["issued_at"]}
     db.session.rollback()

@@ -6,7 +6,7 @@ so plainly, rate-limited)."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -144,10 +144,15 @@ def test_published_number_is_confirmed_by_the_api(parchment, secretariat, api_as
     assert response.status_code == 200
     file = record.file
     first, _, third = file.competences
-    assert response.json == {
+    answer = dict(response.json)
+    issued_at = answer.pop("issued_at")  # RFC 3339 with the offset of Paris (R15: the version's issue)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00", issued_at), issued_at
+    assert datetime.fromisoformat(issued_at).astimezone(UTC).replace(tzinfo=None) == \
+        record.current_version.issued_at.replace(microsecond=0)
+    assert answer == {
         "number": record.number, "kind": "attestation", "cqp_code": file.cqp.code, "cqp_title": file.cqp.title,
         "holder": f"{file.candidate.first_name} {file.candidate.last_name[0]}.", "decision": "partiel",
-        "jury_date": "2027-06-15", "competences_validated": [first.code, third.code],
+        "jury_date": "2027-06-15", "competences_validated": [first.code, third.code], "version": 1,
     }
 
 
@@ -168,7 +173,9 @@ def test_the_verification_says_what_anyone_may_know(parchment, secretariat):
     assert (verification.number, verification.kind, verification.decision, verification.jury_date) == (
         record.number, "attestation", "partiel", JURY_DAY)
     assert verification.holder == file.candidate.public_name
-    assert verification.competences_validated == [file.competences[0], file.competences[2]]
+    assert [(c.code, c.label) for c in verification.competences_validated] == [
+        (c.code, c.title) for c in (file.competences[0], file.competences[2])]
+    assert (verification.version, verification.issued_at) == (1, record.current_version.issued_at)
 
 
 @pytest.mark.parametrize("typed", ["CQP-7K4M-QX2D", "cqp-7k4m-qx2d", "  CQP 7K4M QX2D ", "7K4MQX2D", "7k4m-qx2d",

@@ -1,0 +1,102 @@
+"""The versions of a parchment or attestation (R15): what the document says (the holder's identity, the
+decision per competence, the CQP, the jury date) frozen at the decision; a corrected or rectified decision,
+or a rectified civil status, issues the next version under the same number, earlier ones kept.
+Every function flushes, never commits: the request commits once."""
+
+from __future__ import annotations
+
+from app.core.clock import now
+from app.extensions import db
+from app.jury.models import Decision, Parchment, ParchmentVersion
+
+CORRECTION_BEFORE_PUBLICATION = "Correction de la décision du jury avant publication"
+
+
+def _names_list(value) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = value.replace(";", ",").split(",")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def holder_of(candidate) -> dict:
+    """The holder's identity as a document freezes it (R15), from the candidate as it is now."""
+    birth_date = candidate.birth_date
+    return {
+        "first_name": candidate.first_name,
+        "last_name": candidate.last_name,  # the birth name
+        "usage_name": getattr(candidate, "usage_name", None) or None,
+        "other_first_names": _names_list(getattr(candidate, "other_first_names", None)),
+        "birth_date": birth_date.isoformat() if birth_date else None,
+        "sex": getattr(candidate, "sex", None) or None,
+        "birth_place_code": getattr(candidate, "birth_place_code", None) or None,
+        "birth_place": candidate.birth_place or None,
+        "birth_country": getattr(candidate, "birth_country", None) or None,
+    }
+
+
+def competences_of(decision: Decision) -> list[dict]:
+    """The jury's decision per competence, in the CQP's order, as a document version keeps it."""
+    return [{"code": r.competence.code, "label": r.competence.title, "validated": bool(r.validated)}
+            for r in sorted(decision.results, key=lambda r: r.competence.position)]
+
+
+def _content(parchment: Parchment) -> dict:
+    """What the document says of the decision today (the holder aside)."""
+    file = parchment.file
+    return {"kind": parchment.kind, "competences": competences_of(file.decision), "cqp_code": file.cqp.code,
+            "cqp_title": file.cqp.title, "jury_date": file.jury_session.date}
+
+
+def issue_version(parchment: Parchment, actor_id: int | None, reason: str | None,
+                  holder: dict | None = None) -> ParchmentVersion:
+    """Issues the next version of the document under the same number: the decision as it is now, and the
+    given holder (by default the current version's: a decision's rectification does not re-read the
+    candidate). A parchment written without any version gets its version 1 from its rows first."""
+    current = parchment.current_version
+    if current is None and holder is None:
+        current = issue_version(parchment, actor_id, None, holder_of(parchment.file.candidate))
+        if reason is None:
+            return current
+    version = ParchmentVersion(
+        version=(current.version + 1) if current else 1, issued_at=now(), issued_by_id=actor_id,
+        reason=(reason or "").strip() or None,
+        holder=dict(holder if holder is not None else current.holder), **_content(parchment))
+    parchment.versions.append(version)
+    db.session.flush()
+    return version
+
+
+def follow_decision(parchment: Parchment, actor_id: int | None) -> ParchmentVersion | None:
+    """A corrected or rectified decision: when what the document says changes, a new version is issued
+    (after publication with the rectification's reason; before it too once the document was printed);
+    a document never printed before publication is only brought up to date. None when nothing changed."""
+    current = parchment.current_version
+    if current is None:
+        return issue_version(parchment, actor_id, None, holder_of(parchment.file.candidate))
+    content = _content(parchment)
+    if all(getattr(current, key) == value for key, value in content.items()):
+        return None
+    file = parchment.file
+    if file.jury_session.published_at is not None:
+        rectifications = file.decision.rectifications
+        reason = rectifications[-1].reason if rectifications else CORRECTION_BEFORE_PUBLICATION
+        return issue_version(parchment, actor_id, reason)
+    if parchment.prints:
+        return issue_version(parchment, actor_id, CORRECTION_BEFORE_PUBLICATION)
+    for key, value in content.items():
+        setattr(current, key, value)
+    current.issued_at, current.issued_by_id = now(), actor_id
+    db.session.flush()
+    return current
+
+
+def record_of(parchment: Parchment) -> ParchmentVersion:
+    """The version a document shows: its current one. A row written without a version (bulk inserts of
+    benchmarks, data older than the versions' migration) shows its rows as an unsaved version 1."""
+    current = parchment.current_version
+    if current is not None:
+        return current
+    return ParchmentVersion(version=1, issued_at=parchment.created_at, reason=None,
+                            holder=holder_of(parchment.file.candidate), **_content(parchment))
