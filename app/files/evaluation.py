@@ -262,6 +262,7 @@ class EvaluationFormOutcome:
     evaluation: Evaluation
     transmitted: bool
     refusals: dict[str, str]
+    guide_stored: bool = False
 
 
 def save_evaluation_form(file: CandidateFile, actor, *, interview_date, results: list[dict],
@@ -273,7 +274,8 @@ def save_evaluation_form(file: CandidateFile, actor, *, interview_date, results:
     and the guide stay saved and `refusals` names every missing item."""
     saved = save_evaluation(file, actor, interview_date=interview_date, results=results,
                             candidate_observations=candidate_observations)
-    if guide is not None and getattr(guide, "filename", None):
+    guide_stored = guide is not None and bool(getattr(guide, "filename", None))
+    if guide_stored:
         try:
             services.upload_document(actor, kind="guide_evaluation", upload=guide, candidate=file.candidate,
                                      file=file)
@@ -281,9 +283,9 @@ def save_evaluation_form(file: CandidateFile, actor, *, interview_date, results:
             error.errors = {("guide" if name == "file" else name): messages for name, messages in error.errors.items()}
             raise
     if not transmit:
-        return EvaluationFormOutcome(saved, False, {})
+        return EvaluationFormOutcome(saved, False, {}, guide_stored)
     refusals = workflow.submit_evaluation_problems(file)
     if refusals:
-        return EvaluationFormOutcome(saved, False, refusals)
+        return EvaluationFormOutcome(saved, False, refusals, guide_stored)
     submit_evaluation(file, actor)
-    return EvaluationFormOutcome(saved, True, {})
+    return EvaluationFormOutcome(saved, True, {}, guide_stored)

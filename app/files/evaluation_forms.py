@@ -54,7 +54,7 @@ def evaluation_form_class(competences) -> type[CompetenceFieldsForm]:
                                          validators=[InputRequired(message="La date de l'entretien est obligatoire.")])
         candidate_observations = TextAreaField("Observations du candidat", validators=[Optional(),
                                                                                       Length(max=5000)])
-        guide = FileField("Guide d'évaluation scanné (outil n°4)",
+        guide = FileField("Fichier du guide d'évaluation scanné (outil n°4)",
                           render_kw={"accept": "application/pdf,image/png,image/jpeg,.pdf,.png,.jpg,.jpeg"})
 
     for competence in competences:

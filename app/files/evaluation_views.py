@@ -31,7 +31,9 @@ def invite_job_assessor(file_id: int):
             return redirect(url_for("files.file_show", file_id=file.id))
     elif form.is_submitted():
         status = 422
-    return render_template("files/job_assessor_invite.html", f=file, form=form), status
+    return render_template("files/job_assessor_invite.html", f=file, form=form,
+                           invitation=evaluation.invitation_state(file),
+                           resend_form=evaluation_forms.ResendInvitationForm(formdata=None)), status
 
 
 
@@ -56,15 +58,16 @@ def evaluation_page(file_id: int):
     except DomainError as error:
         return _render_evaluation(file, form, _fail(form, error))
     if outcome.transmitted:
-        flash("L'évaluation est enregistrée et transmise : le dossier passe en « Validation de l'évaluation ».",
-              "success")
+        flash("L'évaluation est transmise (ce qui était saisi est enregistré) : le dossier passe en « Validation "
+              "de l'évaluation ».", "success")
         return redirect(url_for("files.file_show", file_id=file.id))
     if outcome.refusals:
         # The draft (and the guide) are saved, so the request commits (200); the page says what the
         # transmission still needs, by each field, with what was typed.
         evaluation_forms.place_transmission_refusals(form, outcome.refusals)
         return _render_evaluation(file, form, 200, transmission_refused=True)
-    flash("Le brouillon de l'évaluation est enregistré.", "success")
+    flash("Le document est déposé et le brouillon de l'évaluation est enregistré." if outcome.guide_stored
+          else "Le brouillon de l'évaluation est enregistré.", "success")
     return redirect(url_for("files.evaluation", file_id=file.id))
 
 

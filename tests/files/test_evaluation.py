@@ -447,7 +447,7 @@ def test_a_refused_guide_keeps_the_typed_text_and_writes_nothing(company, assess
     assert refused.status_code == 422
     page = _text(refused)
     assert "Tapé pour C3." in page and "Entretien utile." in page
-    assert 'id="guide-erreur"' in page and "Guide d'évaluation scanné (outil n°4)" in page
+    assert 'id="guide-erreur"' in page and "Fichier du guide d'évaluation scanné (outil n°4)" in page
     db.session.expire_all()
     assert file.evaluation is None and file.documents == []
 
