@@ -155,6 +155,7 @@ class HistoryOut(BaseSchema):
 
 class DecisionResultOut(BaseSchema):
     competence_code = fields.String(attribute="competence.code")
+    competence_title = fields.String(attribute="competence.title")
     validated = fields.Boolean()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -432,11 +433,25 @@ class CandidateFile(db.Model):
             return FileStatus.INSCRIPTION_JURY.value
         return self.status
 
-    def visible_history_for(self, user) -> list[StatusChange]:
-        if self.decision_visible_to(user):
+    def visible_history_for(self, user) -> list[StatusChange | HistoryEntry]:
+        """The history as `user` may read it (R10). Those who see unpublished decisions (secretariat, jury)
+        read every row. Anyone else reads no decision before publication, then one « Décision du jury » at
+        publication with the result as it was published: the decision and its corrections made before
+        publication are not separate events for them. Rectifications after publication are shown."""
+        if getattr(user, "sees_unpublished_decisions", False):
             return list(self.history)
         decided = {s.value for s in DECISION_STATUSES}
-        return [h for h in self.history if h.event not in DECISION_EVENTS and h.to_status not in decided]
+        before = [h for h in self.history if h.event not in DECISION_EVENTS and h.to_status not in decided]
+        if not self.is_published:
+            return before
+        settled = [h for h in self.history if h.event in ("record_decision", "correct_decision")]
+        if not settled:
+            return list(self.history)
+        published = HistoryEntry(
+            from_status=settled[0].from_status, to_status=settled[-1].to_status, event="record_decision",
+            at=max(self.jury_session.published_at, settled[-1].at), actor=None, comment=None)
+        rectified = [h for h in self.history if h.event == "rectify_decision"]
+        return [*before, published, *rectified]
 
 
 class Document(db.Model):
@@ -462,6 +477,18 @@ class Document(db.Model):
     @property
     def kind_label(self) -> str:
         return DOCUMENT_KINDS.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A history line that is not a row: the published decision as the company reads it."""
+
+    from_status: str | None
+    to_status: str
+    event: str
+    at: datetime
+    actor: User | None = None
+    comment: str | None = None
 
 
 def stay_seconds(began: datetime | None, ended: datetime) -> int | None:

@@ -81,13 +81,99 @@ def _elements(missing: list[str]) -> str:
     return f"{len(missing)} élément{plural} manquant{plural}"
 
 
+@dataclass(frozen=True)
+class Missing:
+    """One kind of item a step still lacks, and who must provide it (« vous » when it is the viewer)."""
+
+    who: str
+    text: str
+    key: str = ""
+
+    @property
+    def who_label(self) -> str:
+        return f"{self.who[:1].upper()}{self.who[1:]}"
+
+
+def _codes(codes: list[str]) -> str:
+    return codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " et " + codes[-1]
+
+
+def _per_competence(codes: list[str], singular: str, plural: str) -> str:
+    if len(codes) == 1:
+        return f"{singular} pour la compétence {codes[0]}."
+    return f"{plural} pour les compétences {_codes(codes)}."
+
+
+def _evaluation_missing(file: CandidateFile) -> list[tuple[str, str, str]]:
+    """(key, who, text) of what the evaluation still lacks (R3, R5, R6): one line per kind of item, the
+    competences named together; the interview date only when neither the actual nor the planned one is
+    known (the planned date stands until the assessor sends the actual one with the results)."""
+    problems = workflow.submit_evaluation_problems(file)
+    evaluation = file.evaluation
+    results = {r.competence_id: r for r in evaluation.results} if evaluation else {}
+    no_result, no_comment = [], []
+    for competence in file.competences:
+        if f"results.{competence.code}" not in problems:
+            continue
+        result = results.get(competence.id)
+        (no_result if result is None or result.acquired is None else no_comment).append(competence.code)
+    lines: list[tuple[str, str, str]] = []
+    for key, message in problems.items():
+        if key == "job_assessor":
+            who = ASSESSOR if not file.invitations else JOB_ASSESSOR
+            lines.append((key, who, message))
+        elif key.startswith("results."):
+            continue
+        elif key == "interview_date":
+            if evaluation is None or evaluation.interview_date is None:
+                if file.planned_interview_date is not None:
+                    window = workflow.results_window_problems(file, file.planned_interview_date)
+                    if window:
+                        lines.append((key, ASSESSOR, window["interview_date"]))
+                    continue
+            lines.append((key, ASSESSOR, message))
+        else:
+            lines.append((key, ASSESSOR, message))
+    at = 1 if lines and lines[0][0] == "job_assessor" else 0
+    grouped = []
+    if no_result:
+        grouped.append(("results", ASSESSOR, _per_competence(no_result, "Résultat non saisi", "Résultats non saisis")))
+    if no_comment:
+        grouped.append(("comments", ASSESSOR,
+                        _per_competence(no_comment, "Commentaire non saisi", "Commentaires non saisis")))
+    return lines[:at] + grouped + lines[at:]
+
+
+def missing_items(file: CandidateFile, viewer) -> list[Missing]:
+    """What the file's current step still lacks, one line per kind of item, each naming who must act:
+    the company before the assessor is confirmed (R2), then the assessor or the job assessor (R3, R5, R6).
+    Empty at the other steps."""
+    status = file.status_enum
+    if status == S.EN_COURS_INSCRIPTION:
+        lines = [(key, COMPANY, message) for key, message in workflow.confirm_assessor_problems(file).items()]
+    elif status == S.EN_ATTENTE_EVALUATION:
+        lines = _evaluation_missing(file)
+    else:
+        return []
+    is_company = viewer is not None and getattr(viewer, "is_authenticated", True) \
+        and viewer.belongs_to(file.establishment_id)
+    is_assessor = file.assessor is not None and getattr(viewer, "id", None) is not None \
+        and file.assessor.user_id == viewer.id
+    mine = {COMPANY: is_company, ASSESSOR: is_assessor}
+    return [Missing(YOU if mine.get(who) else who, text, key) for key, who, text in lines]
+
+
+def _own(file: CandidateFile, viewer) -> list[str]:
+    return [m.text for m in missing_items(file, viewer) if m.who == YOU]
+
+
 def next_action(file: CandidateFile, viewer) -> NextAction | None:
     """What `file` waits for, told to `viewer` (any role; None for an anonymous viewer is fine)."""
     status = FileStatus(file.visible_status_for(viewer))
     is_company = viewer is not None and viewer.belongs_to(file.establishment_id)
     if status == S.EN_COURS_INSCRIPTION:
         if is_company:
-            missing = list(workflow.confirm_assessor_problems(file).values())
+            missing = _own(file, viewer)
             action = (f"compléter le dossier ({_elements(missing)}) puis confirmer l'évaluateur" if missing
                       else "confirmer l'évaluateur")
             return NextAction(YOU, action, file.status_changed_at, missing)
@@ -98,7 +184,7 @@ def next_action(file: CandidateFile, viewer) -> NextAction | None:
             return NextAction(JOB_ASSESSOR, "observations", invitation.created_at)
         since = file.status_changed_at if invitation is None else invitation.used_at
         if file.can_evaluate(viewer):
-            missing = list(workflow.submit_evaluation_problems(file).values())
+            missing = _own(file, viewer)
             if invitation is None:
                 action = "inviter l'évaluateur métier"
             elif missing:

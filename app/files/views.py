@@ -8,11 +8,13 @@ Templates read the permissions on the models too (`f.can_edit(current_user)`), n
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import inspect
+from sqlalchemy.orm import selectinload
 
 from app.core.errors import DomainError
 from app.core.permissions import roles_required
 from app.core.uploads import serve_document
-from app.files import access, forms, progress, services, workflow
+from app.files import access, forms, progress, services
 from app.files.models import (
     STATUS_LABELS,
     STEPS,
@@ -51,18 +53,28 @@ def _render_file(file: CandidateFile, status: int = 200, **given_forms):
     return render_template(
         "files/file_show.html", f=file, shown=shown, steps=STEPS,
         history=file.visible_history_for(me),
-        missing=workflow.next_step_problems(file) if shown == file.status else [],
+        missing=progress.missing_items(file, me) if shown == file.status else [],
         next_action=progress.next_action(file, me),
         upload_kinds=services.allowed_upload_kinds(me, file),
         **context,
     ), status
 
 
+def _decision_loads() -> tuple:
+    """The decision per competence and the parchment the page shows once published, one statement each.
+    The jury's classes are reached through the relationships (this area never imports the jury)."""
+    decision_class = inspect(CandidateFile).relationships["decision"].mapper.class_
+    result_class = inspect(decision_class).relationships["results"].mapper.class_
+    return (selectinload(CandidateFile.decision).selectinload(decision_class.results)
+            .selectinload(result_class.competence), selectinload(CandidateFile.parchment))
+
+
 @bp.route("/dossiers/<int:file_id>")
 @bp.route("/candidat/dossiers/<int:file_id>", endpoint="own_file")
 @roles_required(*FILE_READERS)
 def file_show(file_id: int):
-    return _render_file(access.get_file_for(_me(), file_id, loads=access.for_viewer(access.FILE_PAGE, _me())))
+    loads = (*access.for_viewer(access.FILE_PAGE, _me()), *_decision_loads())
+    return _render_file(access.get_file_for(_me(), file_id, loads=loads))
 
 
 @bp.route("/entreprise/dossiers/nouveau", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.models import Establishment, Role, User
@@ -15,6 +16,7 @@ from app.core.clock import add_months, today
 from app.core.mail import queue_email
 from app.core.models import SentReminder
 from app.extensions import db
+from app.files import workflow
 from app.files.models import CandidateFile, FileStatus, JobAssessorInvitation
 from app.files.workflow import results_window
 from app.jury.models import JurySession
@@ -49,6 +51,27 @@ def results_published(jury_session: JurySession, files: list[CandidateFile]) -> 
     queue_email("jury_results", company_recipients(establishment),
                 f"Résultats du jury du {jury_session.date.strftime('%d/%m/%Y')}", "jury_results",
                 jury_session=jury_session, files=files, establishment=establishment)
+
+
+NEXT_SESSIONS_IN_EMAIL = 3
+
+
+def next_open_sessions(limit: int = NEXT_SESSIONS_IN_EMAIL) -> list[JurySession]:
+    """The sessions a file can be registered to today (R7) that still have a seat (R8), earliest first."""
+    return list(db.session.scalars(select(JurySession).where(JurySession.is_open, JurySession.seats_left > 0)
+                                   .order_by(JurySession.date, JurySession.id).limit(limit)))
+
+
+@workflow.on("submit_evaluation")
+def ready_for_jury(file: CandidateFile, event: str, from_status: str, actor, data: dict) -> None:
+    """The evaluation is transmitted: the company may now register the file to a jury. The email names
+    the next open sessions, their registration deadlines, and links to the registration page."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    queue_email("ready_for_jury", company_recipients(file.establishment),
+                f"Certifia : {file.candidate.full_name} ({file.cqp.code}) est prêt pour l'inscription au jury",
+                "jury_ready_for_registration", file=file, f=file, jury_sessions=next_open_sessions(),
+                link=f"{base}/entreprise/dossiers/{file.id}/jury", file_link=f"{base}/dossiers/{file.id}",
+                calendar_link=f"{base}/entreprise/jurys")
 
 
 # ---------------------------------------------------------------- reminders

@@ -12,7 +12,7 @@ from app.accounts.models import Role
 from app.core.clock import now, today
 from app.extensions import db
 from app.files.models import FileStatus
-from app.files.progress import NextAction, next_action, since_text
+from app.files.progress import NextAction, missing_items, next_action, since_text
 from tests import factories
 
 S = FileStatus
@@ -99,13 +99,14 @@ def test_then_for_the_assessors_evaluation(people, today_is):
     invitation = factories.make_invitation(file, used=True)
     assert told(file, people) == everyone(
         ("l'évaluateur habilité", "saisie et transmission de l'évaluation"),
-        assessor=("vous", "saisir l'évaluation (6 éléments manquants) puis la transmettre"))
+        assessor=("vous", "saisir l'évaluation (4 éléments manquants) puis la transmettre"))
     mine = next_action(file, people["assessor"])
     assert mine.since == invitation.used_at
+    # One line per kind of item; the planned date stands for the interview's (never « non renseignée »).
     assert mine.missing == [
-        "Le résultat de la compétence C1 n'est pas saisi.", "Le résultat de la compétence C2 n'est pas saisi.",
-        "Le résultat de la compétence C3 n'est pas saisi.", "Les observations du candidat ne sont pas saisies.",
-        "Le guide d'évaluation scanné (outil n°4) n'est pas déposé.", "La date de l'entretien n'est pas renseignée."]
+        "Résultats non saisis pour les compétences C1, C2 et C3.", "Les observations du candidat ne sont pas saisies.",
+        "Le guide d'évaluation scanné (outil n°4) n'est pas déposé.",
+        "La saisie des résultats ouvre le jour de l'entretien (03/03/2027)."]
 
 
 def test_a_complete_evaluation_waits_to_be_sent(people, today_is):
@@ -193,3 +194,68 @@ def test_since_text_counts_whole_days(app_ctx, today_is):
     assert since_text(date(2027, 3, 12)) == "depuis aujourd'hui"
     assert since_text(date(2027, 3, 9), on=date(2027, 3, 10)) == "depuis 1 jour"
     assert since_text(datetime(2027, 3, 1, 23, 59) + timedelta(seconds=1)) == "depuis 9 jours"
+
+
+# ---------------------------------------------------------------- « Ce qu'il manque »: who must act, one line per kind
+
+
+def lines(file, viewer) -> list[tuple[str, str]]:
+    return [(m.who, m.text) for m in missing_items(file, viewer)]
+
+
+def test_what_the_registration_lacks_is_the_companys(people):
+    file = make(people, S.EN_COURS_INSCRIPTION)
+    file.training_scheme = None
+    file.planned_interview_date = None
+    expected = [("Le dispositif de formation n'est pas renseigné."), ("La date d'entretien prévue n'est pas renseignée.")]
+    assert lines(file, people["company"]) == [("vous", text) for text in expected]
+    assert lines(file, people["secretariat"]) == [("l'entreprise", text) for text in expected]
+    assert missing_items(file, people["company"])[0].who_label == "Vous"
+    assert missing_items(file, people["secretariat"])[0].who_label == "L'entreprise"
+    db.session.rollback()
+
+
+def test_what_the_evaluation_lacks_names_the_assessor_and_the_job_assessor(people):
+    file = make(people, S.EN_ATTENTE_EVALUATION, interview_date=date(2027, 3, 1))
+    assert lines(file, people["company"]) == [
+        ("l'évaluateur habilité", "L'évaluateur métier n'a pas été invité."),
+        ("l'évaluateur habilité", "Résultats non saisis pour les compétences C1, C2 et C3."),
+        ("l'évaluateur habilité", "Les observations du candidat ne sont pas saisies."),
+        ("l'évaluateur habilité", "Le guide d'évaluation scanné (outil n°4) n'est pas déposé.")]
+    factories.make_invitation(file)
+    db.session.expire(file, ["invitations"])
+    told_company = lines(file, people["company"])
+    assert told_company[0] == ("l'évaluateur métier", "Les observations de l'évaluateur métier ne sont pas saisies.")
+    told_assessor = lines(file, people["assessor"])
+    assert told_assessor[0][0] == "l'évaluateur métier" and {who for who, _ in told_assessor[1:]} == {"vous"}
+
+
+def test_the_planned_interview_date_is_never_said_missing(people):
+    file = make(people, S.EN_ATTENTE_EVALUATION, interview_date=date(2027, 3, 1))
+    texts = [text for _, text in lines(file, people["assessor"])]
+    assert not any("date de l'entretien" in text.lower() for text in texts), texts
+    file.planned_interview_date = None  # neither planned nor actual: then it is said
+    assert ("vous", "La date de l'entretien n'est pas renseignée.") in lines(file, people["assessor"])
+    db.session.rollback()
+
+
+def test_results_and_comments_missing_are_one_line_each(people, today_is):
+    from app.files.models import Evaluation, EvaluationResult
+
+    file = make(people, S.EN_ATTENTE_EVALUATION, interview_date=date(2027, 3, 1))
+    factories.make_invitation(file, used=True)
+    c1, c2, c3 = file.competences
+    evaluation = Evaluation(file=file, interview_date=date(2027, 3, 1), candidate_observations="Bien.")
+    evaluation.results = [EvaluationResult(competence=c1, acquired=True, comment="Acquis."),
+                          EvaluationResult(competence=c2, acquired=False, comment=None)]
+    db.session.add(evaluation)
+    db.session.commit()
+    assert lines(file, people["assessor"]) == [
+        ("vous", "Résultat non saisi pour la compétence C3."),
+        ("vous", "Commentaire non saisi pour la compétence C2."),
+        ("vous", "Le guide d'évaluation scanné (outil n°4) n'est pas déposé.")]
+
+
+@pytest.mark.parametrize("status", [S.VALIDATION_EVALUATION, S.INSCRIPTION_JURY, S.ABANDONNE])
+def test_nothing_is_listed_missing_at_the_other_steps(people, status):
+    assert missing_items(make(people, status), people["company"]) == []

@@ -615,3 +615,113 @@ def test_a_creating_form_posted_twice_with_its_token_creates_once_and_lands_on_t
     assert made.location.endswith(f"/dossiers/{file.id}")
     fresh = dict(data, creation_token="")  # a new post without the token meets R12b
     assert submit_form(client, "/entreprise/dossiers/nouveau", fresh, form_url=url).status_code == 409
+
+
+# ---------------------------------------------------------------- the published decision on the company's file page
+
+
+@pytest.fixture
+def decided_partial(app_ctx, today_is):
+    """A partiel decision recorded, then corrected before publication (C1, C2 validated, C3 not), with its
+    attestation; the session held on 2027-03-20 and not yet published."""
+    from tests.jury.helpers import decide
+
+    today_is("2027-03-01")
+    establishment = factories.make_establishment()
+    company = factories.make_user(Role.ENTREPRISE, establishment=establishment)
+    secretariat = factories.make_user(Role.SECRETARIAT)
+    session = factories.make_session(on=date(2027, 3, 20))
+    file = factories.make_file(FileStatus.INSCRIPTION_JURY, establishment=establishment, session=session,
+                               assessor=factories.make_assessor())
+    today_is("2027-03-20")
+    decide(file, secretariat, [False, False, False], comment="Premier avis.")
+    decide(file, secretariat, [True, True, False], comment="C3 à consolider en situation réelle.")
+    db.session.commit()
+    return {"file": file, "company": company, "secretariat": secretariat, "session": session}
+
+
+def _publish(case, today_is):
+    from app.jury import decisions
+
+    today_is("2027-03-21")
+    decisions.publish_session(case["session"], case["secretariat"])
+    db.session.commit()
+
+
+def test_before_publication_the_company_sees_nothing_of_the_decision(app, decided_partial, client, login_as):
+    case = decided_partial
+    login_as(case["company"])
+    page = text(client.get(f"/dossiers/{case['file'].id}"))
+    assert "Décision du jury :" not in page and "Non validée" not in page and "C3 à consolider" not in page
+    assert "parchemin.pdf" not in page and case["file"].parchment.number not in page
+    assert "Correction de la décision" not in page
+    assert client.get(f"/dossiers/{case['file'].id}/parchemin.pdf").status_code == 409
+
+
+def test_once_published_the_company_reads_the_decision_per_competence_and_downloads_the_attestation(
+        app, decided_partial, client, login_as, today_is):
+    case = decided_partial
+    _publish(case, today_is)
+    login_as(case["company"])
+    response = client.get(f"/dossiers/{case['file'].id}")
+    page = text(response)
+    assert "Décision du jury :" in page and "2 compétences validées sur 3" in page
+    table = page[page.index("Décision du jury par compétence"):]
+    table = table[:table.index("</table>")]
+    for competence, verdict in zip(case["file"].competences, ("Validée", "Validée", "Non validée"), strict=True):
+        row = table[table.index(f"<td>{competence.code}</td>"):]
+        row = row[:row.index("</tr>")]
+        assert competence.title in row and f">{verdict}<" in row, row
+    assert "Commentaire du jury : C3 à consolider en situation réelle." in re.sub(r"<[^>]+>", "", page)
+    assert "Télécharger l'attestation de compétences (PDF)" in page
+    assert f"Numéro d'attestation : {case['file'].parchment.number}" in page
+    pdf = client.get(f"/dossiers/{case['file'].id}/parchemin.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # One « Décision du jury » at publication, with the published result; the correction is not an event.
+    history = page[page.index("Historique des changements de statut"):]
+    assert history.count("Décision du jury") == 1 and "Correction de la décision" not in history
+    assert "Inscription au jury → Partiel" in history and "21 mars 2027" in history
+
+
+def test_the_secretariat_still_reads_every_decision_event(app, decided_partial, client, login_as, today_is):
+    case = decided_partial
+    _publish(case, today_is)
+    login_as(case["secretariat"])
+    history = text(client.get(f"/dossiers/{case['file'].id}"))
+    history = history[history.index("Historique des changements de statut"):]
+    assert "Correction de la décision" in history and "Inscription au jury → Non validé" in history
+
+
+def test_a_rectification_after_publication_is_shown_to_the_company(app, decided_partial, client, login_as,
+                                                                   today_is):
+    from tests.jury.helpers import decide
+
+    case = decided_partial
+    _publish(case, today_is)
+    decide(case["file"], case["secretariat"], [True, True, True], reason="Erreur de saisie sur C3.")
+    db.session.commit()
+    login_as(case["company"])
+    history = text(client.get(f"/dossiers/{case['file'].id}"))
+    history = history[history.index("Historique des changements de statut"):]
+    assert history.count("Décision du jury") == 1 and "Rectification de la décision" in history
+    assert "Partiel → Validé" in history and "Erreur de saisie sur C3." in history
+
+
+def test_the_api_shows_the_company_the_same_decision_and_history(app, decided_partial, api_as, today_is):
+    case = decided_partial
+    file_id = case["file"].id
+    before = api_as(case["company"]).get(f"/files/{file_id}").json
+    assert before.get("decision") is None and before["status"] == "inscription_jury"
+    assert not {"record_decision", "correct_decision"} & {h["event"] for h in before["history"]}
+    _publish(case, today_is)
+    answer = api_as(case["company"]).get(f"/files/{file_id}").json
+    assert answer["decision"]["status"] == "partiel"
+    assert answer["decision"]["comment"] == "C3 à consolider en situation réelle."
+    assert [(r["competence_code"], r["validated"]) for r in answer["decision"]["results"]] == [
+        ("C1", True), ("C2", True), ("C3", False)]
+    assert all(r["competence_title"] for r in answer["decision"]["results"])
+    assert answer["decision"]["parchment_number"] == case["file"].parchment.number
+    decisions = [h for h in answer["history"] if h["event"] in ("record_decision", "correct_decision")]
+    assert [(h["event"], h["from"], h["to"]) for h in decisions] == [("record_decision", "inscription_jury", "partiel")]
+    secretariat = api_as(case["secretariat"]).get(f"/files/{file_id}").json
+    assert [h["event"] for h in secretariat["history"]][-2:] == ["record_decision", "correct_decision"]

@@ -117,3 +117,58 @@ def test_company_is_not_reminded_of_a_full_cancelled_or_closed_session(app_ctx, 
     today_is("2027-05-25")  # the deadline day of a session with seats
     make_session(on=date(2027, 6, 15))
     assert "25 mai 2027" in mailbox.text_of(twice(runner, mailbox, company.email))
+
+
+# ---------------------------------------------------------------- the evaluation transmitted: ready for the jury
+
+
+def test_the_company_is_told_when_the_evaluation_is_transmitted_with_the_next_open_sessions(
+        app_ctx, runner, mailbox, today_is):
+    from app.accounts.models import Role
+    from app.files import evaluation
+    from tests.files.conftest import TODAY, ready_to_submit
+
+    today_is(TODAY.isoformat())
+    establishment = make_establishment(contact_email="contact@chimie-pret.fr")
+    company = make_user(Role.ENTREPRISE, establishment=establishment)
+    assessor = make_assessor(until=date(2028, 1, 1))
+    closed = make_session(on=date(2027, 3, 25))            # deadline 2027-03-04: past on the transmission day
+    full = make_session(on=date(2027, 4, 20), capacity=1)
+    full.seats_taken = 1
+    first = make_session(on=date(2027, 4, 29), capacity=12, location="Lyon")
+    second = make_session(on=date(2027, 6, 10), capacity=20, location="Paris")
+    db.session.commit()
+    file = ready_to_submit(company, assessor, today_is)      # the interview day, 2027-03-10
+    send(runner, mailbox)
+    mailbox.clear()
+    evaluation.submit_evaluation(file, assessor.user)
+    db.session.commit()
+    send(runner, mailbox)
+    for address in (company.email, "contact@chimie-pret.fr"):
+        [message] = [m for m in mailbox.to(address) if "prêt pour l'inscription au jury" in str(m["Subject"])]
+    body = mailbox.text_of(message)
+    assert file.candidate.full_name in str(message["Subject"]) and "FAB-OPF" in str(message["Subject"])
+    assert "29 avril 2027 (Lyon) : inscriptions jusqu'au 8 avril 2027, 12 places restantes" in body
+    assert "10 juin 2027 (Paris) : inscriptions jusqu'au 20 mai 2027, 20 places restantes" in body
+    assert "25 mars 2027" not in body and "20 avril 2027" not in body  # closed, full
+    assert f"http://certifia.test/entreprise/dossiers/{file.id}/jury" in mailbox.links_in(message)
+    assert closed.id and full.id and first.id and second.id
+    assert mailbox.to(assessor.user.email) == [] or all(
+        "prêt pour l'inscription" not in str(m["Subject"]) for m in mailbox.to(assessor.user.email))
+
+
+def test_without_an_open_session_the_email_points_to_the_calendar(app_ctx, runner, mailbox, today_is):
+    from app.accounts.models import Role
+    from app.files import evaluation
+    from tests.files.conftest import TODAY, ready_to_submit
+
+    today_is(TODAY.isoformat())
+    company = make_user(Role.ENTREPRISE)
+    assessor = make_assessor(until=date(2028, 1, 1))
+    file = ready_to_submit(company, assessor, today_is)
+    evaluation.submit_evaluation(file, assessor.user)
+    db.session.commit()
+    send(runner, mailbox)
+    [message] = [m for m in mailbox.to(company.email) if "prêt pour l'inscription au jury" in str(m["Subject"])]
+    body = mailbox.text_of(message)
+    assert "Aucune session n'est ouverte aux inscriptions" in body and "http://certifia.test/entreprise/jurys" in body
