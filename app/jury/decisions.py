@@ -12,10 +12,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import audit
 from app.core.clock import now
-from app.core.errors import Conflict, RuleViolation
+from app.core.errors import Conflict, DomainError, RuleViolation
 from app.extensions import db
 from app.files import workflow
-from app.files.models import DECISION_STATUSES, CandidateFile, FileStatus
+from app.files.models import DECISION_STATUSES, CandidateFile, Evaluation, FileStatus
 from app.jury import notifications
 from app.jury.models import Decision, DecisionRectification, DecisionResult, JurySession
 from app.jury.parchments import KINDS, assign_parchment
@@ -27,6 +27,8 @@ DECISION_SHEET = (
     joinedload(CandidateFile.cqp),
     selectinload(CandidateFile.competences),
     joinedload(CandidateFile.decision).selectinload(Decision.results),
+    # The assessor's result beside each competence: the suggestion, and « Décider conforme à l'évaluation ».
+    joinedload(CandidateFile.evaluation).selectinload(Evaluation.results),
 )
 
 
@@ -43,8 +45,9 @@ def results_from_codes(file: CandidateFile, results: list[dict]) -> dict[int, bo
             continue
         out[competence.id] = bool(item.get("validated"))
     if unknown:
-        message = (f"Compétence(s) {', '.join(unknown)} : elles ne font pas partie du dossier "
-                   f"(compétences du dossier : {', '.join(by_code)}).")
+        message = ((f"Compétence {unknown[0]} : elle ne fait pas partie du dossier " if len(unknown) == 1 else
+                    f"Compétences {', '.join(unknown)} : elles ne font pas partie du dossier ")
+                   + f"(compétences du dossier : {', '.join(by_code)}).")
         raise RuleViolation(message, {"results": [message]})
     return out
 
@@ -101,6 +104,75 @@ def record_decision(file: CandidateFile, actor, results: dict[int, bool], commen
 
 
 @dataclass
+class Outcome:
+    """What became of one file of a bulk action: its decision, or the refusal (nothing written for it)."""
+
+    file: CandidateFile
+    decision: Decision | None = None
+    error: DomainError | None = None
+
+
+def record_decisions(entries: list[tuple[CandidateFile, dict[int, bool], str | None, str | None]],
+                     actor) -> list[Outcome]:
+    """« Enregistrer tout »: each (file, results, comment, reason) recorded as `record_decision` does, each in
+    its own savepoint: a refused file leaves nothing half written, the others are saved."""
+    outcomes = []
+    for file, results, comment, reason in entries:
+        outcomes.append(_in_savepoint(file, lambda f=file, r=results, c=comment, why=reason:
+                                      record_decision(f, actor, r, comment=c, reason=why)))
+    return outcomes
+
+
+def evaluation_results(file: CandidateFile) -> dict[int, bool]:
+    """The assessor's result per competence of the file ({competence id: acquired}), those given only."""
+    evaluation = file.evaluation
+    by_competence = {r.competence_id: r.acquired for r in evaluation.results} if evaluation is not None else {}
+    return {c.id: by_competence[c.id] for c in file.competences if by_competence.get(c.id) is not None}
+
+
+def decide_as_evaluated(files: list[CandidateFile], actor) -> list[Outcome]:
+    """« Décider conforme à l'évaluation »: each undecided file gets the assessor's result as the jury's
+    decision for every competence. Refused, with the reason: a file already decided (correct it on its
+    line), one whose evaluation lacks a result, and one whose evaluation concludes « Non validé » for
+    every competence (that decision is confirmed on its line, never taken in bulk)."""
+    outcomes = []
+    for file in files:
+        if file.status != FileStatus.INSCRIPTION_JURY.value:
+            outcomes.append(Outcome(file, error=Conflict(
+                f"le dossier est déjà décidé (« {file.status_label} ») ; "
+                "corrigez-le sur sa ligne si besoin.")))
+            continue
+        results = evaluation_results(file)
+        missing = [c.code for c in file.competences if c.id not in results]
+        if missing:
+            outcomes.append(Outcome(file, error=RuleViolation(
+                "l'évaluation n'a pas de résultat pour "
+                + ("la compétence " if len(missing) == 1 else "les compétences ") + ", ".join(missing)
+                + " ; décidez-le sur sa ligne.")))
+            continue
+        if not any(results.values()):
+            outcomes.append(Outcome(file, error=RuleViolation(
+                "l'évaluation conclut « Non acquis » pour toutes les compétences ; "
+                "une décision « Non validé » se confirme sur la ligne du dossier.")))
+            continue
+        outcomes.append(_in_savepoint(file, lambda f=file, r=results: record_decision(
+            f, actor, r, comment=None)))
+    return outcomes
+
+
+def _in_savepoint(file: CandidateFile, operation) -> Outcome:
+    savepoint = db.session.begin_nested()
+    try:
+        decision = operation()
+    except DomainError as error:
+        savepoint.rollback()
+        return Outcome(file, error=error)
+    savepoint.commit()
+    return Outcome(file, decision=decision)
+
+
+
+@dataclass
 class DecisionSummary:
     total: int
     decided: int
@@ -144,8 +216,8 @@ def publish_session(jury_session: JurySession, actor) -> JurySession:
     undecided = decision_summary(files).undecided
     if undecided:
         raise Conflict(
-            f"{len(undecided)} dossier(s) de la session n'ont pas encore de décision : "
-            "enregistrez toutes les décisions avant de publier.",
+            (f"{len(undecided)} dossiers de la session n'ont" if len(undecided) > 1 else "1 dossier de la session n'a")
+            + " pas encore de décision : enregistrez toutes les décisions avant de publier.",
             {"files": [str(f.id) for f in undecided]},
         )
     jury_session.published_at = now()

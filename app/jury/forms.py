@@ -6,11 +6,13 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.core.forms import BaseForm
@@ -39,21 +41,78 @@ class EmptyForm(BaseForm):
     """CSRF only: buttons that post an action."""
 
 
+VALIDATED, NOT_VALIDATED = "validee", "non_validee"
+DECISION_CHOICES = [SelectChoice(VALIDATED, "Validée"), SelectChoice(NOT_VALIDATED, "Non validée")]
+
+
 class DecisionForm(BaseForm):
-    """One checkbox per competence of the file is added by `decision_form_for(file)`."""
+    """One radio pair (Validée / Non validée) per competence of the file is added by `decision_form_for(file)`:
+    nothing is checked until someone chooses (or the file's decision chose), so an untouched competence is
+    never recorded as « Non validée »; a decision « Non validé » for the whole file is confirmed."""
 
     comment = TextAreaField("Commentaire du jury", validators=[Optional(), Length(max=4000)])
     reason = TextAreaField("Motif de la rectification", validators=[Optional(), Length(max=4000)])
+    confirm_non_valide = BooleanField("Je confirme la décision « Non validé » : aucune compétence n'est validée")
 
     @property
     def results(self) -> dict[int, bool]:
-        """{competence id: validated} as ticked."""
-        return {competence.id: bool(field.data) for competence, field in self.competence_fields}
+        """{competence id: validated} for each competence chosen (an unchosen one is left out)."""
+        return {competence.id: field.data == VALIDATED for competence, field in self.competence_fields
+                if field.data in (VALIDATED, NOT_VALIDATED)}
+
+    @property
+    def missing(self) -> list:
+        """The competences without a choice."""
+        return [competence for competence, field in self.competence_fields
+                if field.data not in (VALIDATED, NOT_VALIDATED)]
+
+    @property
+    def untouched(self) -> bool:
+        """Nothing chosen nor typed: a row of the session screen left as it was shown."""
+        return len(self.missing) == len(self.competence_fields) and not (self.comment.data or "").strip() \
+            and not (self.reason.data or "").strip()
+
+    @property
+    def wants_confirmation(self) -> bool:
+        """Every competence chosen « Non validée »: the whole file would be « Non validé »."""
+        results = self.results
+        return bool(results) and not self.missing and not any(results.values())
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        missing = self.missing
+        if missing:
+            for competence in missing:
+                field = self.competence_field(competence)
+                field.errors = list(field.errors) + ["Choisissez « Validée » ou « Non validée »."]
+            names = ", ".join(f"{c.code} ({c.title})" for c in missing)
+            self.form_errors.append(
+                ("Choisissez une décision pour la compétence " if len(missing) == 1
+                 else "Choisissez une décision pour chacune des compétences ") + f"{names} : rien n'est enregistré.")
+            return False
+        if self.wants_confirmation and not self.confirm_non_valide.data:
+            self.confirm_non_valide.errors = list(self.confirm_non_valide.errors) + [
+                "Toutes les compétences sont « Non validée » : le dossier sera « Non validé ». "
+                "Cochez « Je confirme » pour l'enregistrer."]
+            return False
+        return valid
+
+    def competence_field(self, competence):
+        return getattr(self, f"c_{competence.id}")
+
+    def matches(self, decision) -> bool:
+        """The choices and comment are those of the recorded decision (nothing to save)."""
+        if decision is None:
+            return False
+        recorded = {r.competence_id: r.validated for r in decision.results}
+        return recorded == self.results and (decision.comment or "") == (self.comment.data or "").strip() \
+            and not (self.reason.data or "").strip()
 
 
-def decision_form_for(file, formdata=None, prefix: str = ""):
-    """A DecisionForm with a `c_<competence id>` checkbox per competence of the file, ticked as the
-    file's decision (when there is one) validated them."""
+def decision_form_for(file, formdata=None, prefix: str = "", **options):
+    """A DecisionForm with a `c_<competence id>` radio pair per competence of the file, chosen as the
+    file's decision (when there is one) decided them; else none chosen. `form.suggestions` holds the
+    assessor's result per competence id (True acquired, False not, None not given), shown beside."""
 
     class _Form(DecisionForm):
         pass
@@ -61,16 +120,49 @@ def decision_form_for(file, formdata=None, prefix: str = ""):
     decision = file.decision
     validated = {r.competence_id: r.validated for r in decision.results} if decision else {}
     for competence in file.competences:
-        setattr(_Form, f"c_{competence.id}", BooleanField(
-            f"{competence.code} — {competence.title}", default=validated.get(competence.id, False)))
-    kwargs = {"prefix": prefix}
+        default = None if competence.id not in validated else (VALIDATED if validated[competence.id] else NOT_VALIDATED)
+        setattr(_Form, f"c_{competence.id}", RadioField(
+            f"{competence.code} — {competence.title}", choices=DECISION_CHOICES, default=default,
+            validate_choice=False))
+    kwargs = {"prefix": prefix, **options}
     if formdata is not None:
         kwargs["formdata"] = formdata
     form = _Form(**kwargs)
     if decision is not None and formdata is None and not form.is_submitted():
         form.comment.data = decision.comment
     form.competence_fields = [(c, getattr(form, f"c_{c.id}")) for c in file.competences]
+    evaluation = file.evaluation
+    by_competence = {r.competence_id: r for r in evaluation.results} if evaluation is not None else {}
+    form.suggestions = {c.id: by_competence[c.id].acquired if c.id in by_competence else None
+                        for c in file.competences}
+    form.assessor_comments = {c.id: by_competence[c.id].comment if c.id in by_competence else None
+                              for c in file.competences}
     return form
+
+
+class FileIdsField(SelectMultipleField):
+    """The ids of the ticked files; anything but a number is refused with a French message."""
+
+    def process_formdata(self, valuelist):
+        try:
+            self.data = [int(value) for value in valuelist]
+        except ValueError as exc:
+            self.data = []
+            raise ValueError(f"{self.label.text} : un identifiant de dossier n'est pas valide.") from exc
+
+
+class BulkDecisionForm(BaseForm):
+    """The files ticked on the session's screen for « Décider conforme à l'évaluation »."""
+
+    file_ids = FileIdsField("Dossiers sélectionnés", validate_choice=False)
+
+
+class BulkRegisterForm(BaseForm):
+    """Several files of the company's list registered to a jury at once (R7–R8 for each)."""
+
+    file_ids = FileIdsField("Dossiers à inscrire", validate_choice=False)
+    jury_session_id = SelectField("Session de jury souhaitée", validate_choice=False, validators=[Optional()])
+    confirm = BooleanField("Confirmer")
 
 
 class VerifyForm(BaseForm):

@@ -10,6 +10,7 @@ from flask import flash, redirect, render_template, url_for
 
 from app.core.errors import DomainError, refusal_goes_back_to
 from app.core.permissions import require, roles_required
+from app.core.templating import pluriel
 from app.jury import decisions, forms, pdf, registration, sessions
 from app.jury.models import JurySession
 from app.jury.web import _file_or_404, _session_or_404, _user, bp
@@ -95,8 +96,9 @@ def session_cancel(session_id: int):
         return redirect(back)
     with refusal_goes_back_to(back):
         counts = sessions.cancel_session(jury_session, _user(), reason=form.reason.data)
-    flash(f"Session annulée : {counts['moved']} dossier(s) reporté(s) sur la session suivante, "
-          f"{counts['unregistered']} remis en « Validation de l'évaluation » faute de place. "
+    flash(f"Session annulée : {pluriel(counts['moved'], 'dossier reporté', 'dossiers reportés')} sur la session "
+          f"suivante, {pluriel(counts['unregistered'], 'dossier remis', 'dossiers remis')} en « Validation de "
+          "l'évaluation » faute de place. "
           "Les entreprises ont été prévenues par email.", "success")
     return redirect(back)
 
@@ -124,7 +126,7 @@ def register_file(file_id: int):
     open_sessions = registration.open_sessions()
     form.jury_session_id.choices = [("", "La prochaine session avec des places")] + [
         (str(s.id), f"{s.date.strftime('%d/%m/%Y')} — {s.location or 'lieu à préciser'} — "
-                    f"{s.seats_left} place(s) — inscriptions jusqu'au {s.registration_deadline.strftime('%d/%m/%Y')}")
+                    f"{pluriel(s.seats_left, 'place')} — inscriptions jusqu'au {s.registration_deadline.strftime('%d/%m/%Y')}")
         for s in open_sessions]
     if form.validate_on_submit():
         requested = None

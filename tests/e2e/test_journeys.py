@@ -455,7 +455,7 @@ def test_5_secretariat_records_the_decision_publishes_prints_and_the_number_is_v
     spage.reload()
     row = spage.locator("tr", has_text="Camille Dupont")
     for code in ("C1", "C2", "C3"):
-        row.get_by_label(code, exact=True).check()
+        row.get_by_role("group", name=re.compile(rf"^{code} ")).get_by_label("Validée", exact=True).check()
     row.get_by_label("Commentaire pour Camille Dupont").fill("Très bon dossier.")
     secretariat.step("écran des décisions de la session", phone=True)
     row.get_by_role("button", name=re.compile("Enregistrer")).click()

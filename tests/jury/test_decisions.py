@@ -198,7 +198,7 @@ def test_publication_waits_for_every_decision(secretariat, today_is):
     today_is(JURY_DAY)
     with pytest.raises(Conflict) as refused:
         decisions.publish_session(jury_session, secretariat)
-    assert "1 dossier(s)" in refused.value.message and jury_session.published_at is None
+    assert "1 dossier de la session n'a pas" in refused.value.message and jury_session.published_at is None
 
 
 def test_no_publication_before_the_jury_date(secretariat, today_is):
@@ -223,3 +223,39 @@ def test_a_cancelled_session_is_not_published(secretariat, today_is):
     with pytest.raises(Conflict) as refused:
         decisions.publish_session(jury_session, secretariat)
     assert "annulée" in refused.value.message
+
+
+# ---------------------------------------------------------------- an empty decision is never « Non validé »
+
+
+@pytest.mark.parametrize("given", [0, 2])
+def test_the_api_refuses_a_decision_that_leaves_out_a_competence(registered, secretariat, api_as, given):
+    file, _ = registered
+    body = {"results": [{"competence_code": c.code, "validated": False} for c in file.competences[:given]]}
+    response = api_as(secretariat).post(f"/files/{file.id}/decision", json=body)
+    assert response.status_code == 422
+    missing = [c.code for c in file.competences[given:]]
+    assert all(f"results.{code}" in response.json["errors"] for code in missing)
+    assert all(code in response.json["detail"] for code in missing)
+    from app.extensions import db
+
+    db.session.refresh(file)
+    assert file.status == "inscription_jury" and file.decision is None
+
+
+def test_decide_as_evaluated_takes_the_assessors_results(registered, secretariat):
+    file, _ = registered
+    file.evaluation.results[1].acquired = False
+    [outcome] = decisions.decide_as_evaluated([file], secretariat)
+    assert outcome.error is None and file.status == "partiel"
+    assert {r.competence_id: r.validated for r in file.decision.results} == \
+        {r.competence_id: r.acquired for r in file.evaluation.results}
+
+
+def test_a_refused_file_of_a_bulk_save_leaves_nothing_written_and_the_others_saved(registered, secretariat):
+    file, jury_session = registered
+    other = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    all_valid = {c.id: True for c in other.competences}
+    outcomes = decisions.record_decisions([(file, {}, "rien", None), (other, all_valid, None, None)], secretariat)
+    assert outcomes[0].error is not None and outcomes[1].error is None
+    assert file.status == "inscription_jury" and file.decision is None and other.status == "valide"

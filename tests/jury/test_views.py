@@ -102,13 +102,14 @@ def test_session_decision_screen_saves_a_row_and_lists_what_is_undecided(secreta
     url = f"/secretariat/jurys/{jury_session.id}/decisions"
     today_is("2027-06-14")
     html = client.get(url).get_data(as_text=True)
-    assert "à partir de la date du jury" in html and "Reste à décider : 2 dossier(s) sur 2" in html
+    assert "à partir de la date du jury" in html and "Reste à décider : 2 dossiers sur 2" in html
     today_is("2027-06-15")
     c1, c2, c3 = first.competences
-    data = {f"f{first.id}-c_{c1.id}": "y", f"f{first.id}-c_{c3.id}": "y", f"f{first.id}-comment": "Bon dossier"}
+    data = {f"f{first.id}-c_{c1.id}": "validee", f"f{first.id}-c_{c2.id}": "non_validee",
+            f"f{first.id}-c_{c3.id}": "validee", f"f{first.id}-comment": "Bon dossier"}
     response = submit_form(client, f"{url}/{first.id}", data, form_url=url, follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "Décision enregistrée" in html and "Reste à décider : 1 dossier(s) sur 2" in html
+    assert "Décision enregistrée" in html and "Reste à décider : 1 dossier sur 2" in html
     assert f'href="#dossier-{second.id}"' in html and f'href="#dossier-{first.id}"' not in html
     db.session.refresh(first)
     assert first.status == "partiel"
@@ -121,7 +122,7 @@ def test_decision_before_the_jury_date_is_refused_on_the_file_form(secretariat, 
     file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
     login_as(secretariat)
     url = f"/secretariat/dossiers/{file.id}/decision"
-    response = submit_form(client, url, {f"c_{c.id}": "y" for c in file.competences})
+    response = submit_form(client, url, {f"c_{c.id}": "validee" for c in file.competences})
     assert response.status_code == 422 and "15/06/2027" in response.get_data(as_text=True)
     db.session.refresh(file)
     assert file.status == "inscription_jury"
@@ -203,7 +204,7 @@ def test_after_publication_the_file_form_rectifies_with_a_reason(secretariat, cl
     login_as(secretariat)
     url = f"/secretariat/dossiers/{file.id}/decision"
     assert "Rectifier la décision" in client.get(url).get_data(as_text=True)
-    all_valid = {f"c_{c.id}": "y" for c in file.competences}
+    all_valid = {f"c_{c.id}": "validee" for c in file.competences}
     refused = submit_form(client, url, all_valid)
     assert refused.status_code == 422 and "motif de la rectification est obligatoire" in refused.get_data(as_text=True)
     done = submit_form(client, url, {**all_valid, "reason": "Erreur de report"}, follow_redirects=True)
@@ -234,7 +235,7 @@ def test_cancelling_from_the_page_moves_the_files_then_cannot_be_done_twice(secr
     login_as(secretariat)
     url = f"/secretariat/jurys/{jury_session.id}"
     done = submit_form(client, f"{url}/annuler", {"reason": "Salle indisponible"}, form_url=url, follow_redirects=True)
-    assert "1 dossier(s) reporté(s)" in done.get_data(as_text=True)
+    assert "1 dossier reporté" in done.get_data(as_text=True)
     again = client.post(f"{url}/annuler", data={"csrf_token": re.search(
         r'name="csrf_token"[^>]*value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)})
     assert again.status_code == 303
@@ -432,3 +433,113 @@ def test_creating_a_session_past_its_deadline_asks_for_confirmation(secretariat,
     done = submit_form(client, "/secretariat/jurys/nouvelle", {**data, "confirm_past_deadline": "y"},
                        follow_redirects=True)
     assert done.status_code == 200 and "Session du 10/05/2027 créée" in unescape(done.get_data(as_text=True))
+
+
+# ---------------------------------------------------------------- the decision screen: explicit choices, bulk actions
+
+
+@pytest.fixture
+def decision_day(secretariat, client, login_as, today_is):
+    """Three registered files of a session held today, the secretariat on its decision screen."""
+    jury_session = make_session(on=date(2027, 6, 15))
+    files = [make_file(FileStatus.INSCRIPTION_JURY, session=jury_session) for _ in range(3)]
+    today_is("2027-06-15")
+    login_as(secretariat)
+    return jury_session, files, f"/secretariat/jurys/{jury_session.id}/decisions"
+
+
+def _choices(file, values) -> dict:
+    return {f"f{file.id}-c_{c.id}": v for c, v in zip(file.competences, values, strict=True)}
+
+
+def test_the_screen_offers_a_choice_per_competence_with_nothing_chosen(decision_day, client):
+    jury_session, files, url = decision_day
+    html = client.get(url).get_data(as_text=True)
+    competence = files[0].competences[0]
+    assert html.count(f'name="f{files[0].id}-c_{competence.id}" ') == 2  # Validée, Non validée
+    assert 'value="validee" checked' not in html and "Évaluation : acquis" in html
+    assert competence.title in html
+
+
+def test_an_empty_save_is_refused_naming_each_competence(decision_day, client):
+    jury_session, files, url = decision_day
+    first = files[0]
+    response = submit_form(client, f"{url}/{first.id}", {}, form_url=url)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert all(f"{c.code} ({c.title})" in html for c in first.competences) and "rien n'est enregistré" in html
+    db.session.refresh(first)
+    assert first.status == "inscription_jury" and first.decision is None
+
+
+def test_a_whole_file_not_validated_is_confirmed_on_its_row(decision_day, client):
+    jury_session, files, url = decision_day
+    first = files[0]
+    data = _choices(first, ["non_validee"] * 3)
+    asked = submit_form(client, f"{url}/{first.id}", data, form_url=url)
+    assert asked.status_code == 422 and "Je confirme" in unescape(asked.get_data(as_text=True))
+    db.session.refresh(first)
+    assert first.decision is None
+    done = submit_form(client, f"{url}/{first.id}", {**data, f"f{first.id}-confirm_non_valide": "y"}, form_url=url)
+    assert done.status_code == 302
+    db.session.refresh(first)
+    assert first.status == "non_valide"
+
+
+def test_save_all_saves_the_changed_rows_and_reports_the_refused_ones(decision_day, client):
+    jury_session, (first, second, third), url = decision_day
+    data = {**_choices(first, ["validee", "validee", "non_validee"]),
+            **{k: v for k, v in list(_choices(second, ["validee"] * 3).items())[:2]}}
+    response = submit_form(client, f"{url}/tout", data, form_url=url)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "Enregistrer tout : 1 décision enregistrée, 1 dossier refusé" in html
+    assert second.competences[2].code + " (" in html and third.candidate.full_name in html.split("Laissés sans décision")[1]
+    for f in (first, second, third):
+        db.session.refresh(f)
+    assert (first.status, second.status, third.status) == ("partiel", "inscription_jury", "inscription_jury")
+    assert second.decision is None
+
+
+def test_save_all_leaves_an_unchanged_decision_alone(decision_day, client, secretariat):
+    jury_session, (first, second, third), url = decision_day
+    decide(first, secretariat, [True, True, True])
+    db.session.commit()
+    history = len(first.history)
+    response = submit_form(client, f"{url}/tout", _choices(first, ["validee"] * 3), form_url=url)
+    assert "0 décision enregistrée" in unescape(response.get_data(as_text=True))
+    db.session.refresh(first)
+    assert len(first.history) == history
+
+
+def test_decide_as_evaluated_for_the_ticked_files(decision_day, client, secretariat):
+    jury_session, (first, second, third), url = decision_day
+    decide(third, secretariat, [True, False, True])
+    db.session.commit()
+    response = submit_form(client, f"{url}/conforme", {"file_ids": [str(first.id), str(third.id)]}, form_url=url)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "Décider conforme à l'évaluation : 1 décision enregistrée, 1 dossier refusé" in html
+    assert "déjà décidé" in html
+    for f in (first, second, third):
+        db.session.refresh(f)
+    assert (first.status, second.status, third.status) == ("valide", "inscription_jury", "partiel")
+
+
+def test_decide_as_evaluated_needs_a_ticked_file_and_refuses_bad_ids(decision_day, client):
+    jury_session, files, url = decision_day
+    nothing = submit_form(client, f"{url}/conforme", {}, form_url=url, follow_redirects=True)
+    assert "cochez au moins un dossier" in unescape(nothing.get_data(as_text=True))
+    bad = submit_form(client, f"{url}/conforme", {"file_ids": "abc"}, form_url=url, follow_redirects=True)
+    assert "identifiant de dossier n'est pas valide" in unescape(bad.get_data(as_text=True))
+
+
+def test_an_evaluation_concluding_not_acquired_everywhere_is_not_decided_in_bulk(decision_day, client):
+    jury_session, (first, *_), url = decision_day
+    for result in first.evaluation.results:
+        result.acquired = False
+    db.session.commit()
+    response = submit_form(client, f"{url}/conforme", {"file_ids": str(first.id)}, form_url=url)
+    assert response.status_code == 422 and "se confirme sur la ligne" in unescape(response.get_data(as_text=True))
+    db.session.refresh(first)
+    assert first.status == "inscription_jury"
