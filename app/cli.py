@@ -8,6 +8,7 @@ import click
 from flask import Flask
 
 from app.core.errors import DomainError
+from app.core.templating import pluriel
 from app.extensions import db
 
 
@@ -39,8 +40,10 @@ def register(app: Flask) -> None:
         counts = load_referential()
         db.session.commit()
         click.echo(
-            "Référentiel chargé : {cqps_created} CQP créés, {cqps_updated} mis à jour, "
-            "{competences_created} compétences créées, {competences_updated} mises à jour.".format(**counts)
+            f"Référentiel chargé : {pluriel(counts['cqps_created'], 'CQP créé', 'CQP créés')}, "
+            f"{pluriel(counts['cqps_updated'], 'mis à jour', 'mis à jour')}, "
+            f"{pluriel(counts['competences_created'], 'compétence créée', 'compétences créées')}, "
+            f"{pluriel(counts['competences_updated'], 'mise à jour', 'mises à jour')}."
         )
 
     @app.cli.command("demo")
@@ -64,7 +67,7 @@ def register(app: Flask) -> None:
                     bar.update(written - done)
                     done = written
             db.session.commit()
-            click.echo(f"{n_files} dossiers synthétiques créés.")
+            click.echo(f"{pluriel(n_files, 'dossier synthétique créé', 'dossiers synthétiques créés')}.")
         click.echo("Comptes de démonstration (mot de passe commun) :")
         for role, email, password in logins:
             click.echo(f"  {role:<18} {email:<40} {password}")
@@ -128,8 +131,8 @@ def register(app: Flask) -> None:
 
         counts = send_pending()
         left = pending_count()
-        click.echo(f"{counts['sent']} envoyé(s), {counts['retry']} à réessayer, {counts['failed']} en échec, "
-                   f"{left} en attente.")
+        click.echo(f"{pluriel(counts['sent'], 'email envoyé', 'emails envoyés')}, {counts['retry']} à réessayer, "
+                   f"{counts['failed']} en échec, {left} en attente.")
         sys.exit(0 if left == 0 else 1)
 
     @app.cli.command("check")

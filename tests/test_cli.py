@@ -27,7 +27,7 @@ def test_seed_twice_creates_nothing(app_ctx, runner):
     cqps, competences = count(Cqp), count(Competence)
     second = runner.invoke(args=["seed"])
     assert second.exit_code == 0
-    assert "0 CQP créés, 0 mis à jour, 0 compétences créées, 0 mises à jour" in second.output
+    assert "0 CQP créé, 0 mis à jour, 0 compétence créée, 0 mise à jour" in second.output
     assert (count(Cqp), count(Competence)) == (cqps, competences)
     assert cqps == 13
 
@@ -47,7 +47,7 @@ def test_seed_from_an_edited_copy_updates_titles_without_breaking_files(app_ctx,
 
     result = runner.invoke(args=["seed"])
     assert result.exit_code == 0, result.output
-    assert "0 CQP créés, 1 mis à jour, 0 compétences créées, 1 mises à jour" in result.output
+    assert "0 CQP créé, 1 mis à jour, 0 compétence créée, 1 mise à jour" in result.output
     db.session.expire_all()
     cqp = get_cqp("MNT-TMI")
     assert cqp.title == "Technicien(ne) de maintenance industrielle (intitulé 2027)"
@@ -207,7 +207,7 @@ def test_outbox_send_delivers_and_exits_0(app_ctx, runner, mailbox):
     _queue()
     result = runner.invoke(args=["outbox", "send"])
     assert result.exit_code == 0, result.output
-    assert "1 envoyé(s)" in result.output
+    assert "1 email envoyé," in result.output
     assert len(mailbox.to("destinataire@exemple.fr")) == 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from app.core.templating import pluriel
 from app.extensions import db
 
 REMINDER_LABELS = {
@@ -30,6 +31,6 @@ def register(app: Flask) -> None:
         db.session.commit()
         delivery = send_pending()
         for kind, count in counts.items():
-            click.echo(f"{count} rappel(s) aux {REMINDER_LABELS[kind]}")
-        click.echo(f"Emails : {delivery['sent']} envoyé(s), {delivery['retry']} à réessayer, "
+            click.echo(f"{pluriel(count, 'rappel')} aux {REMINDER_LABELS[kind]}")
+        click.echo(f"Emails : {pluriel(delivery['sent'], 'envoyé', 'envoyés')}, {delivery['retry']} à réessayer, "
                    f"{delivery['failed']} en échec.")

@@ -12,8 +12,8 @@ from tests.factories import make_assessor
 def test_the_command_says_what_it_sent(app_ctx, runner, mailbox):
     result = runner.invoke(args=["reminders", "send"])
     assert result.exit_code == 0, result.output
-    assert "rappel(s) aux entreprises" in result.output
-    assert "Emails : 0 envoyé(s), 0 à réessayer, 0 en échec." in result.output
+    assert "0 rappel aux entreprises" in result.output and "(s)" not in result.output
+    assert "Emails : 0 envoyé, 0 à réessayer, 0 en échec." in result.output
 
 
 def test_the_command_commits_and_delivers_what_is_due(app_ctx, runner, mailbox, today_is):
@@ -21,7 +21,7 @@ def test_the_command_commits_and_delivers_what_is_due(app_ctx, runner, mailbox, 
     assessor = make_assessor(until=date(2027, 10, 10))
     result = runner.invoke(args=["reminders", "send"])
     assert result.exit_code == 0, result.output
-    assert "1 rappel(s) aux évaluateurs (habilitation finissant dans 9 mois)" in result.output
-    assert "Emails : 1 envoyé(s)" in result.output and len(mailbox.to(assessor.user.email)) == 1
+    assert "1 rappel aux évaluateurs (habilitation finissant dans 9 mois)" in result.output
+    assert "Emails : 1 envoyé," in result.output and len(mailbox.to(assessor.user.email)) == 1
     db.session.rollback()  # what the command wrote is committed
     assert db.session.query(SentReminder).count() == 1 and db.session.query(OutboxEmail).count() == 1
