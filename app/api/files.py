@@ -22,6 +22,7 @@ from app.api.schemas import (
     dump_for,
     viewer,
 )
+from app.core.clock import now
 from app.core.permissions import public, roles_required
 from app.core.uploads import serve_document
 from app.extensions import db
@@ -242,13 +243,27 @@ class DocumentOut(BaseSchema):
     uploaded_at = fields.DateTime()
 
 
+def _invitation_state(invitation) -> str:
+    """Where one job-assessor invitation stands (docs/api.md)."""
+    if invitation.used_at is not None:
+        return "observations_recues"
+    if invitation.replaced_at is not None:
+        return "remplacee"
+    return "expiree" if invitation.expires_at <= now() else "en_attente"
+
+
 class InvitationOut(BaseSchema):
     id = fields.Integer()
     file_id = fields.Integer()
     email = fields.String()
     first_name = fields.String()
     last_name = fields.String()
+    created_at = fields.DateTime()
     expires_at = fields.DateTime()
+    used_at = fields.DateTime(allow_none=True)
+    replaced_at = fields.DateTime(allow_none=True)
+    state = ComputedString(compute=_invitation_state, metadata={
+        "enum": ["en_attente", "expiree", "remplacee", "observations_recues"]})
 
 
 class ObservationOut(BaseSchema):
@@ -376,6 +391,23 @@ class JobAssessorInvitations(MethodView):
     def post(self, data, file_id):
         """Invite l'évaluateur métier (R3) : lien à usage unique valable 30 jours, envoyé par email."""
         invitation, _token = evaluation.invite_job_assessor(access.get_file_for(_me(), file_id), _me(), **data)
+        return invitation
+
+    @roles_required("evaluateur", "secretariat")
+    @blp.response(200, InvitationOut(many=True))
+    def get(self, file_id):
+        """Les invitations de l'évaluateur métier du dossier, de la plus ancienne à la plus récente, et leur état."""
+        return access.get_file_for(_me(), file_id).invitations
+
+
+@blp.route("/files/<int:file_id>/job-assessor-invitations/<int:invitation_id>/resend")
+class JobAssessorInvitationResend(MethodView):
+    @roles_required("evaluateur")
+    @blp.response(201, InvitationOut)
+    def post(self, file_id, invitation_id):
+        """Relance l'évaluateur métier : un nouveau lien (30 jours) à la même personne ; l'ancien est remplacé (410)."""
+        invitation, _token = evaluation.resend_job_assessor_invitation(
+            access.get_file_for(_me(), file_id), _me(), invitation_id)
         return invitation
 
 
