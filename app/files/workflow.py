@@ -40,6 +40,7 @@ EVENT_LABELS = {
     "record_decision": "Décision du jury",
     "correct_decision": "Correction de la décision",
     "rectify_decision": "Rectification de la décision",
+    "rectify_identity": "Rectification de l'état civil",  # not a transition: written by app.jury.record (R15)
     "withdraw": "Abandon",
 }
 

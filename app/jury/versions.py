@@ -5,9 +5,11 @@ Every function flushes, never commits: the request commits once."""
 
 from __future__ import annotations
 
+from sqlalchemy import exists, select
+
 from app.core.clock import now
 from app.extensions import db
-from app.jury.models import Decision, Parchment, ParchmentVersion
+from app.jury.models import Decision, Parchment, ParchmentVersion, PrintRecord
 
 CORRECTION_BEFORE_PUBLICATION = "Correction de la décision du jury avant publication"
 
@@ -83,13 +85,18 @@ def follow_decision(parchment: Parchment, actor_id: int | None) -> ParchmentVers
         rectifications = file.decision.rectifications
         reason = rectifications[-1].reason if rectifications else CORRECTION_BEFORE_PUBLICATION
         return issue_version(parchment, actor_id, reason)
-    if parchment.prints:
+    if _printed(parchment):
         return issue_version(parchment, actor_id, CORRECTION_BEFORE_PUBLICATION)
     for key, value in content.items():
         setattr(current, key, value)
     current.issued_at, current.issued_by_id = now(), actor_id
     db.session.flush()
     return current
+
+
+def _printed(parchment: Parchment) -> bool:
+    """Printed at least once (asked to the database: prints are recorded by id, the collection may be stale)."""
+    return bool(db.session.scalar(select(exists().where(PrintRecord.parchment_id == parchment.id))))
 
 
 def record_of(parchment: Parchment) -> ParchmentVersion:

@@ -1,0 +1,273 @@
+"""R15: a decision freezes the record. The holder's identity and the competences are those of the document's
+version 1, issued at the decision; the PDF, /verifier and GET /api/v1/verify read the current version and
+never the live candidate; the secretariat's rectification (reason mandatory) reissues every document of the
+candidate under the same number as the next version, earlier versions kept with who, when and why; a refused
+rectification changes nothing; a rectified decision reissues too; the migration backfills version 1."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select, text
+
+from app.core.errors import Conflict, ValidationFailed
+from app.extensions import db
+from app.files.models import Candidate, FileStatus, StatusChange
+from app.jury import decisions, parchments, pdf, record
+from app.jury.models import ParchmentVersion
+from tests.factories import make_establishment, make_session, make_user
+from tests.jury.helpers import decide, make_file
+
+JURY_DAY = date(2027, 6, 15)
+
+
+def pdf_text(data: bytes) -> str:
+    assert data.startswith(b"%PDF")
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.fixture
+def jury_session(secretariat, today_is):
+    today_is("2027-05-01")
+    jury_session = make_session(on=JURY_DAY)
+    today_is(JURY_DAY)
+    return jury_session
+
+
+@pytest.fixture
+def decided(jury_session, secretariat):
+    """A partiel file (C1 and C3 validated) of a session published, its attestation numbered."""
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    decide(file, secretariat, [True, False, True])
+    decisions.publish_session(jury_session, secretariat)
+    db.session.commit()
+    return file
+
+
+def _rename_behind_the_record(candidate: Candidate, first: str, last: str) -> None:
+    """What happened before the lock (R15) existed: the live row renamed after the decision."""
+    candidate.set_names(first, last)
+    db.session.commit()
+
+
+# ---------------------------------------------------------------- version 1, frozen at the decision
+
+
+def test_the_decision_issues_version_1_with_the_identity_and_the_competences(decided, secretariat):
+    parchment = decided.parchment
+    [v1] = parchment.versions
+    candidate = decided.candidate
+    assert parchment.current_version is v1
+    assert (v1.version, v1.kind, v1.reason, v1.issued_by_id) == (1, "attestation", None, secretariat.id)
+    assert v1.holder["first_name"] == candidate.first_name and v1.holder["last_name"] == candidate.last_name
+    assert v1.holder["birth_date"] == candidate.birth_date.isoformat()
+    first, second, third = decided.competences
+    assert v1.competences == [{"code": c.code, "label": c.title, "validated": v}
+                              for c, v in ((first, True), (second, False), (third, True))]
+    assert (v1.cqp_code, v1.cqp_title, v1.jury_date) == (decided.cqp.code, decided.cqp.title, JURY_DAY)
+
+
+def test_a_renamed_candidate_does_not_change_the_pdf_the_page_nor_the_api(decided, client, api_as):
+    """The mutant check: each of the three would show the new name if it read the live candidate."""
+    frozen_first, frozen_last = decided.candidate.first_name, decided.candidate.last_name
+    number = decided.parchment.number
+    _rename_behind_the_record(decided.candidate, "Renommée", "Ailleurs")
+
+    text_ = pdf_text(pdf.parchment_pdf(decided.parchment))
+    assert frozen_first in text_ and frozen_last.upper() in text_
+    assert "Renommée" not in text_ and "AILLEURS" not in text_
+    page = client.get(f"/verifier/{number}").get_data(as_text=True)
+    assert f"{frozen_first} {frozen_last[0]}." in page and "Renommée" not in page
+    answer = api_as(None).get(f"/verify/{number}").json
+    assert answer["holder"] == f"{frozen_first} {frozen_last[0]}." and answer["version"] == 1
+
+
+def test_the_documents_show_what_the_version_says(decided, client, api_as):
+    """And the other way round: a version's holder is what is printed and verified."""
+    v1 = decided.parchment.current_version
+    v1.holder = {**v1.holder, "first_name": "Gravée", "last_name": "Dansmarbre"}
+    db.session.commit()
+    assert "Gravée DANSMARBRE" in pdf_text(pdf.parchment_pdf(decided.parchment))
+    assert "Gravée D." in client.get(f"/verifier/{decided.parchment.number}").get_data(as_text=True)
+    assert api_as(None).get(f"/verify/{decided.parchment.number}").json["holder"] == "Gravée D."
+
+
+def test_a_session_batch_prints_the_versions(decided, secretariat):
+    _rename_behind_the_record(decided.candidate, "Renommée", "Ailleurs")
+    data, _ = parchments.reprint_session(decided.jury_session, secretariat)
+    assert "AILLEURS" not in pdf_text(data) and decided.parchment.number in pdf_text(data)
+
+
+# ---------------------------------------------------------------- rectification of the civil status
+
+
+def test_a_rectification_reissues_the_document_as_version_2_under_the_same_number(decided, secretariat,
+                                                                                 api_as, client):
+    parchment, candidate = decided.parchment, decided.candidate
+    number, old_last = parchment.number, candidate.last_name
+    [v2] = record.rectify_identity(candidate, {"last_name": "Martin", "sex": "F", "usage_name": "Durand"},
+                                   "  Erreur de saisie du nom de naissance (acte de naissance reçu).  ", secretariat)
+    db.session.commit()
+    assert parchment.number == number and [v.version for v in parchment.versions] == [1, 2]
+    v1 = parchment.versions[0]
+    assert v1.holder["last_name"] == old_last and v1.reason is None  # kept as it was
+    assert (v2.holder["last_name"], v2.holder["sex"], v2.holder["usage_name"]) == ("Martin", "F", "Durand")
+    assert v2.reason == "Erreur de saisie du nom de naissance (acte de naissance reçu)."
+    assert v2.issued_by_id == secretariat.id and v2.competences == v1.competences
+    assert candidate.last_name == "Martin" and candidate.sex == "F"
+
+    text_ = pdf_text(pdf.parchment_pdf(parchment))
+    assert "MARTIN" in text_ and old_last.upper() not in text_ and "nom d'usage : DURAND" in text_
+    assert "version 2, délivrée le" in text_ and "née le" in text_
+    answer = api_as(None).get(f"/verify/{number}").json
+    assert (answer["holder"], answer["version"]) == (f"{candidate.first_name} M.", 2)
+    page = client.get(f"/verifier/{number}").get_data(as_text=True)
+    assert "version 2" in page and f"{candidate.first_name} M." in page
+
+
+def test_a_rectification_is_in_the_history_of_each_decided_file(decided, secretariat):
+    record.rectify_identity(decided.candidate, {"first_name": "Camila"}, "Prénom mal orthographié", secretariat)
+    db.session.commit()
+    row = db.session.scalars(select(StatusChange).where(StatusChange.file_id == decided.id,
+                                                        StatusChange.event == "rectify_identity")).one()
+    assert (row.from_status, row.to_status, row.actor_id, row.comment) == (
+        "partiel", "partiel", secretariat.id, "Prénom mal orthographié")
+
+
+def test_every_document_of_the_candidate_is_reissued(jury_session, secretariat):
+    first = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session, cqp_code="FAB-OPF")
+    second = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session, candidate=first.candidate,
+                       establishment=first.establishment, cqp_code="FAB-CEF")
+    failed = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session, candidate=first.candidate,
+                       establishment=first.establishment, cqp_code="MNT-TMI")
+    decide(first, secretariat, True)
+    decide(second, secretariat, [True] + [False] * (len(second.competences) - 1))
+    decide(failed, secretariat, False)
+    versions = record.rectify_identity(first.candidate, {"birth_date": "1990-03-04"}, "Date de naissance",
+                                       secretariat)
+    assert sorted(v.parchment.number for v in versions) == sorted([first.parchment.number, second.parchment.number])
+    assert all(v.version == 2 and v.holder["birth_date"] == "1990-03-04" for v in versions)
+    assert failed.parchment is None
+    documents = record.documents_of(first.candidate)
+    assert [len(d.versions) for d in documents] == [2, 2]
+
+
+def test_the_reason_is_required_and_every_mistake_is_named_at_once(decided, secretariat):
+    candidate = decided.candidate
+    before = (candidate.first_name, candidate.last_name, candidate.birth_date)
+    with pytest.raises(ValidationFailed) as refused:
+        record.rectify_identity(candidate, {"last_name": "Martin", "sex": "X"}, "   ", secretariat)
+    assert set(refused.value.errors) == {"reason", "sex"}
+    assert "motif" in refused.value.errors["reason"][0].lower()
+    with pytest.raises(ValidationFailed) as refused:
+        record.rectify_identity(candidate, {"last_name": "Martin"}, None, secretariat)
+    assert refused.value.errors == {"reason": [record.REASON_REQUIRED]}
+    db.session.rollback()
+    assert (candidate.first_name, candidate.last_name, candidate.birth_date) == before
+    assert [v.version for v in decided.parchment.versions] == [1]
+
+
+def test_a_refused_rectification_changes_nothing(decided, secretariat):
+    """A duplicate of another candidate of the establishment (R12): 409, the request rolls back."""
+    candidate = decided.candidate
+    other = make_file(FileStatus.EN_COURS_INSCRIPTION, establishment=decided.establishment).candidate
+    db.session.commit()
+    before = dict(decided.parchment.current_version.holder)
+    with pytest.raises(Conflict):
+        record.rectify_identity(candidate, {"first_name": other.first_name, "last_name": other.last_name,
+                                            "birth_date": other.birth_date.isoformat()}, "Homonyme", secretariat)
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.scalar(select(db.func.count()).select_from(ParchmentVersion)) == 1
+    assert decided.parchment.current_version.holder == before
+    assert candidate.last_name == before["last_name"]
+
+
+def test_nothing_to_rectify_and_only_the_secretariat_rectifies(decided, secretariat):
+    candidate = decided.candidate
+    with pytest.raises(ValidationFailed) as refused:
+        record.rectify_identity(candidate, {"last_name": candidate.last_name}, "Rien", secretariat)
+    assert refused.value.message == record.NOTHING_CHANGED
+    company = make_user("entreprise", establishment=decided.establishment)
+    with pytest.raises(Conflict):
+        record.rectify_identity(candidate, {"last_name": "Martin"}, "Motif", company)
+    with pytest.raises(Conflict):
+        record.reissue(decided.parchment, company, "Motif")
+
+
+def test_reissue_needs_a_reason_and_keeps_the_holder(decided, secretariat):
+    _rename_behind_the_record(decided.candidate, "Renommée", "Ailleurs")
+    with pytest.raises(ValidationFailed) as refused:
+        record.reissue(decided.parchment, secretariat, "")
+    assert "reason" in refused.value.errors
+    version = record.reissue(decided.parchment, secretariat, "Papier abîmé à l'envoi")
+    assert version.version == 2 and version.holder == decided.parchment.versions[0].holder
+
+
+# ---------------------------------------------------------------- a changed decision
+
+
+def test_a_rectified_decision_reissues_with_its_reason(decided, secretariat):
+    decide(decided, secretariat, True, reason="Erreur de report de la compétence C2")
+    parchment = decided.parchment
+    assert [(v.version, v.kind, v.reason) for v in parchment.versions] == [
+        (1, "attestation", None), (2, "parchemin", "Erreur de report de la compétence C2")]
+    assert "Certificat de Qualification Professionnelle" in pdf_text(pdf.parchment_pdf(parchment))
+
+
+def test_a_correction_before_publication_updates_a_document_never_printed(jury_session, secretariat):
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    decide(file, secretariat, [True, False, True])
+    decide(file, secretariat, [True, True, False])
+    [v1] = file.parchment.versions
+    assert [c["validated"] for c in v1.competences] == [True, True, False]
+    parchments.print_session(jury_session, secretariat)
+    decide(file, secretariat, True)
+    assert [(v.version, v.kind, v.reason) for v in file.parchment.versions] == [
+        (1, "attestation", None), (2, "parchemin", "Correction de la décision du jury avant publication")]
+    decide(file, secretariat, True)  # the same decision again: nothing reissued
+    assert len(file.parchment.versions) == 2
+
+
+# ---------------------------------------------------------------- pages: the company's lock and the API
+
+
+def test_the_secretariat_s_api_patch_with_a_reason_reissues(decided, secretariat, api_as):
+    api = api_as(secretariat)
+    refused = api.patch(f"/candidates/{decided.candidate_id}", json={"last_name": "Martin"})
+    assert refused.status_code == 422 and "reason" in refused.json["errors"]
+    done = api.patch(f"/candidates/{decided.candidate_id}", json={"last_name": "Martin", "reason": "Acte reçu"})
+    assert done.status_code == 200, done.json
+    db.session.expire_all()
+    assert [v.version for v in decided.parchment.versions] == [1, 2]
+    assert api_as(None).get(f"/verify/{decided.parchment.number}").json["holder"].endswith(" M.")
+
+
+# ---------------------------------------------------------------- migration
+
+
+def test_the_migration_backfills_version_1_of_existing_parchments(app, app_ctx, jury_session, secretariat):
+    from flask_migrate import downgrade, upgrade
+
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session, establishment=make_establishment())
+    decide(file, secretariat, [True, False, True])
+    db.session.commit()
+    expected = parchments.record_of(file.parchment)
+    expected = (expected.kind, expected.holder, expected.competences, expected.cqp_code, expected.jury_date,
+                expected.issued_by_id)
+    parchment_id = file.parchment.id
+    db.session.close()
+
+    directory = str(app.extensions["migrate"].directory)
+    downgrade(directory=directory, revision="f2c6a1d8e9b3")
+    upgrade(directory=directory)
+
+    [row] = db.session.execute(text("SELECT version, reason FROM parchment_versions WHERE parchment_id = :id"),
+                               {"id": parchment_id}).all()
+    assert tuple(row) == (1, None)
+    v1 = db.session.get(ParchmentVersion, db.session.scalar(
+        select(ParchmentVersion.id).where(ParchmentVersion.parchment_id == parchment_id)))
+    assert (v1.kind, v1.holder, v1.competences, v1.cqp_code, v1.jury_date, v1.issued_by_id) == expected
