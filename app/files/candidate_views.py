@@ -3,14 +3,68 @@ civil status. Routes of the files blueprint (app.files.web)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
 from app.accounts import services as accounts
-from app.core.errors import DomainError
+from app.core.errors import DomainError, ValidationFailed
 from app.core.permissions import public, require, roles_required
 from app.core.uploads import serve_document
 from app.files import access, candidate_forms, candidates, forms, services
 from app.files.web import FILE_READERS, _fail, _int_arg, _me, bp
+
+bp.add_app_template_global(candidates.FIELD_NAMES_FR, "CANDIDATE_FIELD_NAMES")
+bp.add_app_template_global(candidates.SEXES, "SEXES")
+
+
+# ---------------------------------------------------------------- the civil status form, shared by the pages
+
+
+def _every_mistake(form, candidate=None) -> None:
+    """A refused form also shows the service's checks of the fields the form itself accepted (plausible
+    birth date, code of the official geographic code...): every mistake at once."""
+    try:
+        candidates.check_candidate(form.service_data(), candidate)
+    except ValidationFailed as error:
+        fresh = {name: messages for name, messages in error.errors.items()
+                 if name in form and not form[name].errors}
+        if fresh:
+            form.add_domain_errors(ValidationFailed(error.message, fresh))
+
+
+def _civil_status_form(candidate):
+    """The form of an existing candidate; on a decided one (R15) without the identity fields, shown read-only."""
+    form = candidate_forms.CandidateForm(obj=candidate)
+    return form.without_identity() if candidate.has_issued_record else form
+
+
+def _save_civil_status(candidate, form) -> int | None:
+    """Saves a posted civil status: None when saved, else the status to render the refused form with."""
+    if form.validate_on_submit():
+        data = form.service_data()
+        if not form.has_identity:
+            # Shown read-only (R15): an identity posted anyway is refused by the service, sent to the secretariat.
+            data.update({name: request.form[name] for name in candidates.IDENTITY_FIELDS if name in request.form})
+        try:
+            candidates.update_candidate(candidate, _me(), **data)
+        except DomainError as error:
+            return _fail(form, error)
+        return None
+    if form.is_submitted():
+        _every_mistake(form, candidate)
+        return 422
+    return 200
+
+
+def _rectification_url(candidate) -> str | None:
+    """The secretariat's rectification page of a decided candidate (the jury area's), once it exists."""
+    if _me().is_secretariat and candidate.has_issued_record and "jury.rectify_identity" in current_app.view_functions:
+        return url_for("jury.rectify_identity", candidate_id=candidate.id)
+    return None
+
+
+def _render_candidate_form(candidate, form, status: int, back: str):
+    return render_template("files/candidate_form.html", form=form, candidate=candidate, back=back,
+                           rectify_url=_rectification_url(candidate) if candidate else None), status
 
 # ---------------------------------------------------------------- candidates (company)
 
@@ -38,8 +92,9 @@ def candidate_new():
             flash(f"Le candidat {candidate.full_name} est créé.", "success")
             return redirect(url_for("files.candidate_show", candidate_id=candidate.id))
     elif form.is_submitted():
+        _every_mistake(form)
         status = 422
-    return render_template("files/candidate_form.html", form=form, candidate=None), status
+    return _render_candidate_form(None, form, status, url_for("files.candidate_list"))
 
 
 @bp.route("/entreprise/candidats/<int:candidate_id>")
@@ -62,19 +117,37 @@ def _render_candidate(candidate, status: int = 200, document_form=None, invite_f
 @roles_required("entreprise")
 def candidate_edit(candidate_id: int):
     candidate = access.get_candidate_for(_me(), candidate_id)
-    form = candidate_forms.CandidateForm(obj=candidate)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            candidates.update_candidate(candidate, _me(), **form.service_data())
-        except DomainError as error:
-            status = _fail(form, error)
-        else:
-            flash("La fiche du candidat est enregistrée.", "success")
-            return redirect(url_for("files.candidate_show", candidate_id=candidate.id))
-    elif form.is_submitted():
-        status = 422
-    return render_template("files/candidate_form.html", form=form, candidate=candidate), status
+    form = _civil_status_form(candidate)
+    status = _save_civil_status(candidate, form)
+    if status is None:
+        flash("La fiche du candidat est enregistrée.", "success")
+        return redirect(url_for("files.candidate_show", candidate_id=candidate.id))
+    return _render_candidate_form(candidate, form, status, url_for("files.candidate_show", candidate_id=candidate.id))
+
+
+# ---------------------------------------------------------------- candidates (secretariat)
+
+
+@bp.route("/secretariat/candidats/<int:candidate_id>")
+@roles_required("secretariat")
+def secretariat_candidate_show(candidate_id: int):
+    candidate = access.get_candidate_for(_me(), candidate_id)
+    return render_template("files/candidate_show.html", candidate=candidate,
+                           documents=access.candidate_documents(candidate),
+                           rectify_url=_rectification_url(candidate))
+
+
+@bp.route("/secretariat/candidats/<int:candidate_id>/modifier", methods=["GET", "POST"])
+@roles_required("secretariat")
+def secretariat_candidate_edit(candidate_id: int):
+    candidate = access.get_candidate_for(_me(), candidate_id)
+    form = _civil_status_form(candidate)
+    status = _save_civil_status(candidate, form)
+    if status is None:
+        flash("La fiche du candidat est enregistrée.", "success")
+        return redirect(url_for("files.secretariat_candidate_show", candidate_id=candidate.id))
+    return _render_candidate_form(candidate, form, status,
+                                  url_for("files.secretariat_candidate_show", candidate_id=candidate.id))
 
 
 @bp.route("/entreprise/candidats/<int:candidate_id>/documents", methods=["POST"])
@@ -157,18 +230,11 @@ def _render_own(candidate, form, status=200, document_form=None):
 @roles_required("candidat")
 def own_civil_status():
     candidate = _own_candidate()
-    form = candidate_forms.CandidateForm(obj=candidate)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            candidates.update_candidate(candidate, _me(), **form.service_data())
-        except DomainError as error:
-            status = _fail(form, error)
-        else:
-            flash("Votre état civil est enregistré.", "success")
-            return redirect(url_for("files.own_civil_status"))
-    elif form.is_submitted():
-        status = 422
+    form = _civil_status_form(candidate)
+    status = _save_civil_status(candidate, form)
+    if status is None:
+        flash("Votre état civil est enregistré.", "success")
+        return redirect(url_for("files.own_civil_status"))
     return _render_own(candidate, form, status)
 
 
@@ -181,7 +247,7 @@ def own_upload():
         try:
             services.upload_document(_me(), kind=form.kind.data, upload=form.file.data, candidate=candidate)
         except DomainError as error:
-            return _render_own(candidate, candidate_forms.CandidateForm(obj=candidate), _fail(form, error), form)
+            return _render_own(candidate, _civil_status_form(candidate), _fail(form, error), form)
         flash("Le document est déposé.", "success")
         return redirect(url_for("files.own_civil_status"))
-    return _render_own(candidate, candidate_forms.CandidateForm(obj=candidate), 422, form)
+    return _render_own(candidate, _civil_status_form(candidate), 422, form)

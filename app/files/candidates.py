@@ -118,9 +118,9 @@ class _Errors(dict):
             raise ValidationFailed(first, dict(self))
 
 
-FIELD_NAMES_FR = {"last_name": "nom", "first_name": "prénom", "usage_name": "nom d'usage",
+FIELD_NAMES_FR = {"last_name": "nom de naissance", "first_name": "prénom", "usage_name": "nom d'usage",
                   "other_first_names": "autres prénoms", "birth_date": "date de naissance", "sex": "sexe",
-                  "birth_place_code": "code du lieu de naissance", "birth_place": "lieu de naissance",
+                  "birth_place_code": "code INSEE du lieu de naissance", "birth_place": "commune de naissance",
                   "birth_country": "pays de naissance", "email": "adresse email", "reason": "motif"}
 
 
