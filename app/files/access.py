@@ -92,8 +92,11 @@ def own_candidate(user) -> Candidate | None:
 
 
 def search_files(user, *, status: str | None = None, cqp: str | None = None, q: str | None = None,
-                 page: int = 1, per_page: int = 20) -> Page:
+                 page: int = 1, per_page: int = 20, where=None) -> Page:
+    """`where`: a condition narrowing the files further (the assessor's « à évaluer » / « clos » headings)."""
     query = CandidateFile.visible_to(user)
+    if where is not None:
+        query = query.where(where)
     if status:
         if status not in {s.value for s in FileStatus}:
             raise ValidationFailed.for_field("status", f"Statut inconnu : {status}.")

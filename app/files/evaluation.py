@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 
 from app.accounts import services as accounts
 from app.core import audit
@@ -18,6 +18,7 @@ from app.core.validation import parse_date, required_text
 from app.extensions import db
 from app.files import notifications, services, workflow
 from app.files.models import (
+    DECISION_STATUSES,
     CandidateFile,
     Evaluation,
     EvaluationResult,
@@ -33,6 +34,22 @@ JOB_ASSESSOR_LINKS = SingleUseLinks(
     replaced="Ce lien a été remplacé par une invitation plus récente : utilisez le dernier email reçu.",
     expired=f"Ce lien a expiré (valable {JOB_ASSESSOR_INVITATION_DAYS} jours). Demandez à l'évaluateur habilité "
             "de vous inviter à nouveau.")
+
+
+def assessor_list_groups() -> list[tuple[str, str, object]]:
+    """The assessor's list, by heading (key, title, SQL condition): what waits for their evaluation; the other
+    open files (not yet confirmed, evaluation transmitted, registered to a jury, and a decision not yet
+    published, which the assessor still sees as « Inscription au jury »); the closed ones."""
+    f = CandidateFile
+    decided = f.status.in_([s.value for s in DECISION_STATUSES])
+    return [
+        ("a-evaluer", "Dossiers à évaluer", f.status == FileStatus.EN_ATTENTE_EVALUATION.value),
+        ("autres", "Autres dossiers en cours", or_(
+            f.status.in_([FileStatus.EN_COURS_INSCRIPTION.value, FileStatus.VALIDATION_EVALUATION.value,
+                          FileStatus.INSCRIPTION_JURY.value]),
+            and_(decided, ~f.is_published))),
+        ("clos", "Dossiers clos", or_(f.status == FileStatus.ABANDONNE.value, and_(decided, f.is_published))),
+    ]
 
 
 def _require_evaluation_step(file: CandidateFile, what: str) -> None:

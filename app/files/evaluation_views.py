@@ -7,11 +7,37 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.core.errors import DomainError, refusal_goes_back_to
 from app.core.permissions import public, roles_required
-from app.files import access, evaluation, evaluation_forms
-from app.files.models import FileStatus
-from app.files.web import _fail, _me, _render_evaluation, bp
+from app.files import access, evaluation, evaluation_forms, forms, progress
+from app.files.models import STATUS_LABELS, FileStatus
+from app.files.web import _fail, _int_arg, _me, _render_evaluation, bp
 
 # ---------------------------------------------------------------- assessor
+
+@bp.route("/evaluateur/dossiers", endpoint="assessor_files")
+@roles_required("evaluateur")
+def assessor_file_list():
+    """« Dossiers à évaluer »: only the files that wait for the assessor's evaluation, each group counted; the
+    others under « Autres dossiers en cours » and « Dossiers clos » (paginated). A status filter shows one list."""
+    me = _me()
+    form = forms.FileSearchForm(request.args)
+    form.status.choices = forms.choices([("", "Tous les statuts"),
+                                         *((s.value, STATUS_LABELS[s]) for s in FileStatus)])
+    status = form.status.data if form.status.data in {s.value for s in FileStatus} else None
+    groups = []
+    if status:
+        page = access.search_files(me, status=status, q=form.q.data, page=_int_arg("page"))
+        groups.append(("filtre", f"Dossiers « {STATUS_LABELS[FileStatus(status)]} »", page))
+    else:
+        for key, title, condition in evaluation.assessor_list_groups():
+            paged = key == "clos"  # the closed files grow without end; the others stay few
+            groups.append((key, title, access.search_files(me, where=condition, q=form.q.data,
+                                                           page=_int_arg("page") if paged else 1,
+                                                           per_page=20 if paged else 100)))
+    lines = {key: [(f, f.visible_status_for(me), progress.next_action(f, me)) for f in page.items]
+             for key, _title, page in groups}
+    return render_template("files/assessor_file_list.html", form=form, groups=groups, lines=lines,
+                           filtered=bool(status or form.q.data))
+
 
 
 @bp.route("/dossiers/<int:file_id>/evaluateur-metier", methods=["GET", "POST"])

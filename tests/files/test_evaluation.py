@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from app.core.errors import Conflict, Gone, NotFound, RuleViolation, ValidationFailed
 from app.core.tokens import hash_token
 from app.extensions import db
-from app.files import evaluation
+from app.files import evaluation, services
 from app.files.models import FileStatus, JobAssessorInvitation, JobAssessorObservation
 from tests.conftest import csrf_token
 from tests.files.conftest import (
@@ -535,3 +535,31 @@ def test_relancer_from_the_page(company, assessor, today_is, client, login_as):
                                    "back": "evaluation"})
     assert again.status_code == 303
     assert "remplacée par une plus récente" in _text(client.get(f"/dossiers/{file.id}/evaluation"))
+
+
+# ---------------------------------------------------------------- « Dossiers à évaluer »: only what waits for the assessor
+
+
+def test_the_assessor_list_shows_only_the_files_to_evaluate_under_its_heading(company, assessor, today_is, client,
+                                                                               login_as):
+    waiting = confirmed_file(company, assessor, candidate=new_candidate(company, last_name="Attente"))
+    new_file(company, assessor, candidate=new_candidate(company, last_name="Inscription"))
+    sent = ready_to_submit(company, assessor, today_is)
+    evaluation.submit_evaluation(sent, assessor.user)
+    db.session.commit()
+    gone = confirmed_file(company, assessor, candidate=new_candidate(company, last_name="Dubois"))
+    services.withdraw(gone, company, "Départ de l'entreprise")
+    db.session.commit()
+    login_as(assessor.user)
+    page = _text(client.get("/evaluateur/dossiers"))
+    to_evaluate, rest = page.split('<section aria-labelledby="h-a-evaluer">')[1].split('id="h-autres"')
+    others, closed = rest.split('id="h-clos"')
+    assert "Dossiers à évaluer (1)" in to_evaluate and "Attente" in to_evaluate
+    assert "Martin" not in to_evaluate and "Dubois" not in to_evaluate and "Inscription" not in to_evaluate
+    assert "Autres dossiers en cours (2)" in others and "Inscription" in others and "Martin" in others
+    assert "Dossiers clos (1)" in closed and "Dubois" in closed
+    assert f"/dossiers/{waiting.id}/evaluation" in to_evaluate
+    searched = _text(client.get("/evaluateur/dossiers?q=dubois"))
+    assert "Dossiers à évaluer (0)" in searched and "Aucun dossier n'attend votre évaluation pour ces critères" in searched
+    filtered = _text(client.get("/evaluateur/dossiers?status=abandonne"))
+    assert "Dossiers « Abandonné » (1)" in filtered and "Attente" not in filtered
