@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from app.core import audit
-from app.core.errors import Conflict
+from app.core.errors import Conflict, DomainError
 from app.extensions import db
 from app.files import workflow
 from app.files.models import CandidateFile, FileStatus
@@ -119,6 +119,46 @@ def register_to_jury(file: CandidateFile, actor, requested: JurySession | None =
     audit.record("jury.register", actor, file, session=jury_session.id,
                  requested=requested.id if requested else None, rolled_over=rolled_over)
     return Registration(file, jury_session, requested, rolled_over)
+
+
+@dataclass
+class Placement:
+    """What became of one file of a registration of several: where it went, or why it could not."""
+
+    file: CandidateFile
+    registration: Registration | None = None
+    error: DomainError | None = None
+
+
+def files_to_register(user, file_ids: list[int]) -> list[CandidateFile]:
+    """The files of those ids that the user sees (another tenant's file does not exist), in list order."""
+    if not file_ids:
+        return []
+    found = {f.id: f for f in db.session.scalars(
+        CandidateFile.visible_to(user).where(CandidateFile.id.in_(set(file_ids))))}
+    return [found[i] for i in dict.fromkeys(file_ids) if i in found]
+
+
+def register_many(files: list[CandidateFile], actor, requested: JurySession | None = None) -> list[Placement]:
+    """Registers each file as `register_to_jury` does (R7–R8: the requested session, else the next one
+    with a seat), each in its own savepoint: a file refused leaves nothing written for it, its seat
+    included, and the others are registered."""
+    placements = []
+    for file in files:
+        savepoint = db.session.begin_nested()
+        try:
+            if not file.can_register(actor):
+                raise Conflict(
+                    f"le dossier est au statut « {file.status_label} » (il doit être au statut "
+                    f"« {FileStatus.VALIDATION_EVALUATION.label} »).")
+            registered = register_to_jury(file, actor, requested)
+        except DomainError as error:
+            savepoint.rollback()
+            placements.append(Placement(file, error=error))
+        else:
+            savepoint.commit()
+            placements.append(Placement(file, registration=registered))
+    return placements
 
 
 def unregister_from_jury(file: CandidateFile, actor) -> CandidateFile:

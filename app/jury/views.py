@@ -124,10 +124,7 @@ def register_file(file_id: int):
     file = _file_or_404(file_id)
     form = forms.RegisterForm()
     open_sessions = registration.open_sessions()
-    form.jury_session_id.choices = [("", "La prochaine session avec des places")] + [
-        (str(s.id), f"{s.date.strftime('%d/%m/%Y')} — {s.location or 'lieu à préciser'} — "
-                    f"{pluriel(s.seats_left, 'place')} — inscriptions jusqu'au {s.registration_deadline.strftime('%d/%m/%Y')}")
-        for s in open_sessions]
+    form.jury_session_id.choices = _session_choices(open_sessions)
     if form.validate_on_submit():
         requested = None
         try:
@@ -146,6 +143,43 @@ def register_file(file_id: int):
     status = 422 if form.errors or form.form_errors else 200
     return render_template("jury/register.html", file=file, form=form, jury_sessions=open_sessions,
                            unregister_form=forms.EmptyForm()), status
+
+
+def _session_choices(open_sessions) -> list[tuple[str, str]]:
+    return [("", "La prochaine session avec des places")] + [
+        (str(s.id), f"{s.date.strftime('%d/%m/%Y')} — {s.location or 'lieu à préciser'} — "
+                    f"{pluriel(s.seats_left, 'place')} — inscriptions jusqu'au {s.registration_deadline.strftime('%d/%m/%Y')}")
+        for s in open_sessions]
+
+
+@bp.route("/entreprise/dossiers/inscription-jury", methods=["POST"])
+@roles_required("entreprise", "secretariat")
+def register_files():
+    """Several files of the list registered at once: a first post (from the list's checkboxes) shows them
+    with the session to ask for; the confirmed post registers each (R7–R8) and says who went where."""
+    form = forms.BulkRegisterForm()
+    open_sessions = registration.open_sessions()
+    form.jury_session_id.choices = _session_choices(open_sessions)
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors)
+              or "Le formulaire a expiré : recommencez.", "error")
+        return redirect(url_for("files.file_list"))
+    files = registration.files_to_register(_user(), form.file_ids.data or [])
+    if not files:
+        flash("Dossiers à inscrire : cochez au moins un dossier au statut « Validation de l'évaluation ».", "error")
+        return redirect(url_for("files.file_list"))
+    placements, status = None, 200
+    if form.confirm.data:
+        try:
+            requested = sessions.get_session(form.jury_session_id.data) if form.jury_session_id.data else None
+        except DomainError as err:
+            form.add_domain_errors(err)
+            status = 422
+        else:
+            placements = registration.register_many(files, _user(), requested)
+            status = 200 if any(p.error is None for p in placements) else 422
+    return render_template("jury/register_many.html", form=form, files=files, placements=placements,
+                           jury_sessions=open_sessions), status
 
 
 @bp.route("/entreprise/dossiers/<int:file_id>/jury/desinscription", methods=["POST"])

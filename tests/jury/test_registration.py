@@ -252,3 +252,42 @@ def test_twenty_simultaneous_registrations_fill_five_seats_and_roll_the_rest_ove
         assert counted == CAPACITY
         assert db.session.get(JurySession, next_id).seats_taken == THREADS - CAPACITY
         db.session.remove()
+
+
+# ---------------------------------------------------------------- several files at once
+
+
+def test_several_files_are_each_placed_by_r8_and_a_refused_one_keeps_nothing(app_ctx, today_is):
+    today_is("2027-05-01")
+    establishment = make_establishment()
+    company = make_user("entreprise", establishment=establishment)
+    files = [make_file(FileStatus.VALIDATION_EVALUATION, establishment=establishment) for _ in range(3)]
+    not_ready = make_file(FileStatus.EN_ATTENTE_EVALUATION, establishment=establishment)
+    asked = make_session(on=JURY_DAY, capacity=2)
+    later = make_session(on=date(2027, 9, 15), capacity=1)
+    placements = registration.register_many([*files, not_ready], company, asked)
+    sessions_of = [p.registration.jury_session.id if p.registration else None for p in placements]
+    assert sessions_of == [asked.id, asked.id, later.id, None]
+    assert placements[2].registration.rolled_over
+    assert "Validation de l'évaluation" in placements[3].error.message
+    assert not_ready.status == "en_attente_evaluation" and not_ready.jury_session_id is None
+    assert (asked.seats_taken, later.seats_taken) == (2, 1)
+
+
+def test_when_no_seat_is_left_the_file_stays_as_it_was(app_ctx, today_is):
+    today_is("2027-05-01")
+    establishment = make_establishment()
+    company = make_user("entreprise", establishment=establishment)
+    first, second = (make_file(FileStatus.VALIDATION_EVALUATION, establishment=establishment) for _ in range(2))
+    only = make_session(on=JURY_DAY, capacity=1)
+    placed, refused = registration.register_many([first, second], company)
+    assert placed.registration.jury_session.id == only.id and "Aucune session" in refused.error.message
+    assert second.status == "validation_evaluation" and second.jury_session_id is None
+    assert only.seats_taken == 1
+
+
+def test_files_to_register_are_those_the_user_sees(app_ctx, today_is):
+    today_is("2027-05-01")
+    mine, other = make_file(FileStatus.VALIDATION_EVALUATION), make_file(FileStatus.VALIDATION_EVALUATION)
+    company = make_user("entreprise", establishment=mine.establishment)
+    assert registration.files_to_register(company, [other.id, mine.id, mine.id]) == [mine]

@@ -543,3 +543,50 @@ def test_an_evaluation_concluding_not_acquired_everywhere_is_not_decided_in_bulk
     assert response.status_code == 422 and "se confirme sur la ligne" in unescape(response.get_data(as_text=True))
     db.session.refresh(first)
     assert first.status == "inscription_jury"
+
+
+# ---------------------------------------------------------------- several files registered from the list
+
+
+def test_the_company_registers_several_files_from_its_list(client, login_as):
+    establishment = make_establishment()
+    company = make_user("entreprise", establishment=establishment)
+    ready = [make_file(FileStatus.VALIDATION_EVALUATION, establishment=establishment) for _ in range(2)]
+    waiting = make_file(FileStatus.EN_ATTENTE_EVALUATION, establishment=establishment)
+    asked = make_session(on=date(2027, 6, 15), capacity=1)
+    later = make_session(on=date(2027, 9, 15), capacity=5)
+    login_as(company)
+    listing = client.get("/dossiers").get_data(as_text=True)
+    assert all(f'name="file_ids" value="{f.id}"' in listing for f in ready)
+    assert f'name="file_ids" value="{waiting.id}"' not in listing and "Inscrire au jury" in listing
+    ids = [str(f.id) for f in ready]
+    step = submit_form(client, "/entreprise/dossiers/inscription-jury", {"file_ids": ids}, form_url="/dossiers")
+    html = unescape(step.get_data(as_text=True))
+    assert step.status_code == 200 and "Inscrire 2 dossiers au jury" in html and "Session de jury souhaitée" in html
+    done = submit_form(client, "/entreprise/dossiers/inscription-jury",
+                       {"file_ids": ids, "jury_session_id": str(asked.id), "confirm": "y"}, form_url="/dossiers")
+    html = unescape(done.get_data(as_text=True))
+    assert done.status_code == 200 and "2 dossiers inscrits sur 2" in html
+    assert "session du 15 juin 2027" in html and "session du 15 septembre 2027" in html and "complète ou close" in html
+    for f in ready:
+        db.session.refresh(f)
+    assert {f.jury_session_id for f in ready} == {asked.id, later.id}
+
+
+def test_registering_several_refuses_what_cannot_be_and_another_tenants_files(client, login_as):
+    establishment = make_establishment()
+    company = make_user("entreprise", establishment=establishment)
+    other = make_file(FileStatus.VALIDATION_EVALUATION)
+    mine = make_file(FileStatus.VALIDATION_EVALUATION, establishment=establishment)
+    make_session(on=date(2027, 6, 15), capacity=1, seats_taken=1)
+    login_as(company)
+    url = "/entreprise/dossiers/inscription-jury"
+    nothing = submit_form(client, url, {"file_ids": str(other.id)}, form_url="/dossiers", follow_redirects=True)
+    assert "cochez au moins un dossier" in unescape(nothing.get_data(as_text=True))
+    refused = submit_form(client, url, {"file_ids": str(mine.id), "confirm": "y"}, form_url="/dossiers")
+    html = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 422 and "1 dossier non inscrit" in html and "Aucune session de jury ouverte" in html
+    bad = submit_form(client, url, {"file_ids": "x", "confirm": "y"}, form_url="/dossiers", follow_redirects=True)
+    assert "identifiant de dossier n'est pas valide" in unescape(bad.get_data(as_text=True))
+    db.session.refresh(mine)
+    assert mine.status == "validation_evaluation"
