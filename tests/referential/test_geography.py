@@ -273,3 +273,28 @@ def test_api_openapi_lists_the_places(app_ctx, client):
 
 def test_shipped_file_is_small():
     assert geography.SHIPPED_PATH.stat().st_size < 1_500_000
+
+
+def test_the_macro_without_javascript_is_two_labelled_inputs(app):
+    from flask import render_template_string
+    from wtforms import StringField
+
+    from app.core.forms import BaseForm
+
+    class PlaceForm(BaseForm):
+        birth_place = StringField("Commune de naissance")
+        birth_place_code = StringField("Code INSEE du lieu de naissance")
+
+    with app.test_request_context("/"):
+        form = PlaceForm(meta={"csrf": False})
+        form.birth_place_code.errors = ["Le code « 99999 » n'existe pas dans le code officiel géographique."]
+        html = render_template_string('{% from "macros/geo.html" import commune_field %}'
+                                      "{{ commune_field(form.birth_place_code, form.birth_place) }}", form=form)
+    assert '<label for="birth_place">Commune de naissance</label>' in html
+    assert '<label for="birth_place_code">Code INSEE du lieu de naissance</label>' in html
+    assert 'list="birth_place-suggestions"' in html and '<datalist id="birth_place-suggestions">' in html
+    assert 'data-geo-url="/referentiel/lieux"' in html and 'data-geo-code="birth_place_code"' in html
+    assert 'aria-describedby="birth_place-aide"' in html
+    assert 'aria-describedby="birth_place_code-aide birth_place_code-erreur"' in html and 'aria-invalid="true"' in html
+    assert 'id="birth_place_code-erreur">Le code « 99999 »' in html
+    assert 'maxlength="5"' in html and "aria-live" in html and "/static/js/geo" in html
