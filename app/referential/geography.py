@@ -78,6 +78,7 @@ class _Index:
     name_keys: list[str]
     postcodes_sorted: list[str]
     former_codes: set[str]
+    countries: dict[str, Place]  # code → the place that names it
     info: dict
 
 
@@ -149,7 +150,7 @@ def _build_index(data: dict) -> _Index:
     postcodes = {postcode: [place for _, place in sorted(rows, key=lambda row: row[0])]
                  for postcode, rows in by_postcode.items()}
     return _Index(by_code=by_code, by_postcode=postcodes, names=named, name_keys=[row[0] for row in named],
-                  postcodes_sorted=sorted(postcodes), former_codes=former_codes,
+                  postcodes_sorted=sorted(postcodes), former_codes=former_codes, countries=primary_country,
                   info={k: v for k, v in data.items() if k not in ("communes", "countries", "former_codes")})
 
 
@@ -197,7 +198,9 @@ def _search_code(index: _Index, prefix: str, limit: int) -> list[Place]:
     exact = index.by_code.get(prefix)
     if exact is not None and prefix not in index.former_codes:
         found.append(exact)
-    if len(prefix) >= 2:
+    if prefix.startswith("99") and len(prefix) < 5:  # no postcode starts with 99: the countries' codes
+        found.extend(place for code, place in sorted(index.countries.items()) if code.startswith(prefix))
+    elif len(prefix) >= 2:
         start = bisect.bisect_left(index.postcodes_sorted, prefix)
         for postcode in index.postcodes_sorted[start:]:
             if not postcode.startswith(prefix) or len(found) > limit * 4:

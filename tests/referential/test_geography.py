@@ -96,6 +96,8 @@ def test_search_by_postcode_and_by_code():
     assert geography.search("99109") == [geography.lookup("99109")]
     assert geography.search("75112") == [geography.lookup("75112")]
     assert len(geography.search("750", limit=5)) == 5
+    assert [p.code for p in geography.search("9910", limit=3)] == ["99101", "99102", "99103"]
+    assert all(p.kind == "pays" for p in geography.search("99"))
 
 
 def test_search_is_bounded_deterministic_and_quiet_on_nonsense():
