@@ -19,7 +19,7 @@ from app.accounts.models import AccountRequest, PartnerAccessLog, User
 from app.core.clock import add_months, now, today
 from app.core.models import OutboxEmail
 from app.extensions import db
-from app.files import access, workflow
+from app.files import access, evaluation, workflow
 from app.files.models import (
     DECISION_STATUSES,
     FINAL_STATUSES,
@@ -213,6 +213,8 @@ class AssessorHome:
     to_invite: list[CandidateFile]
     drafts: list[EvaluationLine]
     habilitation_ends_soon: bool = False
+    # The assessor's files that do not wait for them, counted by heading of /evaluateur/dossiers (key → count).
+    elsewhere: dict[str, int] = field(default_factory=dict)
 
 
 def assessor_home(user: User) -> AssessorHome:
@@ -239,7 +241,10 @@ def assessor_home(user: User) -> AssessorHome:
     to_invite = [line.file for line in lines if line.file.current_invitation is None]
     drafts = [line for line in lines if line.draft is not None]
     ends_soon = assessor.habilitation_until <= add_months(today(), HABILITATION_WARNING_MONTHS)
-    return AssessorHome(assessor, lines, unanswered, to_invite, drafts, ends_soon)
+    elsewhere = {key: db.session.scalar(select(func.count()).select_from(
+        CandidateFile.visible_to(user).where(condition).subquery()))
+        for key, _title, condition in evaluation.assessor_list_groups() if key != "a-evaluer"}
+    return AssessorHome(assessor, lines, unanswered, to_invite, drafts, ends_soon, elsewhere)
 
 
 # ------------------------------------------------------------------ jury member

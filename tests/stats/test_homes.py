@@ -207,3 +207,30 @@ def test_partner_home_explains_the_api_and_shows_its_calls(app_ctx, client, logi
     html = html_of(client, "/partenaire")
     assert "context" in html and "recipient" in html and "RateLimit-Remaining" in html
     assert "Dossier 12" in html and "Pas le mien" not in html
+
+
+def test_assessor_home_lists_only_the_files_to_evaluate_and_counts_the_others(app_ctx, today_is, client, login_as):
+    today_is(TODAY.isoformat())
+    assessor = make_assessor(until=TODAY + timedelta(days=400))
+    waiting = make_file("en_attente_evaluation", assessor=assessor)
+    sent = make_file("validation_evaluation", assessor=assessor)
+    unpublished = make_session(on=TODAY - timedelta(days=1))
+    hidden = make_file("valide", assessor=assessor, session=unpublished)
+    published = make_session(on=TODAY - timedelta(days=30))
+    published.published_at = datetime.combine(TODAY - timedelta(days=29), time(9))
+    shown = make_file("partiel", assessor=assessor, session=published)
+    gone = make_file("abandonne", assessor=assessor)
+    db.session.commit()
+    login_as(assessor.user)
+    html = html_of(client, "/evaluateur")
+    to_evaluate = html.split('id="h-evaluer"')[1].split('id="h-invitations"')[0]
+    assert "Dossiers à évaluer (1)" in to_evaluate and waiting.candidate.full_name in to_evaluate
+    for other in (sent, hidden, shown, gone):
+        assert other.candidate.full_name not in to_evaluate
+    assert "Autres dossiers (4)" in html and "2 dossiers en cours" in html and "2 dossiers clos" in html
+    listing = html_of(client, "/evaluateur/dossiers")
+    others = listing.split('id="h-autres"')[1].split('id="h-clos"')[0]
+    closed = listing.split('id="h-clos"')[1]
+    # an unpublished decision stays among the open files, shown as « Inscription au jury »
+    assert hidden.candidate.last_name in others and "Inscription au jury" in others and "Validé" not in others
+    assert shown.candidate.last_name in closed and gone.candidate.last_name in closed
