@@ -98,13 +98,18 @@ def _load_demo_files(establishment) -> None:
         ("Chloé", "Garnier", "valide", 150, [15, 45, 50, 20], "past"),
         ("Thomas", "Petit", "partiel", 130, [12, 40, 50, 24], "late"),
     ]
+    # The holder's identity the CPF register needs (COG codes); Karim's is left incomplete (cpf_missing).
+    identities = [("F", "69123", "Lyon", "France"), (None, None, "Lyon", None), ("F", "75112", "Paris 12e "
+                  "Arrondissement", "France"), ("M", "13055", "Marseille", "France"), ("F", "99109", "Berlin",
+                  "Allemagne"), ("M", "38185", "Grenoble", "France")]
     steps = ["en_attente_evaluation", "validation_evaluation", "inscription_jury"]
     events = {"en_attente_evaluation": "confirm_assessor", "validation_evaluation": "submit_evaluation",
               "inscription_jury": "register_jury", "valide": "record_decision", "partiel": "record_decision"}
     for index, (first, last, status, age, durations, session_key) in enumerate(plan):
+        sex, place_code, place, country = identities[index % len(identities)]
         candidate = Candidate(establishment_id=establishment.id, birth_date=date(1985 + index, 3, 10 + index),
-                              birth_place="Lyon", email=f"{first.lower()}.{last.lower()}@exemple.fr",
-                              created_at=moment(age))
+                              birth_place=place, email=f"{first.lower()}.{last.lower()}@exemple.fr",
+                              created_at=moment(age), sex=sex, birth_place_code=place_code, birth_country=country)
         candidate.set_names(first, last)
         created = moment(age)
         file = CandidateFile(candidate=candidate, establishment_id=establishment.id, cqp=cqp,

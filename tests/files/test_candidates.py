@@ -302,3 +302,12 @@ def test_the_secretariat_pages_are_the_secretariat_s(company, client, login_as, 
     candidate = new_candidate(company)
     login_as(company if role == Role.ENTREPRISE else factories.make_user(role))
     assert client.get(f"/secretariat/candidats/{candidate.id}").status_code == 403
+
+
+def test_the_secretariat_reaches_the_candidate_from_the_file_page(company, client, login_as):
+    candidate = decided(company)
+    login_as(factories.make_user(Role.SECRETARIAT))
+    file_page = page_text(client.get(f"/dossiers/{candidate.files[0].id}"))
+    assert f'href="/secretariat/candidats/{candidate.id}"' in file_page
+    show = page_text(client.get(f"/secretariat/candidats/{candidate.id}"))
+    assert "Lyon" in show and "code INSEE 69123" in show
