@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app app
 # created when the server answers without it; TEST_DATABASE_URL chooses another.
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/certifia_test
 
-.PHONY: run test test-sqlite test-postgres e2e mutants system-deps install lint bench worker clean
+.PHONY: run serve test test-sqlite test-postgres e2e mutants system-deps install lint bench worker backup restore clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ run: install
 	$(FLASK) demo
 	@echo "Certifia : http://127.0.0.1:5000  (boîte mail de développement : http://127.0.0.1:5000/boite-mail)"
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Production serving (docs/deploy.md): gunicorn with gunicorn.conf.py (GUNICORN_BIND, GUNICORN_WORKERS,
+# GUNICORN_THREADS, … from the environment), after the schema is at the latest migration. The plain line:
+#   .venv/bin/gunicorn -c gunicorn.conf.py
+serve: install
+	$(FLASK) db upgrade
+	$(BIN)/gunicorn -c gunicorn.conf.py
 
 # Debian packages of the PDF and browser tests (installed when root or sudo allows it).
 system-deps:
@@ -50,12 +57,14 @@ test: install system-deps
 		echo "Base PostgreSQL inutilisable (voir ci-dessus) : suite PostgreSQL ignorée."; \
 	fi
 
+# tests/deploy (marker multihost: gunicorn hosts behind HAProxy, PostgreSQL, Redis) run here once, on their
+# own database (MULTIHOST_DATABASE_URL, default certifia_ops_multihost, WIPED); skipped without the tools.
 test-sqlite: install
 	TEST_DATABASE_URL= $(BIN)/pytest -q
 
 test-postgres: install
 	@$(BIN)/python scripts/pg_available.py --create "$${TEST_DATABASE_URL:-$(PG_TEST_URL)}"
-	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_TEST_URL)}" $(BIN)/pytest -q -m "not e2e"
+	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$(PG_TEST_URL)}" $(BIN)/pytest -q -m "not e2e and not multihost"
 
 # Only the browser journeys (headless /usr/bin/chromium); screenshots in tests/e2e/screenshots/.
 e2e: install system-deps
@@ -76,7 +85,8 @@ bench: install
 		DATABASE_URL="$$BENCH_JURY_DATABASE_URL" $(BIN)/python tests/perf/bench_decisions.py; \
 	else echo "BENCH_JURY_DATABASE_URL non défini : mesure des pages de jury ignorée."; fi
 
-# The RQ worker of the outbox (app/worker.py); REDIS_URL=redis://127.0.0.1:6379/0 for instance.
+# The RQ worker (app/worker.py): the outbox, and with RQ's scheduler the daily reminders and the outbox's
+# retries; REDIS_URL=redis://127.0.0.1:6379/0 for instance.
 worker: install
 	$(BIN)/python -m app.worker
 
