@@ -208,3 +208,43 @@ def test_the_schedule_is_the_next_slot_and_scheduling_twice_is_one_job():
     assert queue.jobs == {"certifia-daily-2027031206": (datetime(2027, 3, 12, 6, tzinfo=UTC), "app.worker.daily_job"),
                           "certifia-retry-20270312053500": (datetime(2027, 3, 12, 5, 35, tzinfo=UTC),
                                                             "app.worker.retry_job")}
+
+
+# ---------------------------------------------------------------- the real worker and an SMTP server that hangs
+
+
+def test_the_worker_times_out_on_an_smtp_server_that_hangs_and_retries_later(app, app_ctx, silent_smtp):
+    """`python -m app.worker --burst` on Redis (database 13): the job ends after MAIL_TIMEOUT, the email stays
+    pending with its error and a later attempt time (the scheduled retry job sends it then)."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Queue
+
+    from app.worker import JOB, QUEUE
+
+    redis_url = "redis://127.0.0.1:6379/13"
+    connection = Redis.from_url(redis_url, socket_connect_timeout=2)
+    try:
+        connection.ping()
+    except RedisError as exc:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis ne répond pas ({exc}) (REQUIRE_REDIS=1)")
+        pytest.skip(f"Redis ne répond pas sur 127.0.0.1:6379 ({exc})")
+    connection.flushdb()
+    email = _queued()
+    Queue(QUEUE, connection=connection).enqueue(JOB)
+    env = {k: v for k, v in os.environ.items() if k not in ("APP_TODAY", "TEST_DATABASE_URL")}
+    env.update(APP_ENV="development", SECRET_KEY="tests-secret-key", REDIS_URL=redis_url,
+               DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], UPLOAD_DIR=app.config["UPLOAD_DIR"],
+               MAIL_SERVER="127.0.0.1", MAIL_PORT=str(silent_smtp.port), MAIL_TIMEOUT="2")
+    started = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "app.worker", "--burst"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert time.monotonic() - started < 120
+    db.session.expire_all()
+    email = db.session.get(OutboxEmail, email.id)
+    assert email.status == "pending" and email.attempts == 1 and "timed out" in email.last_error.lower()
+    assert email.next_attempt_at > email.created_at
+    connection.flushdb()
+    connection.close()
