@@ -21,7 +21,7 @@ from app.files import candidates
 from app.files.models import Candidate, CandidateFile, StatusChange
 from app.jury.models import Parchment, ParchmentVersion
 from app.jury.parchments import KINDS
-from app.jury.versions import holder_of, issue_version
+from app.jury.versions import ensure_first_version, holder_of, issue_version
 
 RECTIFY_IDENTITY = "rectify_identity"  # the event of the file's history (label in files.workflow.EVENT_LABELS)
 REASON_MAX = 2000
@@ -81,7 +81,10 @@ def rectify_identity(candidate: Candidate, changes: dict, reason: str, actor) ->
         raise ValidationFailed(message, errors)
     if not clean:
         raise ValidationFailed(NOTHING_CHANGED, {})
-    candidates.apply_identity(candidate, clean)  # R12: a Conflict before anything is written
+    documents = issued_documents(candidate)
+    for parchment in documents:  # a document written without a version keeps what it said as its version 1
+        ensure_first_version(parchment)
+    candidates.apply_identity(candidate, clean)  # R12: a Conflict before the candidate is written
     try:
         with db.session.begin_nested():
             db.session.flush()
@@ -89,7 +92,7 @@ def rectify_identity(candidate: Candidate, changes: dict, reason: str, actor) ->
         raise Conflict.for_field("last_name", candidates.DUPLICATE_MESSAGE) from None
     holder = holder_of(candidate)
     actor_id = getattr(actor, "id", None)
-    versions = [issue_version(parchment, actor_id, text, holder=holder) for parchment in issued_documents(candidate)]
+    versions = [issue_version(parchment, actor_id, text, holder=holder) for parchment in documents]
     at = now()
     for file in candidate.files:
         if file.is_decided:

@@ -51,14 +51,26 @@ def _content(parchment: Parchment) -> dict:
             "cqp_title": file.cqp.title, "jury_date": file.jury_session.date}
 
 
+def ensure_first_version(parchment: Parchment, actor_id: int | None = None) -> ParchmentVersion:
+    """The current version; a parchment written without any (bulk inserts, older tools) gets its version 1
+    from its rows as they are now, issued when the parchment was."""
+    current = parchment.current_version
+    if current is None:
+        current = ParchmentVersion(version=1, issued_at=parchment.created_at or now(), issued_by_id=actor_id,
+                                   reason=None, holder=holder_of(parchment.file.candidate), **_content(parchment))
+        parchment.versions.append(current)
+        db.session.flush()
+    return current
+
+
 def issue_version(parchment: Parchment, actor_id: int | None, reason: str | None,
                   holder: dict | None = None) -> ParchmentVersion:
     """Issues the next version of the document under the same number: the decision as it is now, and the
     given holder (by default the current version's: a decision's rectification does not re-read the
-    candidate). A parchment written without any version gets its version 1 from its rows first."""
+    candidate). The first version of a new parchment has no reason."""
     current = parchment.current_version
     if current is None and holder is None:
-        current = issue_version(parchment, actor_id, None, holder_of(parchment.file.candidate))
+        current = ensure_first_version(parchment, actor_id)
         if reason is None:
             return current
     version = ParchmentVersion(
@@ -76,7 +88,7 @@ def follow_decision(parchment: Parchment, actor_id: int | None) -> ParchmentVers
     a document never printed before publication is only brought up to date. None when nothing changed."""
     current = parchment.current_version
     if current is None:
-        return issue_version(parchment, actor_id, None, holder_of(parchment.file.candidate))
+        return ensure_first_version(parchment, actor_id)
     content = _content(parchment)
     if all(getattr(current, key) == value for key, value in content.items()):
         return None

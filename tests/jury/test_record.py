@@ -207,6 +207,19 @@ def test_reissue_needs_a_reason_and_keeps_the_holder(decided, secretariat):
     assert version.version == 2 and version.holder == decided.parchment.versions[0].holder
 
 
+def test_a_document_written_without_a_version_keeps_what_it_said_as_version_1(decided, secretariat):
+    """Rows written before the versions (or in bulk): the old identity becomes version 1, the new one 2."""
+    parchment = decided.parchment
+    for version in list(parchment.versions):
+        parchment.versions.remove(version)
+    db.session.commit()
+    old_last = decided.candidate.last_name
+    assert parchments.record_of(parchment).holder["last_name"] == old_last  # shown from its rows meanwhile
+    record.rectify_identity(decided.candidate, {"last_name": "Martin"}, "Acte reçu", secretariat)
+    assert [(v.version, v.holder["last_name"], v.reason) for v in parchment.versions] == [
+        (1, old_last, None), (2, "Martin", "Acte reçu")]
+
+
 # ---------------------------------------------------------------- a changed decision
 
 
@@ -271,3 +284,59 @@ def test_the_migration_backfills_version_1_of_existing_parchments(app, app_ctx, 
     v1 = db.session.get(ParchmentVersion, db.session.scalar(
         select(ParchmentVersion.id).where(ParchmentVersion.parchment_id == parchment_id)))
     assert (v1.kind, v1.holder, v1.competences, v1.cqp_code, v1.jury_date, v1.issued_by_id) == expected
+
+
+# ---------------------------------------------------------------- the secretariat's page
+
+
+def _identity_form(candidate, **changes) -> dict:
+    data = {"last_name": candidate.last_name, "usage_name": candidate.usage_name or "",
+            "first_name": candidate.first_name, "other_first_names": "", "sex": candidate.sex or "",
+            "birth_date": candidate.birth_date.isoformat(), "birth_place": candidate.birth_place or "",
+            "birth_place_code": candidate.birth_place_code or "", "birth_country": candidate.birth_country or ""}
+    data.update(changes)
+    return data
+
+
+def test_the_rectification_page_is_prefilled_and_for_the_secretariat_only(app, decided, secretariat, client,
+                                                                         login_as):
+    from tests.conftest import login
+    from tests.factories import PASSWORD
+
+    url = f"/secretariat/candidats/{decided.candidate_id}/rectification"
+    company = make_user("entreprise", establishment=decided.establishment)
+    db.session.commit()
+    other = app.test_client()
+    login(other, company.email, PASSWORD)
+    assert other.get(url).status_code in (403, 404)
+    login_as(secretariat)
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and f'value="{decided.candidate.last_name}"' in html
+    assert "Motif de la rectification" in html and decided.parchment.number in html and "en vigueur" in html
+
+
+def test_the_page_refuses_without_reason_then_rectifies(decided, secretariat, client, login_as):
+    from tests.conftest import submit_form
+
+    url = f"/secretariat/candidats/{decided.candidate_id}/rectification"
+    login_as(secretariat)
+    refused = submit_form(client, url, _identity_form(decided.candidate, last_name="Martin"))
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and record.REASON_REQUIRED in html and "Cochez la confirmation" in html
+    db.session.expire_all()
+    assert decided.candidate.last_name != "Martin" and len(decided.parchment.versions) == 1
+
+    done = submit_form(client, url, {**_identity_form(decided.candidate, last_name="Martin"),
+                                     "reason": "Acte de naissance reçu", "confirm": "y"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("#versions")
+    db.session.expire_all()
+    assert decided.candidate.last_name == "Martin"
+    assert [(v.version, v.reason) for v in decided.parchment.versions] == [(1, None), (2, "Acte de naissance reçu")]
+    html = client.get(url).get_data(as_text=True)
+    assert "1 document délivré à nouveau" in html and "Acte de naissance reçu" in html and "2 versions" in html
+
+
+def test_an_unknown_candidate_is_404(secretariat, client, login_as):
+    login_as(secretariat)
+    assert client.get("/secretariat/candidats/999999/rectification").status_code == 404
