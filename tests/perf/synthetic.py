@@ -162,7 +162,8 @@ def generate_branch(n_files: int, *, seed: int = 2026):
             rows["candidates"].append({
                 "id": cand_id, "establishment_id": est["id"], "first_name": first, "last_name": last,
                 "first_name_key": name_key(first), "last_name_key": name_key(last), "birth_date": birth,
-                "birth_place": "Lyon", "created_at": created[index], "updated_at": created[index]})
+                "birth_place": "Lyon", "birth_place_code": "69123", "birth_country": "France",
+                "sex": "MF"[index % 2], "created_at": created[index], "updated_at": created[index]})
             cqp_id = rng.choices(cqps, cqp_weights)[0]
             comps = competences[cqp_id][: rng.randint(3, len(competences[cqp_id]))]
             rows["links"] += [{"file_id": file_id, "competence_id": c} for c in comps]
