@@ -84,11 +84,12 @@ class DecisionForm(BaseForm):
         if missing:
             for competence in missing:
                 field = self.competence_field(competence)
-                field.errors = list(field.errors) + ["Choisissez « Validée » ou « Non validée »."]
-            names = ", ".join(f"{c.code} ({c.title})" for c in missing)
+                field.errors = list(field.errors) + [f"{competence.code} : aucune décision choisie."]
+            codes = [c.code for c in missing]
+            names = codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " et " + codes[-1]
             self.form_errors.append(
-                ("Choisissez une décision pour la compétence " if len(missing) == 1
-                 else "Choisissez une décision pour chacune des compétences ") + f"{names} : rien n'est enregistré.")
+                ("Choisissez « Validée » ou « Non validée » pour la compétence " if len(missing) == 1
+                 else "Choisissez « Validée » ou « Non validée » pour les compétences ") + f"{names} : rien n'est enregistré.")
             return False
         if self.wants_confirmation and not self.confirm_non_valide.data:
             self.confirm_non_valide.errors = list(self.confirm_non_valide.errors) + [

@@ -540,3 +540,82 @@ def test_5_secretariat_records_the_decision_publishes_prints_and_the_number_is_v
     expect(result).to_contain_text(french(NEXT_SESSION))
     visitor.step("vérification du parchemin", phone=True)
     story.done.add("5")
+
+
+# ------------------------------------------------------------------ the decision screen (issue 11)
+
+DECISION_DAY = date(2027, 12, 9)
+
+
+def test_decision_screen_refuses_an_empty_save_then_saves_a_choice_per_competence_and_decides_in_bulk(
+        open_browser, live_server, in_app):
+    """The secretariat's session screen: « Enregistrer » with nothing chosen is refused, naming each
+    competence; a choice per competence (with the keyboard) is saved; two files ticked are decided as
+    their evaluation concluded. axe-core finds nothing at 390 px."""
+    from app.files.models import FileStatus
+    from tests.factories import make_session
+    from tests.jury.helpers import make_file
+
+    set_today((DECISION_DAY - timedelta(days=60)).isoformat())
+    with in_app():
+        jury_session = make_session(on=DECISION_DAY, capacity=5, location="Lyon")
+        files = [make_file(FileStatus.INSCRIPTION_JURY, session=jury_session) for _ in range(3)]
+        session_id = jury_session.id
+        names = [f.candidate.full_name for f in files]
+        competences = [(c.code, c.title) for c in files[0].competences]
+    set_today(DECISION_DAY.isoformat())
+
+    secretariat = open_browser("Secrétariat (décisions)")
+    page = secretariat.page
+    secretariat.login(SECRETARIAT_EMAIL, PASSWORD)
+    secretariat.goto(f"/secretariat/jurys/{session_id}/decisions")
+    expect(page.locator("input[type=radio]:checked")).to_have_count(0)  # nothing chosen in advance
+    secretariat.step("décisions : rien n'est choisi d'avance", phone=True)
+
+    # « Enregistrer » on an untouched row: refused, each competence named, nothing recorded.
+    row = page.locator("tr", has_text=names[0])
+    row.get_by_role("button", name=f"Enregistrer la décision de {names[0]}").click()
+    row = page.locator("tr", has_text=names[0])
+    codes = [code for code, _ in competences]
+    expect(row.locator(".field-error").first).to_contain_text(f"{', '.join(codes[:-1])} et {codes[-1]}")
+    for code, title in competences:
+        group = row.get_by_role("group", name=re.compile(rf"^{code} {re.escape(title)}"))
+        expect(group.locator(".field-error")).to_have_text(re.compile(f"{code} : aucune décision choisie"))
+    expect(row.locator(".status")).to_have_count(0)
+    secretariat.step("enregistrement vide refusé", phone=True)
+
+    # The focus is on the first choice in error: a choice per competence with the keyboard alone.
+    first_choice = row.get_by_role("group", name=re.compile(rf"^{competences[0][0]} ")).get_by_label("Validée", exact=True)
+    expect(first_choice).to_be_focused()
+    page.keyboard.press("Space")        # C1 : Validée
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowRight")   # C2 : Non validée
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")        # C3 : Validée
+    page.keyboard.press("Tab")
+    page.keyboard.type("Décision du jury après examen.")
+    page.keyboard.press("Tab")
+    expect(row.get_by_role("button", name=f"Enregistrer la décision de {names[0]}")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_contain_text(f"Décision enregistrée pour {names[0]} : Partiel")
+
+    # Two files ticked, decided as their evaluation concluded.
+    for name in names[1:]:
+        page.locator("tr", has_text=name).get_by_role("checkbox").check()
+    page.get_by_role("button", name="Décider conforme à l'évaluation").click()
+    report = page.locator("#bilan-action")
+    expect(report).to_contain_text("Décider conforme à l'évaluation : 2 décisions enregistrées")
+    for name in names[1:]:
+        expect(report).to_contain_text(name)
+        expect(page.locator("tr", has_text=name).locator(".status")).to_have_text("Validé")
+    expect(page.get_by_role("heading", name=re.compile("Reste à décider"))).to_contain_text("0 dossier sur 3")
+    secretariat.step("décisions conformes à l'évaluation", phone=True)
+
+    # axe-core at phone width: no violation of any impact.
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    violations = Axe().run(page, options={"resultTypes": ["violations"]}).response["violations"]
+    assert not violations, [(v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]]) for v in violations]
+    page.set_viewport_size({"width": 1280, "height": 900})
+    secretariat.logout()  # later journeys count the secretariat's devices

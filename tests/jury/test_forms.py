@@ -59,7 +59,7 @@ def test_a_competence_without_choice_is_refused_by_name(app, secretariat):
         assert not form.validate()
         message = " ".join(form.form_errors)
         assert first.code in message and third.code in message and second.code not in message
-        assert first.title in message
+        assert f"compétences {first.code} et {third.code} :" in message
         assert form.competence_field(first).errors and not form.competence_field(second).errors
 
 

@@ -467,7 +467,9 @@ def test_an_empty_save_is_refused_naming_each_competence(decision_day, client):
     response = submit_form(client, f"{url}/{first.id}", {}, form_url=url)
     html = unescape(response.get_data(as_text=True))
     assert response.status_code == 422
-    assert all(f"{c.code} ({c.title})" in html for c in first.competences) and "rien n'est enregistré" in html
+    codes = [c.code for c in first.competences]
+    assert f"compétences {codes[0]}, {codes[1]} et {codes[2]} : rien n'est enregistré" in html
+    assert all(f"{code} : aucune décision choisie" in html for code in codes)
     db.session.refresh(first)
     assert first.status == "inscription_jury" and first.decision is None
 
@@ -494,7 +496,7 @@ def test_save_all_saves_the_changed_rows_and_reports_the_refused_ones(decision_d
     html = unescape(response.get_data(as_text=True))
     assert response.status_code == 200
     assert "Enregistrer tout : 1 décision enregistrée, 1 dossier refusé" in html
-    assert second.competences[2].code + " (" in html and third.candidate.full_name in html.split("Laissés sans décision")[1]
+    assert f"compétence {second.competences[2].code} :" in html and third.candidate.full_name in html.split("Laissés sans décision")[1]
     for f in (first, second, third):
         db.session.refresh(f)
     assert (first.status, second.status, third.status) == ("partiel", "inscription_jury", "inscription_jury")
