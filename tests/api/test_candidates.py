@@ -149,3 +149,11 @@ def test_the_secretariat_patches_an_undecided_candidate_without_reason(world, ap
     candidate = factories.make_candidate(world["company"].establishment, birth_date=date(1990, 5, 17))
     answer = api_as(world["secretariat"]).patch(f"/candidates/{candidate.id}", json={"last_name": "Corrigé"})
     assert answer.status_code == 200 and answer.json["last_name"] == "Corrigé"
+
+
+def test_r15_the_secretariat_rectifies_with_a_reason(world, api_as):
+    candidate = _decided_candidate(world)
+    answer = api_as(world["secretariat"]).patch(f"/candidates/{candidate.id}", json={
+        "last_name": "Rectifié", "sex": "M", "reason": "Erreur de saisie sur l'acte de naissance"})
+    assert answer.status_code == 200, answer.json
+    assert answer.json["last_name"] == "Rectifié" and answer.json["sex"] == "M"
