@@ -619,3 +619,105 @@ def test_decision_screen_refuses_an_empty_save_then_saves_a_choice_per_competenc
     assert not violations, [(v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]]) for v in violations]
     page.set_viewport_size({"width": 1280, "height": 900})
     secretariat.logout()  # later journeys count the secretariat's devices
+
+
+# ------------------------------------------------------------------ the assessor's evaluation form (issue 11)
+
+EVALUATION_DAY = date(2028, 1, 10)
+FORM_ASSESSOR_EMAIL = "eva.formulaire@evaluateurs-cqp.fr"
+FORM_JOB_ASSESSOR_EMAIL = "lina.collegue@chimie-du-rhone.fr"
+
+
+def test_evaluation_form_keeps_the_typed_text_across_a_guide_upload_and_a_refused_transmission(
+        open_browser, live_server, in_app):
+    """The assessor types the evaluation, attaches the guide and uploads it: nothing typed is lost. « Transmettre »
+    before the job assessor's observations saves what is typed and names what is missing; « Relancer » sends the
+    job assessor a new link."""
+    from app.files import evaluation
+    from app.files.models import FileStatus
+    from tests import factories
+
+    set_today(EVALUATION_DAY.isoformat())
+    with in_app():
+        assessor = factories.make_assessor(email=FORM_ASSESSOR_EMAIL, until=date(2029, 6, 30))
+        file = factories.make_file(FileStatus.EN_ATTENTE_EVALUATION, assessor=assessor, interview_date=EVALUATION_DAY)
+        evaluation.invite_job_assessor(file, assessor.user, email=FORM_JOB_ASSESSOR_EMAIL, first_name="Lina",
+                                       last_name="Collègue")
+        file_id, codes = file.id, [c.code for c in file.competences]
+
+    ui = open_browser("Évaluatrice (formulaire)")
+    page = ui.page
+    ui.login(FORM_ASSESSOR_EMAIL, factories.PASSWORD)
+    ui.goto(f"/dossiers/{file_id}/evaluation")
+    expect(page.get_by_label("Date de l'entretien d'évaluation")).to_have_value(EVALUATION_DAY.isoformat())
+    expect(page.locator("#h-evaluateur-metier").locator("..")).to_contain_text(
+        f"invitation envoyée le {french(EVALUATION_DAY)}")
+    ui.step("évaluation avant saisie (date prévue pré-remplie)", phone=True)
+
+    for code in codes:
+        block = page.locator("fieldset", has=page.locator("legend", has_text=f"{code} –"))
+        expect(block).to_contain_text("Observation de l'évaluateur métier")
+        block.get_by_label("Acquis", exact=True).check()
+        block.get_by_label(f"Commentaire – {code}").fill(f"Compétence {code} observée en situation réelle.")
+    page.get_by_label("Observations du candidat").fill("Le candidat a apprécié l'échange.")
+    page.get_by_label("Fichier du guide").set_input_files(
+        {"name": "outil-4-guide.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes("outil 4 formulaire")})
+    ui.step("évaluation saisie, guide choisi")
+    page.get_by_role("button", name="Déposer le guide").click()
+    expect(page.locator(".flash-success")).to_contain_text("Le document est déposé et le brouillon")
+    expect(page.get_by_role("link", name="outil-4-guide.pdf")).to_be_visible()
+    for code in codes:
+        expect(page.get_by_label(f"Commentaire – {code}")).to_have_value(
+            f"Compétence {code} observée en situation réelle.")
+    expect(page.get_by_label("Observations du candidat")).to_have_value("Le candidat a apprécié l'échange.")
+    ui.step("évaluation après le dépôt du guide (texte gardé)", phone=True)
+
+    # « Transmettre » with a last change typed: saved first, then refused (the job assessor has not answered).
+    page.get_by_label(f"Commentaire – {codes[-1]}").fill("Ajouté juste avant de transmettre.")
+    page.get_by_role("button", name="Transmettre l'évaluation").click()
+    assert "ne sera plus modifiable" in ui.problems.dialogs[-1]
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Brouillon enregistré, mais l'évaluation n'est pas transmise")
+    expect(summary).to_contain_text("Les observations de l'évaluateur métier ne sont pas saisies.")
+    expect(page.get_by_label(f"Commentaire – {codes[-1]}")).to_have_value("Ajouté juste avant de transmettre.")
+    ui.step("transmission refusée, texte gardé")
+
+    # « Relancer »: a new link to the job assessor; the change typed before « Transmettre » was saved.
+    page.get_by_role("button", name="Relancer Lina Collègue").click()
+    expect(page.locator(".flash-success")).to_contain_text("Relance envoyée à Lina Collègue")
+    expect(page.locator("#h-evaluateur-metier").locator("..")).to_contain_text(f"relancée le {french(EVALUATION_DAY)}")
+    live_server.wait_for_email(FORM_JOB_ASSESSOR_EMAIL, "relance")
+    expect(page.get_by_label(f"Commentaire – {codes[-1]}")).to_have_value("Ajouté juste avant de transmettre.")
+    ui.step("relance de l'évaluateur métier")
+
+
+# ------------------------------------------------------------------ several devices (issue 11)
+
+
+def test_a_second_device_stays_logged_in_and_logout_everywhere_ends_both(open_browser, live_server):
+    """Two browsers log in as the same user: the first stays logged in; « Se déconnecter » on one keeps the
+    other; « Se déconnecter partout » ends both."""
+    laptop, phone = open_browser("Secrétariat (ordinateur)"), open_browser("Secrétariat (téléphone)")
+    laptop.login(SECRETARIAT_EMAIL, PASSWORD)
+    phone.login(SECRETARIAT_EMAIL, PASSWORD)
+
+    def logged_in(ui) -> bool:
+        ui.page.goto("/mon-compte")
+        return ui.page.get_by_role("heading", level=1, name="Mon compte").is_visible()
+
+    assert logged_in(laptop), "la connexion du second appareil a déconnecté le premier"
+    expect(laptop.page.locator(".sessions li")).to_have_count(2)
+    laptop.step("deux appareils connectés")
+
+    phone.logout()
+    assert logged_in(laptop), "« Se déconnecter » sur un appareil a déconnecté l'autre"
+    assert not logged_in(phone)
+
+    phone.login(SECRETARIAT_EMAIL, PASSWORD)
+    assert logged_in(phone)
+    laptop.page.goto("/mon-compte")
+    laptop.page.get_by_role("button", name="Se déconnecter partout").click()
+    expect(laptop.page.locator(".flash-success")).to_contain_text("Vous êtes déconnecté de tous vos appareils")
+    laptop.step("déconnecté partout")
+    assert not logged_in(laptop) and not logged_in(phone)
+    expect(phone.page).to_have_url(re.compile("/connexion"))
