@@ -56,6 +56,15 @@ def _helpers():
         "DOCUMENT_KINDS": DOCUMENT_KINDS, "EVENT_LABELS": workflow.EVENT_LABELS,
     }
 
+def _evaluation_missing(file: CandidateFile) -> list[str]:
+    """What the transmission still needs, from the saved draft; not the interview date when the planned one
+    is set: the form is pre-filled with it and saves it with the draft or the transmission."""
+    problems = workflow.submit_evaluation_problems(file) if file.status == FileStatus.EN_ATTENTE_EVALUATION else {}
+    if file.planned_interview_date and (file.evaluation is None or file.evaluation.interview_date is None):
+        problems.pop("interview_date", None)
+    return list(problems.values())
+
+
 def _render_evaluation(file: CandidateFile, form=None, status: int = 200, document_form=None, submit_form=None,
                        transmission_refused: bool = False):
     """The assessor's evaluation form: the draft (or what was posted), the job assessor's observations beside
@@ -75,7 +84,7 @@ def _render_evaluation(file: CandidateFile, form=None, status: int = 200, docume
     return render_template(
         "files/evaluation_form.html", f=file, form=form,
         resend_form=evaluation_forms.ResendInvitationForm(formdata=None),
-        missing=workflow.next_step_problems(file), window=window,
+        missing=_evaluation_missing(file), window=window,
         window_state=None if window is None else
         "à venir" if today() < window[0] else "close" if today() > window[1] else "ouverte",
         observations=file.job_assessor_observations, invitation=evaluation.invitation_state(file),

@@ -495,6 +495,7 @@ def test_the_form_shows_the_planned_date_the_observations_and_the_invitation_sta
     login_as(assessor.user)
     before = _text(client.get(f"/dossiers/{file.id}/evaluation"))
     assert 'value="2027-03-10"' in before  # the planned interview date, pre-filled
+    assert "La date de l'entretien n'est pas renseignée." not in before  # the form saves the pre-filled date
     assert "invitation envoyée le 1er mars 2027" in before and "Relancer Jules Métier" in before
     assert "pas encore reçue" in before
     today_is(INTERVIEW.isoformat())
