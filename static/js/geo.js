@@ -17,6 +17,7 @@
   function setUp(root) {
     var label = document.getElementById(root.dataset.geoLabel);
     var code = document.getElementById(root.dataset.geoCode);
+    var country = root.dataset.geoCountry ? document.getElementById(root.dataset.geoCountry) : null;
     var list = document.getElementById(label.getAttribute("list"));
     var status = root.querySelector("[data-geo-status]");
     var url = root.dataset.geoUrl;
@@ -41,14 +42,26 @@
       }
     }
 
+    function changed(input) { input.dispatchEvent(new Event("change", { bubbles: true })); }
+
     function choose(place) {
       chosen = place;
-      label.value = place.label;
       code.value = place.code;
-      label.dispatchEvent(new Event("change", { bubbles: true }));
-      code.dispatchEvent(new Event("change", { bubbles: true }));
+      var said = place.label + " choisi, code " + place.code + ".";
+      if (place.kind === "pays" && country) {
+        // A birth abroad: the country goes in its field, the name is left for the foreign city.
+        country.value = place.label;
+        label.value = "";
+        said = place.label + " choisi, code " + place.code + " : écrivez la ville de naissance.";
+        changed(country);
+      } else {
+        label.value = place.label;
+        if (country && place.kind === "commune" && country.value) { country.value = ""; changed(country); }
+      }
+      changed(label);
+      changed(code);
       fill([], true);
-      if (status) { status.textContent = place.label + " choisi, code " + place.code + "."; }
+      if (status) { status.textContent = said; }
     }
 
     function ask(query) {
@@ -66,7 +79,11 @@
       var value = label.value;
       if (shown[value]) { choose(shown[value]); return; }
       // The name no longer says the place the picker chose: its code no longer applies.
-      if (chosen && value !== chosen.label && code.value === chosen.code) { code.value = ""; chosen = null; }
+      // (After a country, the name is the foreign city: typing it keeps the country's code.)
+      if (chosen && chosen.kind === "commune" && value !== chosen.label && code.value === chosen.code) {
+        code.value = "";
+        chosen = null;
+      }
       clearTimeout(timer);
       var query = value.trim();
       if (query.length < 2) { fill([], true); return; }

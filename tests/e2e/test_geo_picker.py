@@ -16,7 +16,10 @@ from tests.e2e.conftest import EXPECT_TIMEOUT_MS, SCREENSHOTS, _free_port, check
 PAGE = """{% extends "base.html" %}{% from "macros/geo.html" import commune_field %}
 {% block title %}Essai du choix de commune{% endblock %}
 {% block content %}<h1>Essai du choix de commune</h1>
-<form method="post" novalidate>{{ form.csrf_token }}{{ commune_field(form.birth_place_code, form.birth_place) }}
+<form method="post" novalidate>{{ form.csrf_token }}
+{% if with_country %}{{ commune_field(form.birth_place_code, form.birth_place, form.birth_country) }}
+<div class="field">{{ form.birth_country.label }} {{ form.birth_country() }}</div>
+{% else %}{{ commune_field(form.birth_place_code, form.birth_place) }}{% endif %}
 <button type="submit" class="btn">Envoyer</button></form>{% endblock %}"""
 EMAIL, PASSWORD = "picker@cqp-branche.fr", "Picker-e2e-2027!"
 
@@ -32,6 +35,7 @@ def picker_server(tmp_path_factory, smtp_server):
     class PlaceForm(BaseForm):
         birth_place = StringField("Commune de naissance")
         birth_place_code = StringField("Code INSEE du lieu de naissance")
+        birth_country = StringField("Pays de naissance")
 
     folder = tmp_path_factory.mktemp("geo-picker")
     port = _free_port()
@@ -46,7 +50,12 @@ def picker_server(tmp_path_factory, smtp_server):
     @test_pages.route("/essai-lieux", methods=["GET", "POST"])
     @login_required
     def picker_page():
-        return render_template_string(PAGE, form=PlaceForm())
+        return render_template_string(PAGE, form=PlaceForm(), with_country=False)
+
+    @test_pages.route("/essai-lieux-pays", methods=["GET", "POST"])
+    @login_required
+    def picker_page_with_country():
+        return render_template_string(PAGE, form=PlaceForm(), with_country=True)
 
     application.register_blueprint(test_pages)
     with application.app_context():
@@ -100,6 +109,10 @@ def test_choosing_a_commune_fills_its_code(browser, picker_server):
         expect(code).to_have_value("75112")
         expect(page.locator("[data-geo-status]")).to_have_text("Paris 12e Arrondissement choisi, code 75112.")
         page.screenshot(path=str(folder / "2-chosen.png"), full_page=True)
+        # The name changed by hand no longer says the chosen commune: its code is emptied.
+        name.press("End")
+        page.keyboard.type("x")
+        expect(code).to_have_value("")
 
         # By postcode, and a country for a birth abroad.
         name.fill("")
@@ -110,11 +123,45 @@ def test_choosing_a_commune_fills_its_code(browser, picker_server):
         expect(options.first).to_have_attribute("value", "Allemagne (pays) – 99109")
         name.fill("Allemagne (pays) – 99109")
         expect(code).to_have_value("99109")
-        # The name changed by hand no longer says the chosen place: its code is emptied.
-        name.press("End")
-        page.keyboard.type("x")
-        expect(code).to_have_value("")
+        expect(name).to_have_value("Allemagne")  # without a country field, the country is the place's name
         assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_with_a_country_field_a_birth_abroad_keeps_the_name_for_the_city(browser, picker_server):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(base_url=picker_server)
+    page = context.new_page()
+    try:
+        page.goto("/connexion")
+        page.get_by_label("Adresse email").fill(EMAIL)
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        page.goto("/essai-lieux-pays")
+        name = page.get_by_label("Commune de naissance")
+        code = page.get_by_label("Code INSEE du lieu de naissance")
+        country = page.get_by_label("Pays de naissance")
+        name.focus()
+        page.keyboard.type("Allemagne", delay=30)
+        expect(page.locator("datalist option").first).to_have_attribute("value", "Allemagne (pays) – 99109")
+        name.fill("Allemagne (pays) – 99109")
+        expect(code).to_have_value("99109")
+        expect(country).to_have_value("Allemagne")
+        expect(name).to_have_value("")
+        expect(page.locator("[data-geo-status]")).to_contain_text("écrivez la ville de naissance")
+        page.keyboard.type("Berlin", delay=30)
+        expect(name).to_have_value("Berlin")
+        expect(code).to_have_value("99109")  # the city typed keeps the country's code
+        page.screenshot(path=str(SCREENSHOTS / "test_geo_picker" / "3-abroad.png"), full_page=True)
+        # A commune chosen afterwards: born in France, the country field is emptied.
+        name.fill("")
+        page.keyboard.type("42100", delay=30)
+        expect(page.locator("datalist option").first).to_have_attribute("value", "Saint-Étienne (42) – 42218")
+        name.fill("Saint-Étienne (42) – 42218")
+        expect(code).to_have_value("42218")
+        expect(country).to_have_value("")
     finally:
         context.close()
 
