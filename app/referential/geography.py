@@ -11,6 +11,7 @@ import bisect
 import gzip
 import io
 import json
+import logging
 import os
 import re
 import tarfile
@@ -23,6 +24,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from flask import current_app, has_app_context
+
+log = logging.getLogger(__name__)
 
 SHIPPED_PATH = Path(__file__).parent / "data" / "cog.json.gz"
 INSTANCE_FILE = "cog.json.gz"
@@ -94,7 +97,15 @@ def data_path() -> Path:
 def _index() -> _Index:
     path = data_path()
     # Keyed by the file's modification time: a refresh is seen without a restart, in every worker.
-    return _load_index(str(path), path.stat().st_mtime_ns)
+    try:
+        return _load_index(str(path), path.stat().st_mtime_ns)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        if path == SHIPPED_PATH:
+            raise
+        # An unreadable instance copy (refresh checks what it writes, but a disk can fail) must not stop
+        # every form that checks a birth place: the shipped copy answers, and the log says why.
+        log.error("Code officiel géographique illisible (%s) : %s ; la copie livrée est utilisée.", path, error)
+        return _load_index(str(SHIPPED_PATH), SHIPPED_PATH.stat().st_mtime_ns)
 
 
 @lru_cache(maxsize=2)
@@ -159,11 +170,11 @@ def _build_index(data: dict) -> _Index:
 
 def lookup(code: str) -> Place | None:
     """The commune (INSEE code, arrondissements included) or the country (99XXX) of this code, else None."""
-    return _index().by_code.get((code or "").strip().upper())
+    return _index().by_code.get(str(code or "").strip().upper())
 
 
 def by_postcode(postcode: str) -> list[Place]:
-    return list(_index().by_postcode.get((postcode or "").strip(), ()))
+    return list(_index().by_postcode.get(str(postcode or "").strip(), ()))
 
 
 def search(q: str, limit: int = 10) -> list[Place]:
@@ -171,7 +182,8 @@ def search(q: str, limit: int = 10) -> list[Place]:
     communes of that postcode (or of postcodes starting with it) and the place of that code. The exact name
     first, then communes (the most populous first), then countries; always in the same order."""
     limit = max(0, min(int(limit), 50))
-    digits = re.sub(r"\s+", "", q or "")
+    q = str(q or "")
+    digits = re.sub(r"\s+", "", q)
     if not digits or limit == 0:
         return []
     index = _index()

@@ -300,3 +300,16 @@ def test_the_macro_without_javascript_is_two_labelled_inputs(app):
     assert 'aria-describedby="birth_place_code-aide birth_place_code-erreur"' in html and 'aria-invalid="true"' in html
     assert 'id="birth_place_code-erreur">Le code « 99999 »' in html
     assert 'maxlength="5"' in html and "aria-live" in html and "/static/js/geo" in html
+
+
+def test_an_unreadable_instance_copy_falls_back_to_the_shipped_one(app, instance, caplog):
+    (instance / geography.INSTANCE_FILE).write_bytes(b"not gzip")
+    with app.app_context():
+        assert geography.lookup("75112").label == "Paris 12e Arrondissement"
+    assert "illisible" in caplog.text
+
+
+def test_lookup_takes_what_a_form_may_hand_in():
+    assert geography.lookup(75112).label == "Paris 12e Arrondissement"
+    assert geography.search(75012)[0].code == "75112"
+    assert geography.by_postcode(75012)[0].code == "75112"
