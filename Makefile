@@ -90,5 +90,15 @@ bench: install
 worker: install
 	$(BIN)/python -m app.worker
 
+# Backups (docs/deploy.md): DATABASE_URL (PostgreSQL) and UPLOAD_DIR from the environment; BACKUP_DIR
+# (default backups/) gets certifia-<date>.dump (pg_dump -Fc) and certifia-<date>.uploads.tar.gz.
+# Restore into an empty database and upload dir: make restore BACKUP=backups/certifia-20270312-020000
+backup: install
+	$(BIN)/python deploy/backup.py backup --dir "$${BACKUP_DIR:-backups}"
+
+restore: install
+	@[ -n "$(BACKUP)" ] || { echo "Indiquez la sauvegarde : make restore BACKUP=backups/certifia-AAAAMMJJ-HHMMSS" >&2; exit 1; }
+	$(BIN)/python deploy/backup.py restore "$(BACKUP)"
+
 clean:
 	rm -rf $(VENV) instance *.egg-info

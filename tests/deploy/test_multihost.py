@@ -152,7 +152,7 @@ def _query(url: str, sql: str, **params):
         engine.dispose()
 
 
-def test_a_journey_through_the_balancer(deployment, deploy_database_url, smtp_server):
+def test_a_journey_through_the_balancer(deployment, deploy_database_url, deploy_redis, smtp_server):
     data = deployment["data"]
     mailbox, _ = smtp_server
 
@@ -203,6 +203,13 @@ def test_a_journey_through_the_balancer(deployment, deploy_database_url, smtp_se
     time.sleep(1.0)  # a second sender, if there were one, would have sent by now
     for email in data["reset_users"]:
         assert len(mailbox.to(email)) == 1, email
+
+    # The schedule: both workers scheduled the next daily and retry occurrences, once each.
+    from rq import Queue
+
+    scheduled = Queue("emails", connection=deploy_redis).scheduled_job_registry.get_job_ids()
+    assert len([j for j in scheduled if j.startswith("certifia-daily-")]) == 1, scheduled
+    assert len([j for j in scheduled if j.startswith("certifia-retry-")]) == 1, scheduled
 
     # A rate limit counts across hosts: failed logins for one address, alternately on both hosts.
     attacker = Browser(*BALANCER)
