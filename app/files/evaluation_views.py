@@ -102,8 +102,8 @@ def evaluation_page(file_id: int):
 def resend_job_assessor(file_id: int, invitation_id: int):
     file = access.get_file_for(_me(), file_id)
     form = evaluation_forms.ResendInvitationForm()
-    back = url_for("files.evaluation" if request.form.get("back") == "evaluation" else "files.invite_job_assessor",
-                   file_id=file.id)
+    back = {"evaluation": url_for("files.evaluation", file_id=file.id), "accueil": url_for("stats.assessor_home")}.get(
+        request.form.get("back"), url_for("files.invite_job_assessor", file_id=file.id))
     if not form.validate_on_submit():
         flash("Le formulaire a expiré : rechargez la page puis relancez.", "error")
         return redirect(back, 303)

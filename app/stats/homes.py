@@ -215,6 +215,7 @@ class AssessorHome:
     habilitation_ends_soon: bool = False
     # The assessor's files that do not wait for them, counted by heading of /evaluateur/dossiers (key → count).
     elsewhere: dict[str, int] = field(default_factory=dict)
+    expired_links: set[int] = field(default_factory=set)  # ids of the unanswered invitations whose link expired
 
 
 def assessor_home(user: User) -> AssessorHome:
@@ -244,7 +245,9 @@ def assessor_home(user: User) -> AssessorHome:
     elsewhere = {key: db.session.scalar(select(func.count()).select_from(
         CandidateFile.visible_to(user).where(condition).subquery()))
         for key, _title, condition in evaluation.assessor_list_groups() if key != "a-evaluer"}
-    return AssessorHome(assessor, lines, unanswered, to_invite, drafts, ends_soon, elsewhere)
+    moment = now()
+    expired = {inv.id for _file, inv in unanswered if inv.expires_at <= moment}
+    return AssessorHome(assessor, lines, unanswered, to_invite, drafts, ends_soon, elsewhere, expired)
 
 
 # ------------------------------------------------------------------ jury member

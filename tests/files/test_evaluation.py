@@ -564,3 +564,13 @@ def test_the_assessor_list_shows_only_the_files_to_evaluate_under_its_heading(co
     assert "Dossiers à évaluer (0)" in searched and "Aucun dossier n'attend votre évaluation pour ces critères" in searched
     filtered = _text(client.get("/evaluateur/dossiers?status=abandonne"))
     assert "Dossiers « Abandonné » (1)" in filtered and "Attente" not in filtered
+
+
+def test_relancer_from_the_home_goes_back_to_it(company, assessor, client, login_as):
+    file = confirmed_file(company, assessor)
+    invite(file, assessor)
+    login_as(assessor.user)
+    sent = client.post(f"/dossiers/{file.id}/evaluateur-metier/{file.current_invitation.id}/relancer",
+                       data={"csrf_token": csrf_token(client, "/evaluateur"), "back": "accueil"})
+    assert sent.status_code == 303 and sent.location.endswith("/evaluateur")
+    assert len(outbox("job_assessor_reminder")) == 1

@@ -123,6 +123,7 @@ def test_assessor_files_ordered_by_r5_deadline_with_invitations_and_drafts(app_c
     assert other.candidate.full_name not in html
     assert "close depuis le" in html and "ouverte jusqu'au 17 mars 2027" in html
     assert "Jo Métier (metier@exemple.fr) pour " + sooner.candidate.full_name + " : invité depuis 2 jours" in html
+    assert "lien valable jusqu'au 9 avril 2027" in html and "Relancer Jo Métier (nouveau lien)" in html
     assert "1 résultat sur 3" in html
     assert "Votre habilitation se termine dans moins de 9 mois" in html
 
