@@ -21,8 +21,7 @@ class RectificationForm(CandidateForm):
 
     reason = TextAreaField("Motif de la rectification", validators=[
         DataRequired(message=record.REASON_REQUIRED), Length(max=record.REASON_MAX)])
-    confirm = BooleanField("Je confirme : chaque parchemin et attestation du candidat est délivré à nouveau sous "
-                           "le même numéro, avec l'état civil rectifié (les versions précédentes sont conservées).",
+    confirm = BooleanField("Je confirme la rectification et la nouvelle délivrance des documents",
                            validators=[DataRequired(message="Cochez la confirmation pour délivrer les documents "
                                                             "à nouveau.")])
 
@@ -57,4 +56,5 @@ def rectify_identity(candidate_id: int):
     elif form.is_submitted():
         status = 422
     return render_template("jury/rectify_identity.html", candidate=candidate, form=form,
-                           documents=record.documents_of(candidate)), status
+                           documents=record.documents_of(candidate),
+                           in_force=len(record.issued_documents(candidate))), status

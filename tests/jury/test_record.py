@@ -125,7 +125,7 @@ def test_a_rectification_reissues_the_document_as_version_2_under_the_same_numbe
     answer = api_as(None).get(f"/verify/{number}").json
     assert (answer["holder"], answer["version"]) == (f"{candidate.first_name} M.", 2)
     page = client.get(f"/verifier/{number}").get_data(as_text=True)
-    assert "version 2" in page and f"{candidate.first_name} M." in page
+    assert "Version 2 de l" in page and f"{candidate.first_name} M." in page
 
 
 def test_a_rectification_is_in_the_history_of_each_decided_file(decided, secretariat):
