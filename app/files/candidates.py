@@ -78,10 +78,11 @@ def _check_birth_date(value, on: date | None = None) -> date:
             ) from None
     on = on or today()
     if value > today():
-        raise ValidationFailed.for_field("birth_date", "La date de naissance ne peut pas être dans le futur.")
+        raise ValidationFailed.for_field("birth_date", "La date de naissance n'est pas plausible : elle est dans le "
+                                         "futur.")
     if value.year < 1900:
-        raise ValidationFailed.for_field("birth_date",
-                                         "La date de naissance ne peut pas être antérieure au 1er janvier 1900.")
+        raise ValidationFailed.for_field("birth_date", "La date de naissance n'est pas plausible : elle est "
+                                         "antérieure au 1er janvier 1900.")
     latest = _years_before(on, MIN_AGE_YEARS)
     if value > latest:
         raise ValidationFailed.for_field(
