@@ -56,9 +56,10 @@ class GeographyDataError(ValueError):
 def fold(text: str) -> str:
     """What a search compares: no accents, no case, hyphens and apostrophes as spaces (« Saint-Étienne »,
     « saint etienne » and « ST ETIENNE » meet)."""
-    text = (text or "").lower().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
-    text = text.replace("\u2019", " ").replace("\u2018", " ")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = (text or "").lower()
+    if not text.isascii():
+        text = text.replace("œ", "oe").replace("æ", "ae").replace("ß", "ss").replace("\u2019", " ").replace("\u2018", " ")
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return " ".join(_SEPARATORS.sub(" ", text).split())
 
 
