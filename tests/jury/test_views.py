@@ -592,3 +592,21 @@ def test_registering_several_refuses_what_cannot_be_and_another_tenants_files(cl
     assert "identifiant de dossier n'est pas valide" in unescape(bad.get_data(as_text=True))
     db.session.refresh(mine)
     assert mine.status == "validation_evaluation"
+
+
+def test_the_file_decision_page_refuses_an_empty_save_and_confirms_a_whole_non_valide(decision_day, client):
+    jury_session, (first, *_), _ = decision_day
+    url = f"/secretariat/dossiers/{first.id}/decision"
+    page = unescape(client.get(url).get_data(as_text=True))
+    assert "Évaluateur : acquis" in page and "checked" not in page.split("<form")[1].split("Commentaire du jury")[0]
+    empty = submit_form(client, url, {})
+    html = unescape(empty.get_data(as_text=True))
+    assert empty.status_code == 422 and "error-summary" in html
+    assert all(f'href="#c_{c.id}"' in html for c in first.competences)
+    nothing = {f"c_{c.id}": "non_validee" for c in first.competences}
+    asked = submit_form(client, url, nothing)
+    assert asked.status_code == 422 and "Cochez « Je confirme »" in unescape(asked.get_data(as_text=True))
+    done = submit_form(client, url, {**nothing, "confirm_non_valide": "y"})
+    assert done.status_code == 302
+    db.session.refresh(first)
+    assert first.status == "non_valide"
