@@ -103,6 +103,10 @@ def test_choosing_a_commune_fills_its_code(browser, picker_server):
         expect(page.locator("[data-geo-status]")).to_have_text("10 suggestions.")
         page.screenshot(path=str(folder / "1-suggestions.png"), full_page=True)
         check_a11y(page, "choix de commune · suggestions")
+        from axe_playwright_python.sync_playwright import Axe
+
+        violations = Axe().run(page, options={"resultTypes": ["violations"]}).response["violations"]
+        assert not violations, [(v["id"], v["impact"]) for v in violations]  # none of any impact
         # Choosing a suggestion puts its text in the field, as the browser does: the picker splits it.
         name.fill("Paris 12e Arrondissement (75) – 75112")
         expect(name).to_have_value("Paris 12e Arrondissement")
