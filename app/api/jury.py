@@ -15,7 +15,7 @@ from marshmallow import Schema, fields
 
 from app.api.files import FileOut, file_json
 from app.api.schemas import BaseSchema
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.permissions import AUTHENTICATED, public, roles_required
 from app.core.templating import PARIS
 from app.core.validation import as_id
@@ -46,6 +46,29 @@ class SessionIn(BaseSchema):
 
 class RegisterIn(BaseSchema):
     jury_session_id = fields.Raw(load_default=None, allow_none=True)
+
+
+class BulkRegisterIn(BaseSchema):
+    file_ids = fields.List(fields.Raw(), required=True, metadata={"description": "les dossiers à inscrire (au plus 500)"})
+    jury_session_id = fields.Raw(load_default=None, allow_none=True)
+
+
+class RegistrationOut(BaseSchema):
+    file_id = fields.Integer()
+    jury_session_id = fields.Integer()
+    jury_date = fields.Date()
+    rolled_over = fields.Boolean()
+
+
+class RegistrationRefusedOut(BaseSchema):
+    file_id = fields.Raw()
+    status = fields.Integer(metadata={"description": "404 dossier inconnu, 409 statut ou aucune place"})
+    message = fields.String()
+
+
+class BulkRegistrationOut(BaseSchema):
+    registered = fields.List(fields.Nested(RegistrationOut))
+    refused = fields.List(fields.Nested(RegistrationRefusedOut))
 
 
 class DecisionResultIn(BaseSchema):
@@ -164,6 +187,39 @@ class RegisterJury(MethodView):
         file = get_file_for(_user(), file_id)
         requested = _session_by_id(data["jury_session_id"]) if data.get("jury_session_id") not in (None, "") else None
         return _file_answer(registration.register_to_jury(file, _user(), requested).file)
+
+
+@blp.route("/jury-registrations")
+class JuryRegistrations(MethodView):
+    @roles_required("entreprise", "secretariat")
+    @blp.arguments(BulkRegisterIn)
+    @blp.response(200, BulkRegistrationOut)
+    def post(self, data):
+        """Inscrit plusieurs dossiers au jury, chacun comme `register-jury` (R7–R8) et chacun tout ou rien ;
+        répond qui est inscrit où et qui ne l'est pas, et pourquoi. 409 si aucun ne l'est."""
+        values = data["file_ids"]
+        ids = [as_id(str(value)) for value in values]
+        if not values or len(values) > 500 or None in ids:
+            message = "file_ids : donnez de 1 à 500 identifiants de dossier (des entiers)."
+            raise ValidationFailed(message, {"file_ids": [message]})
+        requested = _session_by_id(data["jury_session_id"]) if data.get("jury_session_id") not in (None, "") else None
+        files = registration.files_to_register(_user(), ids)
+        found = {f.id for f in files}
+        refused = [{"file_id": i, "status": 404, "message": f"Le dossier {i} n'existe pas."}
+                   for i in dict.fromkeys(ids) if i not in found]
+        registered = []
+        for placement in registration.register_many(files, _user(), requested):
+            if placement.error is None:
+                placed = placement.registration
+                registered.append({"file_id": placement.file.id, "jury_session_id": placed.jury_session.id,
+                                   "jury_date": placed.jury_session.date, "rolled_over": placed.rolled_over})
+            else:
+                refused.append({"file_id": placement.file.id, "status": placement.error.status_code,
+                                "message": placement.error.message})
+        if not registered:
+            raise Conflict("Aucun dossier n'a pu être inscrit au jury.",
+                           {f"file_ids.{r['file_id']}": [r["message"]] for r in refused})
+        return {"registered": registered, "refused": refused}
 
 
 @blp.route("/files/<file_id>/unregister-jury")

@@ -291,3 +291,28 @@ def test_files_to_register_are_those_the_user_sees(app_ctx, today_is):
     mine, other = make_file(FileStatus.VALIDATION_EVALUATION), make_file(FileStatus.VALIDATION_EVALUATION)
     company = make_user("entreprise", establishment=mine.establishment)
     assert registration.files_to_register(company, [other.id, mine.id, mine.id]) == [mine]
+
+
+def test_the_api_registers_several_files_and_says_who_went_where(app_ctx, today_is, api_as):
+    today_is("2027-05-01")
+    establishment = make_establishment()
+    company = make_user("entreprise", establishment=establishment)
+    first, second = (make_file(FileStatus.VALIDATION_EVALUATION, establishment=establishment) for _ in range(2))
+    waiting = make_file(FileStatus.EN_ATTENTE_EVALUATION, establishment=establishment)
+    other = make_file(FileStatus.VALIDATION_EVALUATION)
+    asked = make_session(on=JURY_DAY, capacity=1)
+    later = make_session(on=date(2027, 9, 15), capacity=3)
+    api = api_as(company)
+    response = api.post("/jury-registrations", json={
+        "file_ids": [first.id, second.id, waiting.id, other.id], "jury_session_id": asked.id})
+    assert response.status_code == 200, response.json
+    assert response.json["registered"] == [
+        {"file_id": first.id, "jury_session_id": asked.id, "jury_date": "2027-06-15", "rolled_over": False},
+        {"file_id": second.id, "jury_session_id": later.id, "jury_date": "2027-09-15", "rolled_over": True}]
+    refused = {r["file_id"]: r["status"] for r in response.json["refused"]}
+    assert refused == {other.id: 404, waiting.id: 409}
+    again = api.post("/jury-registrations", json={"file_ids": [waiting.id]})
+    assert again.status_code == 409 and f"file_ids.{waiting.id}" in again.json["errors"]
+    for bad in ([], ["x"], [2**40]):
+        answer = api.post("/jury-registrations", json={"file_ids": bad})
+        assert answer.status_code == 422 and "file_ids" in answer.json["errors"]
