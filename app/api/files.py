@@ -368,9 +368,24 @@ class FileDocument(MethodView):
     @roles_required("entreprise", "evaluateur", "candidat", "secretariat", "jury")
     @blp.response(200, content_type="application/octet-stream")
     def get(self, file_id, document_id):
-        """Le contenu d'un document du dossier."""
-        file = access.get_file_for(_me(), file_id)
-        return serve_document(access.get_document_for(_me(), document_id, file=file))
+        """Le contenu d'un document du dossier (ou d'un diplôme de la fiche du candidat, qui sert au dossier)."""
+        return serve_document(services.document_of_file(access.get_file_for(_me(), file_id), document_id))
+
+    @roles_required("entreprise", "candidat", "evaluateur")
+    @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})
+    @blp.response(200, DocumentOut)
+    def put(self, file_id, document_id):
+        """Remplace le fichier d'un document tant que l'étape qui l'utilise n'est pas franchie (409 ensuite)."""
+        document = services.document_of_file(access.get_file_for(_me(), file_id), document_id)
+        return services.replace_document(document, _me(), request.files.get("file"))
+
+    @roles_required("entreprise", "candidat", "evaluateur")
+    @blp.response(204)
+    def delete(self, file_id, document_id):
+        """Supprime un document tant que l'étape qui l'utilise n'est pas franchie (409 ensuite)."""
+        services.delete_document(services.document_of_file(access.get_file_for(_me(), file_id), document_id), _me())
+
 
 
 @blp.route("/files/<int:file_id>/confirm-assessor")

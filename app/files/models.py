@@ -92,6 +92,12 @@ DOCUMENT_KINDS = {
     "dossier_candidature": "Dossier de candidature (outil n°6)",
     "guide_evaluation": "Guide d'évaluation (outil n°4)",
 }
+# Who deposits, deletes and replaces each kind of document (roles).
+DOCUMENT_CHANGERS = {
+    "diplome": (Role.ENTREPRISE.value, Role.CANDIDAT.value),
+    "dossier_candidature": (Role.ENTREPRISE.value, Role.CANDIDAT.value),
+    "guide_evaluation": (Role.EVALUATEUR.value,),
+}
 
 
 def _status_in(*statuses: FileStatus) -> str:
@@ -477,6 +483,39 @@ class Document(db.Model):
     @property
     def kind_label(self) -> str:
         return DOCUMENT_KINDS.get(self.kind, self.kind)
+
+    def change_refusal(self, user) -> str | None:
+        """Why `user` may not delete nor replace this document, in French; None when they may. Those who
+        deposit a kind change it (the company and the candidate their diplomas and candidature file, the
+        file's assessor the evaluation guide) while the step that uses it is not done: the confirmation of
+        the assessor (R2) for the candidature's documents, the transmission of the evaluation (R6) for the
+        guide. A diploma of the candidate page serves each of their candidatures."""
+        role = getattr(user, "role", None)
+        candidate = self.candidate
+        owner = {
+            Role.ENTREPRISE.value: user is not None and candidate is not None and user.belongs_to(candidate.establishment_id),
+            Role.CANDIDAT.value: candidate is not None and candidate.user_id == getattr(user, "id", None),
+            Role.EVALUATEUR.value: self.file is not None and self.file.assessor is not None
+            and self.file.assessor.user_id == getattr(user, "id", None),
+        }
+        if role not in DOCUMENT_CHANGERS.get(self.kind, ()) or not owner.get(role):
+            return f"Vous ne pouvez pas modifier le document « {self.filename} » ({self.kind_label})."
+        if self.kind == "guide_evaluation":
+            if self.file is None or self.file.status != FileStatus.EN_ATTENTE_EVALUATION:
+                status = self.file.status_label if self.file is not None else "—"
+                return (f"Le document « {self.filename} » ne peut plus être supprimé ni remplacé : l'évaluation "
+                        f"est transmise (dossier « {status} »).")
+            return None
+        files = [self.file] if self.file is not None else [
+            f for f in candidate.files if f.status != FileStatus.ABANDONNE]
+        used = next((f for f in files if f.status != FileStatus.EN_COURS_INSCRIPTION), None)
+        if used is not None:
+            return (f"Le document « {self.filename} » ne peut plus être supprimé ni remplacé : l'évaluateur est "
+                    f"confirmé pour la candidature au CQP {used.cqp.code} (dossier « {used.status_label} »).")
+        return None
+
+    def can_change(self, user) -> bool:
+        return self.change_refusal(user) is None
 
 
 @dataclass(frozen=True)

@@ -120,8 +120,10 @@ def _evaluation_missing(file: CandidateFile) -> list[tuple[str, str, str]]:
     lines: list[tuple[str, str, str]] = []
     for key, message in problems.items():
         if key == "job_assessor":
-            who = ASSESSOR if not file.invitations else JOB_ASSESSOR
-            lines.append((key, who, message))
+            if file.invitations:  # invited: the job assessor's turn
+                lines.append((key, JOB_ASSESSOR, "Observations sur les compétences non saisies."))
+            else:
+                lines.append((key, ASSESSOR, message))
         elif key.startswith("results."):
             continue
         elif key == "interview_date":

@@ -5,14 +5,16 @@ through `workflow.fire`; emails are queued by app.files.notifications in the sam
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import event, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app.accounts import services as accounts
 from app.accounts.models import Role
 from app.core import audit, uploads
-from app.core.clock import today
-from app.core.errors import Conflict, ValidationFailed
+from app.core import uploads as uploads_module
+from app.core.clock import now, today
+from app.core.errors import Conflict, NotFound, TooLarge, ValidationFailed
 from app.core.validation import as_id, parse_date, required_text
 from app.extensions import db
 from app.files import candidates, workflow
@@ -185,8 +187,7 @@ def allowed_upload_kinds(user, file: CandidateFile | None) -> list[str]:
     return [k for k in DOCUMENT_KINDS if k in kinds]
 
 
-def upload_document(actor, *, kind: str, upload, candidate: Candidate, file: CandidateFile | None = None) -> Document:
-    """Stores a scan (PDF/PNG/JPEG by content, ≤ 10 MB) for a candidate or one of their files."""
+def _check_upload_kind(actor, kind: str, file: CandidateFile | None) -> None:
     if kind not in DOCUMENT_KINDS:
         raise ValidationFailed.for_field("kind", "Type de document inconnu : choisissez diplôme, dossier de "
                                                  "candidature (outil n°6) ou guide d'évaluation (outil n°4).")
@@ -199,6 +200,11 @@ def upload_document(actor, *, kind: str, upload, candidate: Candidate, file: Can
                            f"(statut actuel : « {file.status_label} »).", {"status": [file.status]})
         raise ValidationFailed.for_field("kind", f"Vous ne pouvez pas déposer ce type de document "
                                                  f"({DOCUMENT_KINDS[kind]}).")
+
+
+def upload_document(actor, *, kind: str, upload, candidate: Candidate, file: CandidateFile | None = None) -> Document:
+    """Stores a scan (PDF/PNG/JPEG by content, ≤ 10 MB) for a candidate or one of their files."""
+    _check_upload_kind(actor, kind, file)
     stored = uploads.store_upload(upload)
     document = Document(file_id=file.id if file else None, candidate_id=candidate.id, kind=kind,
                         filename=stored.filename, stored_name=stored.stored_name, content_type=stored.content_type,
@@ -212,6 +218,126 @@ def upload_document(actor, *, kind: str, upload, candidate: Candidate, file: Can
     if file is not None:
         db.session.refresh(file, ["documents"])
     audit.record("document.upload", actor, document, kind=kind, file_id=getattr(file, "id", None))
+    return document
+
+
+MAX_DOCUMENTS_AT_ONCE = 10
+_DISCARD_KEY = "documents_to_discard"
+
+
+def file_documents(file: CandidateFile) -> list[Document]:
+    """The candidature's documents: its own scans, and those of the candidate page (their diplomas),
+    which serve every candidature of the candidate."""
+    return list(db.session.scalars(
+        select(Document).where(Document.candidate_id == file.candidate_id,
+                               or_(Document.file_id == file.id, Document.file_id.is_(None)))
+        .order_by(Document.uploaded_at, Document.id)))
+
+
+def document_of_file(file: CandidateFile, document_id) -> Document:
+    """A document of the candidature (which the caller was allowed to open): its own, or one of the candidate page (a
+    diploma) that serves it; any other is a 404."""
+    ident = as_id(document_id)
+    document = db.session.get(Document, ident) if ident else None
+    if document is None or document.candidate_id != file.candidate_id or document.file_id not in (None, file.id):
+        raise NotFound("Ce document n'existe pas, ou vous n'y avez pas accès.")
+    return document
+
+
+def upload_documents(actor, *, kind: str, uploads, candidate: Candidate,
+                     file: CandidateFile | None = None) -> list[Document]:
+    """Several scans of one kind at once: all stored or none; each refused file is named."""
+    uploads = [u for u in uploads or [] if u is not None and getattr(u, "filename", None)]
+    if len(uploads) <= 1:
+        return [upload_document(actor, kind=kind, upload=uploads[0] if uploads else None, candidate=candidate,
+                                file=file)]
+    if len(uploads) > MAX_DOCUMENTS_AT_ONCE:
+        raise ValidationFailed.for_field("file", f"Déposez au plus {MAX_DOCUMENTS_AT_ONCE} fichiers à la fois "
+                                                 f"({len(uploads)} choisis).")
+    _check_upload_kind(actor, kind, file)
+    stored, refusals, too_large = [], [], []
+    for upload in uploads:
+        try:
+            stored.append(uploads_module.store_upload(upload))
+        except (ValidationFailed, TooLarge) as error:
+            refusals.append(f"« {upload.filename} » : {error.message}")
+            too_large.append(isinstance(error, TooLarge))
+    if refusals:
+        for done in stored:
+            uploads_module.discard(done.stored_name)
+        kept = "Aucun fichier n'est déposé : corrigez ou retirez " + (
+            "ce fichier." if len(refusals) == 1 else f"ces {len(refusals)} fichiers.")
+        error_class = TooLarge if all(too_large) else ValidationFailed
+        raise error_class(" ".join([*refusals, kept]), {"file": [*refusals, kept]})
+    documents = [Document(file_id=file.id if file else None, candidate_id=candidate.id, kind=kind,
+                          filename=done.filename, stored_name=done.stored_name, content_type=done.content_type,
+                          size=done.size, uploaded_by_id=getattr(actor, "id", None)) for done in stored]
+    db.session.add_all(documents)
+    try:
+        db.session.flush()
+    except Exception:
+        for done in stored:
+            uploads_module.discard(done.stored_name)
+        raise
+    if file is not None:
+        db.session.refresh(file, ["documents"])
+    for document in documents:
+        audit.record("document.upload", actor, document, kind=kind, file_id=getattr(file, "id", None))
+    return documents
+
+
+def _discard_after_commit(stored_name: str) -> None:
+    """The stored scan goes once the change that drops it is committed (a rollback keeps it)."""
+    db.session.info.setdefault(_DISCARD_KEY, []).append(stored_name)
+
+
+@event.listens_for(Session, "after_commit")
+def _discard_dropped_scans(session) -> None:
+    for stored_name in session.info.pop(_DISCARD_KEY, []):
+        uploads_module.discard(stored_name)
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_scans_of_a_rollback(session) -> None:
+    session.info.pop(_DISCARD_KEY, None)
+
+
+def _require_changeable(document: Document, actor) -> None:
+    refusal = document.change_refusal(actor)
+    if refusal is not None:
+        raise Conflict(refusal, {"document": [refusal]})
+
+
+def delete_document(document: Document, actor) -> None:
+    """Deletes a scan while the step that uses it is not done (Document.change_refusal: 409 otherwise)."""
+    _require_changeable(document, actor)
+    file, details = document.file, {"kind": document.kind, "filename": document.filename,
+                                    "file_id": document.file_id}
+    stored_name = document.stored_name
+    audit.record("document.delete", actor, document, **details)
+    db.session.delete(document)
+    db.session.flush()
+    if file is not None:
+        db.session.expire(file, ["documents"])
+    _discard_after_commit(stored_name)
+
+
+def replace_document(document: Document, actor, upload) -> Document:
+    """Replaces a scan by a new one (same document, same kind) while the step that uses it is not done."""
+    _require_changeable(document, actor)
+    stored = uploads_module.store_upload(upload)
+    previous = (document.filename, document.stored_name)
+    document.filename, document.stored_name = stored.filename, stored.stored_name
+    document.content_type, document.size = stored.content_type, stored.size
+    document.uploaded_by_id, document.uploaded_at = getattr(actor, "id", None), now()
+    try:
+        db.session.flush()
+    except Exception:
+        uploads_module.discard(stored.stored_name)
+        raise
+    _discard_after_commit(previous[1])
+    audit.record("document.replace", actor, document, kind=document.kind, previous_filename=previous[0],
+                 filename=document.filename, file_id=document.file_id)
     return document
 
 

@@ -11,7 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import inspect
 from sqlalchemy.orm import selectinload
 
-from app.core.errors import DomainError
+from app.core.errors import DomainError, refusal_goes_back_to
 from app.core.permissions import roles_required
 from app.core.uploads import serve_document
 from app.files import access, forms, progress, services
@@ -23,6 +23,9 @@ from app.files.models import (
 )
 from app.files.web import FILE_READERS, _fail, _int_arg, _me, _render_evaluation, bp
 from app.referential import services as referential
+
+# What the file inputs accept (the content is checked anyway: app.core.uploads).
+ACCEPTED_UPLOADS = "application/pdf,image/png,image/jpeg,.pdf,.png,.jpg,.jpeg"
 
 # ---------------------------------------------------------------- files: lists and page
 
@@ -50,7 +53,7 @@ def _render_file(file: CandidateFile, status: int = 200, **given_forms):
     }
     shown = file.visible_status_for(me)
     return render_template(
-        "files/file_show.html", f=file, shown=shown, steps=STEPS,
+        "files/file_show.html", f=file, shown=shown, steps=STEPS, documents=services.file_documents(file),
         history=file.visible_history_for(me),
         missing=progress.missing_items(file, me) if shown == file.status else [],
         next_action=progress.next_action(file, me),
@@ -195,12 +198,12 @@ def file_upload(file_id: int):
     back_to_evaluation = request.form.get("back") == "evaluation" and _me().is_assessor
     if form.validate_on_submit():
         try:
-            services.upload_document(_me(), kind=form.kind.data, upload=form.file.data, candidate=file.candidate,
-                                     file=file)
+            documents = services.upload_documents(_me(), kind=form.kind.data, uploads=request.files.getlist("file"),
+                                                  candidate=file.candidate, file=file)
         except DomainError as error:
             status = _fail(form, error)
         else:
-            flash("Le document est déposé.", "success")
+            flash(deposited_message(documents), "success")
             target = "files.evaluation" if back_to_evaluation else "files.file_show"
             return redirect(url_for(target, file_id=file.id))
     else:
@@ -210,8 +213,79 @@ def file_upload(file_id: int):
     return _render_file(file, status, document_form=form)
 
 
+def deposited_message(documents) -> str:
+    if len(documents) == 1:
+        return f"Le document est déposé : « {documents[0].filename} »."
+    return f"{len(documents)} documents sont déposés : " + ", ".join(f"« {d.filename} »" for d in documents) + "."
+
+
 @bp.route("/dossiers/<int:file_id>/documents/<int:document_id>")
 @roles_required(*FILE_READERS)
 def file_document(file_id: int, document_id: int):
     file = access.get_file_for(_me(), file_id)
-    return serve_document(access.get_document_for(_me(), document_id, file=file))
+    return serve_document(services.document_of_file(file, document_id))
+
+
+def _after_document_change(file: CandidateFile, document) -> str:
+    if document.kind == "guide_evaluation" and _me().is_assessor:
+        return url_for("files.evaluation", file_id=file.id)
+    return url_for("files.file_show", file_id=file.id)
+
+
+@bp.route("/dossiers/<int:file_id>/documents/<int:document_id>/supprimer", methods=["POST"])
+@roles_required("entreprise", "candidat", "evaluateur")
+def file_document_delete(file_id: int, document_id: int):
+    file = access.get_file_for(_me(), file_id)
+    document = services.document_of_file(file, document_id)
+    back, name = _after_document_change(file, document), document.filename
+    with refusal_goes_back_to(back):
+        services.delete_document(document, _me())
+    flash(f"Le document « {name} » est supprimé.", "success")
+    return redirect(back, 303)
+
+
+@bp.route("/dossiers/<int:file_id>/documents/<int:document_id>/remplacer", methods=["POST"])
+@roles_required("entreprise", "candidat", "evaluateur")
+def file_document_replace(file_id: int, document_id: int):
+    file = access.get_file_for(_me(), file_id)
+    document = services.document_of_file(file, document_id)
+    back, name = _after_document_change(file, document), document.filename
+    with refusal_goes_back_to(back):
+        services.replace_document(document, _me(), request.files.get("file"))
+    flash(f"Le document « {name} » est remplacé par « {document.filename} ».", "success")
+    return redirect(back, 303)
+
+
+def _candidate_page(candidate) -> str:
+    if _me().is_candidate:
+        return url_for("files.own_civil_status")
+    return url_for("files.candidate_show", candidate_id=candidate.id)
+
+
+@bp.route("/candidats/<int:candidate_id>/documents/<int:document_id>/supprimer", methods=["POST"])
+@roles_required("entreprise", "candidat")
+def candidate_document_delete(candidate_id: int, document_id: int):
+    candidate = access.get_candidate_for(_me(), candidate_id)
+    document = access.get_document_for(_me(), document_id, candidate=candidate)
+    back, name = _candidate_page(candidate), document.filename
+    with refusal_goes_back_to(back):
+        services.delete_document(document, _me())
+    flash(f"Le document « {name} » est supprimé.", "success")
+    return redirect(back, 303)
+
+
+@bp.route("/candidats/<int:candidate_id>/documents/<int:document_id>/remplacer", methods=["POST"])
+@roles_required("entreprise", "candidat")
+def candidate_document_replace(candidate_id: int, document_id: int):
+    candidate = access.get_candidate_for(_me(), candidate_id)
+    document = access.get_document_for(_me(), document_id, candidate=candidate)
+    back, name = _candidate_page(candidate), document.filename
+    with refusal_goes_back_to(back):
+        services.replace_document(document, _me(), request.files.get("file"))
+    flash(f"Le document « {name} » est remplacé par « {document.filename} ».", "success")
+    return redirect(back, 303)
+
+
+@bp.app_context_processor
+def _document_helpers():
+    return {"ACCEPTED_UPLOADS": ACCEPTED_UPLOADS}

@@ -225,7 +225,7 @@ def test_what_the_evaluation_lacks_names_the_assessor_and_the_job_assessor(peopl
     factories.make_invitation(file)
     db.session.expire(file, ["invitations"])
     told_company = lines(file, people["company"])
-    assert told_company[0] == ("l'évaluateur métier", "Les observations de l'évaluateur métier ne sont pas saisies.")
+    assert told_company[0] == ("l'évaluateur métier", "Observations sur les compétences non saisies.")
     told_assessor = lines(file, people["assessor"])
     assert told_assessor[0][0] == "l'évaluateur métier" and {who for who, _ in told_assessor[1:]} == {"vous"}
 

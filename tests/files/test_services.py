@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.errors import Conflict, RuleViolation, ValidationFailed
 from app.extensions import db
 from app.files import services
-from app.files.models import CandidateFile, FileStatus
+from app.files.models import CandidateFile, Document, FileStatus
 from app.referential.models import Cqp
 from tests import factories
 from tests.files.conftest import (
@@ -161,3 +161,146 @@ def test_r12b_the_database_refuses_a_second_open_file_too(company, assessor):
     db.session.add(CandidateFile(candidate_id=first.candidate_id, establishment_id=first.establishment_id,
                                  cqp_id=first.cqp_id, status=FileStatus.ABANDONNE.value, withdraw_reason="x"))
     db.session.flush()  # a final file is not counted
+
+
+# ---------------------------------------------------------------- documents: deleted or replaced while their step is not done
+
+
+def _stored(document) -> bool:
+    from app.core.uploads import upload_dir
+
+    return (upload_dir() / document.stored_name).is_file()
+
+
+def _deposit(actor, file, kind="dossier_candidature", name="outil6.pdf", on_file=True):
+    from tests.files.conftest import upload
+
+    document = services.upload_document(actor, kind=kind, upload=upload(name=name), candidate=file.candidate,
+                                        file=file if on_file else None)
+    db.session.commit()
+    return document
+
+
+def _audit(action: str) -> list:
+    from app.core.models import AuditEntry
+
+    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def test_a_document_is_deleted_while_the_candidature_is_being_registered(company, assessor):
+    file = new_file(company, assessor)
+    document = _deposit(company, file)
+    stored_name = document.stored_name
+    services.delete_document(document, company)
+    assert _stored(document)  # the scan goes with the commit, not before
+    db.session.commit()
+    assert db.session.scalars(select(Document).where(Document.stored_name == stored_name)).first() is None
+    assert not _stored(document)
+    assert [e.details["filename"] for e in _audit("document.delete")] == ["outil6.pdf"]
+    assert file.documents == []
+
+
+def test_a_rolled_back_deletion_keeps_the_scan(company, assessor):
+    file = new_file(company, assessor)
+    document = _deposit(company, file)
+    services.delete_document(document, company)
+    db.session.rollback()
+    assert _stored(document) and db.session.get(Document, document.id) is not None
+
+
+def test_once_the_assessor_is_confirmed_the_candidatures_documents_stay(company, assessor):
+    from tests.files.conftest import upload
+
+    file = new_file(company, assessor)
+    document = _deposit(company, file, name="dossier-signé.pdf")
+    services.confirm_assessor(file, company)
+    db.session.commit()
+    for attempt in (lambda: services.delete_document(document, company),
+                    lambda: services.replace_document(document, company, upload(name="autre.pdf"))):
+        with pytest.raises(Conflict) as refused:
+            attempt()
+        assert refused.value.message == ("Le document « dossier-signé.pdf » ne peut plus être supprimé ni remplacé : "
+                                         "l'évaluateur est confirmé pour la candidature au CQP FAB-OPF (dossier "
+                                         "« En attente d'évaluation »).")
+        db.session.rollback()
+    assert db.session.get(Document, document.id).filename == "dossier-signé.pdf" and _stored(document)
+
+
+def test_a_diploma_of_the_candidate_page_stays_once_one_of_their_candidatures_is_confirmed(company, assessor):
+    file = new_file(company, assessor)
+    diploma = _deposit(company, file, kind="diplome", name="bac.pdf", on_file=False)
+    assert diploma.file_id is None and diploma.can_change(company)
+    assert diploma in services.file_documents(file)  # the diploma appears on the candidature
+    services.confirm_assessor(file, company)
+    db.session.commit()
+    assert "candidature au CQP FAB-OPF" in diploma.change_refusal(company)
+
+
+def test_a_document_is_replaced_in_place_and_the_old_scan_goes(company, assessor):
+    from tests.files.conftest import PNG, upload
+
+    file = new_file(company, assessor)
+    document = _deposit(company, file, name="flou.pdf")
+    old_name = document.stored_name
+    services.replace_document(document, company, upload(PNG, "net.png", "image/png"))
+    db.session.commit()
+    from app.core.uploads import upload_dir
+
+    assert (document.filename, document.content_type) == ("net.png", "image/png") and _stored(document)
+    assert not (upload_dir() / old_name).exists()
+    assert [e.details["previous_filename"] for e in _audit("document.replace")] == ["flou.pdf"]
+
+
+def test_a_refused_replacement_changes_nothing(company, assessor):
+    from tests.files.conftest import EXE, upload
+
+    file = new_file(company, assessor)
+    document = _deposit(company, file, name="bon.pdf")
+    with pytest.raises(ValidationFailed) as refused:
+        services.replace_document(document, company, upload(EXE, "bon.pdf"))
+    assert "ni un PDF" in refused.value.message
+    db.session.rollback()
+    assert db.session.get(Document, document.id).filename == "bon.pdf" and _stored(document)
+
+
+def test_who_changes_which_kind(company, assessor, today_is):
+    from tests.files.conftest import add_guide, ready_to_submit
+
+    file = ready_to_submit(company, assessor, today_is)
+    guide = next(d for d in file.documents if d.kind == "guide_evaluation")
+    company_scan = _deposit(company, file, kind="diplome", name="cap.pdf", on_file=False)
+    assert guide.change_refusal(company) == ("Vous ne pouvez pas modifier le document « scan.pdf » "
+                                             "(Guide d'évaluation (outil n°4)).")
+    assert company_scan.change_refusal(assessor.user).startswith("Vous ne pouvez pas modifier le document « cap.pdf »")
+    other = factories.make_user(factories.Role.ENTREPRISE)
+    assert not company_scan.can_change(other)
+    assert guide.can_change(assessor.user)  # the evaluation is not transmitted yet
+    second = add_guide(file, assessor)
+    services.delete_document(second, assessor.user)
+    db.session.commit()
+    from app.files import evaluation
+
+    evaluation.submit_evaluation(file, assessor.user)
+    db.session.commit()
+    assert "l'évaluation est transmise" in guide.change_refusal(assessor.user)
+
+
+def test_several_files_at_once_are_all_saved_or_none(company, assessor):
+    from app.core.uploads import upload_dir
+    from tests.files.conftest import EXE, upload
+
+    file = new_file(company, assessor)
+    before = set(upload_dir().iterdir())
+    with pytest.raises(ValidationFailed) as refused:
+        services.upload_documents(company, kind="dossier_candidature", candidate=file.candidate, file=file,
+                                  uploads=[upload(name="a.pdf"), upload(EXE, "b.exe"), upload(b"", "c.pdf")])
+    assert refused.value.errors["file"][:2] == [
+        "« b.exe » : Ce fichier n'est ni un PDF, ni une image PNG ou JPEG (formats acceptés : PDF, PNG ou JPEG).",
+        "« c.pdf » : Le fichier est vide."]
+    assert refused.value.errors["file"][2] == "Aucun fichier n'est déposé : corrigez ou retirez ces 2 fichiers."
+    db.session.rollback()
+    assert set(upload_dir().iterdir()) == before and file.documents == []
+    saved = services.upload_documents(company, kind="dossier_candidature", candidate=file.candidate, file=file,
+                                      uploads=[upload(name="a.pdf"), upload(name="b.pdf")])
+    db.session.commit()
+    assert [d.filename for d in saved] == ["a.pdf", "b.pdf"] and len(file.documents) == 2

@@ -153,7 +153,9 @@ def test_company_assessor_and_job_assessor_take_a_file_to_validated_evaluation(a
     assert submitted.status_code == 302
     db.session.expire_all()
     assert db.session.get(CandidateFile, file.id).status == FileStatus.VALIDATION_EVALUATION
-    assert len(mailbox.to("rh@chimie-web.fr")) == 1  # R4 stays one email
+    emails = mailbox.to("rh@chimie-web.fr")
+    assert [("commentaires" in str(m["Subject"]), "prêt pour l'inscription au jury" in str(m["Subject"]))
+            for m in emails] == [(True, False), (False, True)]  # R4 stays one email; then ready for the jury
 
     # 7. the company sees the result, the history and the way to the jury
     final = text(client.get(f"/dossiers/{file.id}"))
@@ -725,3 +727,101 @@ def test_the_api_shows_the_company_the_same_decision_and_history(app, decided_pa
     assert [(h["event"], h["from"], h["to"]) for h in decisions] == [("record_decision", "inscription_jury", "partiel")]
     secretariat = api_as(case["secretariat"]).get(f"/files/{file_id}").json
     assert [h["event"] for h in secretariat["history"]][-2:] == ["record_decision", "correct_decision"]
+
+
+# ---------------------------------------------------------------- documents on the candidature
+
+
+def test_the_diploma_of_the_candidate_page_appears_on_the_candidature_and_opens_from_it(
+        app, app_ctx, client, login_as, company, assessor):
+    file = new_file(company, assessor)
+    login_as(company)
+    form_url = f"/entreprise/candidats/{file.candidate_id}"
+    assert 'accept="application/pdf,image/png,image/jpeg' in text(client.get(form_url))
+    sent = post_upload(client, f"/entreprise/candidats/{file.candidate_id}/documents", PDF, "bac-pro.pdf", "diplome",
+                       form_url)
+    assert sent.status_code == 302
+    page = text(client.get(f"/dossiers/{file.id}"))
+    documents = page[page.index("<h2>Documents</h2>"):]
+    assert "bac-pro.pdf" in documents and "(fiche du candidat)" in documents
+    link = re.search(r'href="(/dossiers/\d+/documents/\d+)">bac-pro\.pdf', documents).group(1)
+    assert client.get(link).data == PDF
+    # The file inputs say what they accept; several candidature files may be chosen at once.
+    assert re.search(r'<input type="file" id="file" name="file" accept="[^"]+" multiple', documents)
+
+
+def test_several_files_posted_at_once_from_the_file_page_are_all_saved_or_none(app, app_ctx, client, login_as,
+                                                                              company, assessor):
+    file = new_file(company, assessor)
+    login_as(company)
+    url, form_url = f"/dossiers/{file.id}/documents", f"/dossiers/{file.id}"
+
+    def post(*files):
+        return client.post(url, data={"csrf_token": csrf_token(client, form_url), "kind": "dossier_candidature",
+                                      "file": [(BytesIO(data), name) for data, name in files]},
+                           content_type="multipart/form-data")
+
+    refused = post((PDF, "outil6.pdf"), (EXE, "photo.exe"))
+    assert refused.status_code == 422
+    assert "« photo.exe » : Ce fichier n'est ni un PDF" in text(refused)
+    assert db.session.scalars(db.select(Document).where(Document.file_id == file.id)).all() == []
+    saved = post((PDF, "outil6.pdf"), (PDF, "annexe.pdf"))
+    assert saved.status_code == 302
+    assert "2 documents sont déposés : « outil6.pdf », « annexe.pdf »." in text(client.get(saved.location))
+
+
+def test_a_document_is_deleted_or_replaced_from_the_file_page_until_the_assessor_is_confirmed(
+        app, app_ctx, client, login_as, company, assessor):
+    from app.files import services
+
+    file = new_file(company, assessor)
+    login_as(company)
+    form_url = f"/dossiers/{file.id}"
+    for name in ("premier.pdf", "second.pdf"):
+        post_upload(client, f"/dossiers/{file.id}/documents", PDF, name, "dossier_candidature", form_url)
+    first, second = sorted(file.documents, key=lambda d: d.id)
+    page = text(client.get(form_url))
+    assert "Supprimer premier.pdf" in page and "Remplacer « second.pdf » par" in page
+    deleted = client.post(f"/dossiers/{file.id}/documents/{first.id}/supprimer",
+                          data={"csrf_token": csrf_token(client, form_url)})
+    assert deleted.status_code == 303
+    assert "Le document « premier.pdf » est supprimé." in text(client.get(deleted.location))
+    replaced = client.post(f"/dossiers/{file.id}/documents/{second.id}/remplacer",
+                           data={"csrf_token": csrf_token(client, form_url), "file": (BytesIO(PDF), "second-v2.pdf")},
+                           content_type="multipart/form-data")
+    assert replaced.status_code == 303
+    assert "est remplacé par « second-v2.pdf »" in text(client.get(replaced.location))
+    services.confirm_assessor(file, company)
+    db.session.commit()
+    page = text(client.get(form_url))
+    assert "Supprimer second-v2.pdf" not in page
+    refused = client.post(f"/dossiers/{file.id}/documents/{second.id}/supprimer",
+                          data={"csrf_token": csrf_token(client, form_url)})
+    assert refused.status_code == 303
+    assert "ne peut plus être supprimé ni remplacé : l'évaluateur est confirmé" in text(client.get(refused.location))
+    assert db.session.get(Document, second.id) is not None
+
+
+def test_the_api_deletes_and_replaces_a_document_then_refuses_once_the_step_is_done(app, app_ctx, api_as, company,
+                                                                                  assessor):
+    from app.files import services
+
+    file = new_file(company, assessor)
+    api = api_as(company)
+    created = [api.post(f"/files/{file.id}/documents", data={"kind": "dossier_candidature", "file": (BytesIO(PDF), n)},
+                        content_type="multipart/form-data").json for n in ("a.pdf", "b.pdf")]
+    assert api.delete(f"/files/{file.id}/documents/{created[0]['id']}").status_code == 204
+    assert api.get(f"/files/{file.id}/documents/{created[0]['id']}").status_code == 404
+    replaced = api.put(f"/files/{file.id}/documents/{created[1]['id']}", data={"file": (BytesIO(PDF), "b2.pdf")},
+                       content_type="multipart/form-data")
+    assert replaced.status_code == 200 and replaced.json["filename"] == "b2.pdf"
+    assert replaced.json["id"] == created[1]["id"]
+    bad = api.put(f"/files/{file.id}/documents/{created[1]['id']}", data={"file": (BytesIO(EXE), "b3.pdf")},
+                  content_type="multipart/form-data")
+    assert bad.status_code == 422 and "ni un PDF" in bad.json["errors"]["file"][0]
+    services.confirm_assessor(file, company)
+    db.session.commit()
+    refused = api.delete(f"/files/{file.id}/documents/{created[1]['id']}")
+    assert refused.status_code == 409 and "b2.pdf" in refused.json["detail"]
+    assert api_as(factories.make_user(Role.ENTREPRISE)).delete(
+        f"/files/{file.id}/documents/{created[1]['id']}").status_code == 404
