@@ -721,3 +721,88 @@ def test_a_second_device_stays_logged_in_and_logout_everywhere_ends_both(open_br
     laptop.step("déconnecté partout")
     assert not logged_in(laptop) and not logged_in(phone)
     expect(phone.page).to_have_url(re.compile("/connexion"))
+
+
+# ------------------------------------------------------------------ the company reads its published decision (issue 11)
+
+
+def test_the_company_reads_the_decision_per_competence_and_downloads_the_attestation(
+        open_browser, live_server, in_app):
+    """A partial decision, corrected before publication: before publication the company's file page shows
+    nothing of it; once published, the decision per competence (code, label, validated or not), the jury's
+    comment, one « Décision du jury » in the history (not the correction), and the attestation, downloaded."""
+    jury_day = date(2027, 9, 16)
+    set_today((jury_day - timedelta(days=60)).isoformat())
+    with in_app() as session:
+        from sqlalchemy import select
+        from sqlalchemy.exc import SAWarning
+
+        from app.accounts.models import Role, User
+        from app.jury.decisions import record_decision
+        from tests import factories
+
+        establishment = factories.make_establishment("Résines de l'Isère")
+        factories.make_user(Role.ENTREPRISE, email="rh@resines-isere.fr", establishment=establishment,
+                            password=COMPANY_PASSWORD)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            file = factories.make_file("inscription_jury", establishment=establishment, assessor=factories.make_assessor(),
+                                       session=factories.make_session(on=jury_day, location="Grenoble"))
+        file_id, parchment_path = file.id, f"/dossiers/{file.id}/parchemin.pdf"
+        c1, c2, c3 = file.competences
+        labels = [c.title for c in (c1, c2, c3)]
+        set_today(jury_day.isoformat())
+        secretariat = session.scalar(select(User).where(User.email == SECRETARIAT_EMAIL))
+        record_decision(file, secretariat, {c1.id: False, c2.id: False, c3.id: False}, comment="Saisie erronée.")
+        record_decision(file, secretariat, {c1.id: True, c2.id: True, c3.id: False},
+                        comment="C3 à consolider en situation réelle.")
+
+    company = open_browser("Entreprise (décision publiée)")
+    page = company.page
+    company.login("rh@resines-isere.fr", COMPANY_PASSWORD)
+    company.goto(f"/dossiers/{file_id}")
+    expect(page.locator(".status").first).to_have_text("Inscription au jury")
+    expect(page.get_by_role("heading", name=re.compile("Décision du jury :"))).to_have_count(0)
+    expect(page.get_by_text("C3 à consolider")).to_have_count(0)
+    company.step("dossier décidé avant publication")
+
+    with in_app() as session:
+        from app.jury.decisions import publish_session
+        from app.jury.models import JurySession
+
+        set_today((jury_day + timedelta(days=1)).isoformat())
+        publish_session(session.scalar(select(JurySession).where(JurySession.date == jury_day)),
+                        session.scalar(select(User).where(User.email == SECRETARIAT_EMAIL)))
+
+    page.reload()
+    expect(page.locator(".status").first).to_have_text("Partiel")
+    decision = page.locator("section.decision")
+    expect(decision.get_by_role("heading", name=re.compile("Décision du jury"))).to_contain_text("Partiel")
+    expect(decision).to_contain_text("2 compétences validées sur 3")
+    table = decision.get_by_role("table", name="Décision du jury par compétence")
+    for code, label, verdict in zip(("C1", "C2", "C3"), labels, ("Validée", "Validée", "Non validée"), strict=True):
+        row = table.locator("tr", has=page.get_by_role("cell", name=code, exact=True))
+        expect(row).to_contain_text(label)
+        expect(row.locator(".status")).to_have_text(verdict)
+    expect(decision).to_contain_text("Commentaire du jury : C3 à consolider en situation réelle.")
+    history = page.get_by_role("table", name="Historique des changements de statut")
+    expect(history.locator("tr", has_text="Décision du jury")).to_have_count(1)
+    expect(history).to_contain_text("Inscription au jury → Partiel")
+    expect(history).not_to_contain_text("Correction")
+    company.step("décision publiée par compétence", phone=True)
+
+    with page.expect_download() as download:
+        decision.get_by_role("link", name="Télécharger l'attestation de compétences (PDF)").click()
+    assert download.value.suggested_filename.startswith("attestation-")
+    data = open(download.value.path(), "rb").read()
+    assert data.startswith(b"%PDF-")
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    text = " ".join(p.extract_text() for p in PdfReader(BytesIO(data)).pages)
+    number = re.search(r"CQP-[A-Z0-9]{4}-[A-Z0-9]{4}", text)
+    assert number, f"aucun numéro d'attestation dans le PDF : {text[:500]}"
+    expect(decision).to_contain_text(f"Numéro d'attestation : {number.group(0)}")
+    assert "Camille" in text
+    assert page.request.get(parchment_path).headers["content-type"] == "application/pdf"
