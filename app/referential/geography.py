@@ -190,18 +190,18 @@ def search(q: str, limit: int = 10) -> list[Place]:
     index = _index()
     if re.fullmatch(r"\d[\dAB]*", digits.upper()):
         return _search_code(index, digits.upper(), limit)
-    query = _fold_query(q)
-    if not query:
-        return []
-    start = bisect.bisect_left(index.name_keys, query)
+    # « St » is « Saint » (« St-Étienne »), or the start of a name (« Stains »): both are searched.
+    queries = {query for query in (_fold_query(q), fold(q)) if query}
     matches: list[tuple[tuple, Place]] = []
-    for i in range(start, len(index.names)):
-        folded, order, place = index.names[i]
-        if not folded.startswith(query):
-            break
-        # The exact name first (« Allemagne » the country before « Allemagne-en-Provence »), then communes
-        # (the most populous first) before countries.
-        matches.append(((folded != query, *order, place.code, folded), place))
+    for query in queries:
+        start = bisect.bisect_left(index.name_keys, query)
+        for i in range(start, len(index.names)):
+            folded, order, place = index.names[i]
+            if not folded.startswith(query):
+                break
+            # The exact name first (« Allemagne » the country before « Allemagne-en-Provence »), then communes
+            # (the most populous first) before countries.
+            matches.append(((folded != query, *order, place.code, folded), place))
     matches.sort(key=lambda row: row[0])
     return _distinct((place for _, place in matches), limit)
 

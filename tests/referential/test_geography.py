@@ -65,6 +65,12 @@ def test_search_by_name_ignores_accents_case_hyphens_and_the_saint_abbreviation(
     assert all(geography.fold(p.label).startswith("saint etienne") for p in found)
 
 
+def test_search_st_is_saint_or_the_start_of_a_name():
+    found = [p.code for p in geography.search("St")]
+    assert "67482" in found and "42218" in found  # Strasbourg and Saint-Étienne, the larger first
+    assert geography.search("Stains")[0].code == "93072"
+
+
 def test_search_apostrophes_and_leading_article():
     assert geography.search("L’Haÿ")[0].code == "94038"
     assert geography.search("l'hay-les")[0].code == "94038"
