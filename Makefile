@@ -78,12 +78,14 @@ lint: install
 	$(BIN)/ruff check app tests scripts
 
 # Statistics on a synthetic branch (DATABASE_URL, generated once), then a 300-file jury session's pages
-# (BENCH_JURY_DATABASE_URL: a database the benchmark WIPES; skipped when unset).
+# (BENCH_JURY_DATABASE_URL: a database the benchmark WIPES; skipped when unset); then /health and a file page
+# at 16 clients through HAProxy, one vs two gunicorn hosts (BENCH_SERVING_DATABASE_URL: WIPED; skipped when unset).
 bench: install
 	$(BIN)/python tests/perf/bench_stats.py
 	@if [ -n "$$BENCH_JURY_DATABASE_URL" ]; then \
 		DATABASE_URL="$$BENCH_JURY_DATABASE_URL" $(BIN)/python tests/perf/bench_decisions.py; \
 	else echo "BENCH_JURY_DATABASE_URL non défini : mesure des pages de jury ignorée."; fi
+	$(BIN)/python tests/perf/bench_serving.py
 
 # The RQ worker (app/worker.py): the outbox, and with RQ's scheduler the daily reminders and the outbox's
 # retries; REDIS_URL=redis://127.0.0.1:6379/0 for instance.
