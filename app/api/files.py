@@ -448,13 +448,27 @@ class FileEvaluation(MethodView):
         return evaluation.save_evaluation(access.get_file_for(_me(), file_id), _me(), **data)
 
 
+class SubmitEvaluationIn(BaseSchema):
+    """Optional: the evaluation as the form has it, saved first (as PUT /files/{id}/evaluation), then transmitted."""
+
+    interview_date = fields.Date(load_default=None)
+    results = fields.List(fields.Nested(ResultIn), load_default=None)
+    candidate_observations = fields.String(load_default=None, allow_none=True)
+
+
 @blp.route("/files/<int:file_id>/submit-evaluation")
 class SubmitEvaluation(MethodView):
     @roles_required("evaluateur")
+    @blp.arguments(SubmitEvaluationIn)
     @blp.response(200, FileOut)
-    def post(self, file_id):
-        """Transmet l'évaluation (R3, R5, R6) : le dossier passe en validation de l'évaluation."""
-        return evaluation.submit_evaluation(access.get_file_for(_me(), file_id), _me())
+    def post(self, data, file_id):
+        """Transmet l'évaluation (R3, R5, R6) : le dossier passe en validation de l'évaluation. Avec un corps
+        (`interview_date`, `results`, `candidate_observations`), l'évaluation est d'abord enregistrée ; un refus
+        (422) n'enregistre rien."""
+        file = access.get_file_for(_me(), file_id)
+        if any(value is not None for value in data.values()):
+            evaluation.save_submitted_evaluation(file, _me(), **data)
+        return evaluation.submit_evaluation(file, _me())
 
 
 @blp.route("/files/<int:file_id>/withdraw")

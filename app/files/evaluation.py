@@ -263,6 +263,17 @@ def save_evaluation(file: CandidateFile, actor, *, interview_date, results: list
     return evaluation
 
 
+def save_submitted_evaluation(file: CandidateFile, actor, *, interview_date=None, results=None,
+                              candidate_observations=None) -> Evaluation:
+    """The API's « transmettre » with the evaluation in its body: what is given is saved over the draft (what
+    is not given is kept: the interview date of the draft, else the planned one), before the transmission."""
+    current = file.evaluation
+    if candidate_observations is None and current is not None:
+        candidate_observations = current.candidate_observations
+    return save_evaluation(file, actor, interview_date=interview_date or file.interview_date, results=results or [],
+                           candidate_observations=candidate_observations)
+
+
 def submit_evaluation(file: CandidateFile, actor) -> CandidateFile:
     """R3, R5, R6 are the workflow's guards; the file moves to `validation_evaluation`."""
     workflow.fire(file, "submit_evaluation", actor)

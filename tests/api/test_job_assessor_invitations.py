@@ -39,3 +39,28 @@ def test_resend_refused_once_the_observations_are_in_unknown_or_by_someone_else(
     done = assessor_api.post(f"/files/{file.id}/job-assessor-invitations/{file.current_invitation.id}/resend")
     assert "déjà transmis ses observations" in problem_of(done, 409)["detail"]
     assert assessor_api.get(f"/files/{file.id}/job-assessor-invitations").json[-1]["state"] == "observations_recues"
+
+
+def test_submit_evaluation_with_a_body_saves_it_first_and_a_refusal_saves_nothing(world, api_as, today_is):  # noqa: F811
+    from app.extensions import db
+    from tests.files.conftest import add_guide
+
+    file = confirmed_file(world["company"], world["assessor"])
+    token = invite(file, world["assessor"])
+    today_is(INTERVIEW.isoformat())
+    assessor_api = api_as(world["assessor"].user)
+    body = {"interview_date": INTERVIEW.isoformat(), "candidate_observations": "Satisfait.",
+            "results": [{"competence_code": c.code, "acquired": True, "comment": f"Vu {c.code}"}
+                        for c in file.competences]}
+    refused = assessor_api.post(f"/files/{file.id}/submit-evaluation", json=body)
+    problem = problem_of(refused, 422)
+    assert "Les observations de l'évaluateur métier ne sont pas saisies." in problem["detail"]
+    assert "outil n°4" in problem["detail"]
+    db.session.expire_all()
+    assert file.evaluation is None  # nothing of the refused call is kept
+    observe(file, token)
+    add_guide(file, world["assessor"])
+    sent = assessor_api.post(f"/files/{file.id}/submit-evaluation", json=body)
+    assert sent.status_code == 200 and sent.json["status"] == "validation_evaluation"
+    db.session.expire_all()
+    assert [r.comment for r in file.evaluation.results] == ["Vu C1", "Vu C2", "Vu C3"]
