@@ -157,10 +157,11 @@ def candidate_upload(candidate_id: int):
     form = forms.DocumentForm()
     if form.validate_on_submit():
         try:
-            services.upload_document(_me(), kind=form.kind.data, upload=form.file.data, candidate=candidate)
+            documents = services.upload_documents(_me(), kind=form.kind.data, uploads=request.files.getlist("file"),
+                                                  candidate=candidate)
         except DomainError as error:
             return _render_candidate(candidate, _fail(form, error), document_form=form)
-        flash("Le document est déposé.", "success")
+        flash(services.deposited_message(documents), "success")
         return redirect(url_for("files.candidate_show", candidate_id=candidate.id))
     return _render_candidate(candidate, 422, document_form=form)
 
@@ -245,9 +246,10 @@ def own_upload():
     form = forms.DocumentForm()
     if form.validate_on_submit():
         try:
-            services.upload_document(_me(), kind=form.kind.data, upload=form.file.data, candidate=candidate)
+            documents = services.upload_documents(_me(), kind=form.kind.data, uploads=request.files.getlist("file"),
+                                                  candidate=candidate)
         except DomainError as error:
             return _render_own(candidate, _civil_status_form(candidate), _fail(form, error), form)
-        flash("Le document est déposé.", "success")
+        flash(services.deposited_message(documents), "success")
         return redirect(url_for("files.own_civil_status"))
     return _render_own(candidate, _civil_status_form(candidate), 422, form)

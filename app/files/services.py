@@ -286,6 +286,13 @@ def upload_documents(actor, *, kind: str, uploads, candidate: Candidate,
     return documents
 
 
+def deposited_message(documents: list[Document]) -> str:
+    """What the page says once documents are deposited, naming them."""
+    if len(documents) == 1:
+        return f"Le document est déposé : « {documents[0].filename} »."
+    return f"{len(documents)} documents sont déposés : " + ", ".join(f"« {d.filename} »" for d in documents) + "."
+
+
 def _discard_after_commit(stored_name: str) -> None:
     """The stored scan goes once the change that drops it is committed (a rollback keeps it)."""
     db.session.info.setdefault(_DISCARD_KEY, []).append(stored_name)

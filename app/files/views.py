@@ -203,7 +203,7 @@ def file_upload(file_id: int):
         except DomainError as error:
             status = _fail(form, error)
         else:
-            flash(deposited_message(documents), "success")
+            flash(services.deposited_message(documents), "success")
             target = "files.evaluation" if back_to_evaluation else "files.file_show"
             return redirect(url_for(target, file_id=file.id))
     else:
@@ -211,12 +211,6 @@ def file_upload(file_id: int):
     if back_to_evaluation:
         return _render_evaluation(file, status=status, document_form=form)
     return _render_file(file, status, document_form=form)
-
-
-def deposited_message(documents) -> str:
-    if len(documents) == 1:
-        return f"Le document est déposé : « {documents[0].filename} »."
-    return f"{len(documents)} documents sont déposés : " + ", ".join(f"« {d.filename} »" for d in documents) + "."
 
 
 @bp.route("/dossiers/<int:file_id>/documents/<int:document_id>")

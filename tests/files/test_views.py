@@ -825,3 +825,20 @@ def test_the_api_deletes_and_replaces_a_document_then_refuses_once_the_step_is_d
     assert refused.status_code == 409 and "b2.pdf" in refused.json["detail"]
     assert api_as(factories.make_user(Role.ENTREPRISE)).delete(
         f"/files/{file.id}/documents/{created[1]['id']}").status_code == 404
+
+
+def test_the_candidate_page_takes_several_diplomas_at_once(app, app_ctx, client, login_as, company):
+    from tests.files.conftest import new_candidate
+
+    candidate = new_candidate(company)
+    login_as(company)
+    form_url = f"/entreprise/candidats/{candidate.id}"
+    assert re.search(r'<input type="file" id="file" name="file" accept="[^"]+" multiple', text(client.get(form_url)))
+    sent = client.post(f"/entreprise/candidats/{candidate.id}/documents",
+                       data={"csrf_token": csrf_token(client, form_url), "kind": "diplome",
+                             "file": [(BytesIO(PDF), "cap.pdf"), (BytesIO(PDF), "bac-pro.pdf")]},
+                       content_type="multipart/form-data")
+    assert sent.status_code == 302
+    page = text(client.get(sent.location))
+    assert "2 documents sont déposés : « cap.pdf », « bac-pro.pdf »." in page
+    assert "Supprimer cap.pdf" in page  # no candidature confirmed yet: the diplomas may change
