@@ -28,7 +28,7 @@ from app.core.uploads import serve_document
 from app.extensions import db
 from app.files import access, evaluation, services
 from app.files.models import DOCUMENT_KINDS, STATUS_LABELS, CandidateFile, FileStatus, StatusChange
-from app.files.progress import next_action
+from app.files.progress import missing_items, next_action
 from app.jury.models import Decision, DecisionResult
 
 blp = Blueprint("api_files", __name__, description="Candidats, dossiers, documents, évaluation")
@@ -194,6 +194,19 @@ class NextActionOut(BaseSchema):
     missing = fields.List(fields.String(), metadata={"description": "ce qui manque encore à l'étape attendue"})
 
 
+class MissingOut(BaseSchema):
+    """One kind of item the file's step still lacks (files.progress.missing_items), and who must act."""
+
+    who = fields.String(metadata={"description": "« vous », « l'entreprise », « l'évaluateur habilité » ou "
+                                                "« l'évaluateur métier »"})
+    text = fields.String()
+
+
+def _missing_seen(file: CandidateFile) -> list:
+    """What the step lacks, as « Ce qu'il manque » on the file page (nothing while a decision is hidden)."""
+    return missing_items(file, viewer()) if file.visible_status_for(viewer()) == file.status else []
+
+
 class FileOut(BaseSchema):
     """A file as docs/api.md shows it, as the viewer may see it (R10: an unpublished decision is hidden, the
     file shown in « Inscription au jury »)."""
@@ -220,6 +233,7 @@ class FileOut(BaseSchema):
     assessor_confirmed_on = fields.Date(allow_none=True)
     withdraw_reason = fields.String(allow_none=True)
     next_action = ComputedNested(NextActionOut, allow_none=True, compute=lambda file: next_action(file, viewer()))
+    missing = ComputedNested(MissingOut, many=True, compute=_missing_seen)
 
 
 class FilePageOut(BaseSchema):

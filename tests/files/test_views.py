@@ -842,3 +842,14 @@ def test_the_candidate_page_takes_several_diplomas_at_once(app, app_ctx, client,
     page = text(client.get(sent.location))
     assert "2 documents sont déposés : « cap.pdf », « bac-pro.pdf »." in page
     assert "Supprimer cap.pdf" in page  # no candidature confirmed yet: the diplomas may change
+
+
+def test_the_api_says_what_is_missing_and_who_must_act(app, app_ctx, api_as, company, assessor):
+    file = confirmed_file(company, assessor)
+    answer = api_as(company).get(f"/files/{file.id}").json
+    assert answer["missing"][0] == {"who": "l'évaluateur habilité", "text": "L'évaluateur métier n'a pas été invité."}
+    assert {"who": "l'évaluateur habilité", "text": "Résultats non saisis pour les compétences C1, C2 et C3."} \
+        in answer["missing"]
+    mine = api_as(assessor.user).get(f"/files/{file.id}").json["missing"]
+    assert {line["who"] for line in mine} == {"vous"}
+    assert not any("date de l'entretien" in line["text"].lower() for line in mine)  # the planned date is set
