@@ -340,3 +340,21 @@ def test_the_page_refuses_without_reason_then_rectifies(decided, secretariat, cl
 def test_an_unknown_candidate_is_404(secretariat, client, login_as):
     login_as(secretariat)
     assert client.get("/secretariat/candidats/999999/rectification").status_code == 404
+
+
+def test_the_file_page_shows_the_versions_to_the_secretariat_only(app, decided, secretariat, client, login_as):
+    from tests.conftest import login
+    from tests.factories import PASSWORD
+
+    record.rectify_identity(decided.candidate, {"last_name": "Martin"}, "Acte de naissance reçu", secretariat)
+    company = make_user("entreprise", establishment=decided.establishment)
+    db.session.commit()
+    login_as(secretariat)
+    html = client.get(f"/dossiers/{decided.id}").get_data(as_text=True)
+    assert f"Versions de l&#39;attestation {decided.parchment.number}" in html or \
+        f"Versions de l'attestation {decided.parchment.number}" in html
+    assert "Acte de naissance reçu" in html and "en vigueur" in html
+    other = app.test_client()
+    login(other, company.email, PASSWORD)
+    page = other.get(f"/dossiers/{decided.id}")
+    assert page.status_code == 200 and "Versions de l" not in page.get_data(as_text=True)
