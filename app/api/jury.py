@@ -71,6 +71,20 @@ class BulkRegistrationOut(BaseSchema):
     refused = fields.List(fields.Nested(RegistrationRefusedOut))
 
 
+class AsEvaluatedIn(BaseSchema):
+    file_ids = fields.List(fields.Raw(), required=True, metadata={"description": "des dossiers de la session (au plus 500)"})
+
+
+class DecidedOut(BaseSchema):
+    file_id = fields.Integer()
+    status = fields.String(metadata={"enum": ["valide", "partiel"]})
+
+
+class AsEvaluatedOut(BaseSchema):
+    decided = fields.List(fields.Nested(DecidedOut))
+    refused = fields.List(fields.Nested(RegistrationRefusedOut))
+
+
 class DecisionResultIn(BaseSchema):
     competence_code = fields.String(required=True)
     validated = fields.Boolean(required=True)
@@ -165,6 +179,41 @@ class JurySessionItem(MethodView):
             raise NotFound(err.message) from err
 
 
+def _file_ids(values: list) -> list[int]:
+    ids = [as_id(str(value)) for value in values]
+    if not values or len(values) > 500 or None in ids:
+        message = "file_ids : donnez de 1 à 500 identifiants de dossier (des entiers)."
+        raise ValidationFailed(message, {"file_ids": [message]})
+    return ids
+
+
+@blp.route("/jury-sessions/<session_id>/decisions/as-evaluated")
+class DecideAsEvaluated(MethodView):
+    @roles_required("secretariat")
+    @blp.arguments(AsEvaluatedIn)
+    @blp.response(200, AsEvaluatedOut)
+    def post(self, data, session_id):
+        """Décide les dossiers donnés conformément à l'évaluation (le résultat de l'évaluateur pour chaque
+        compétence), chacun tout ou rien. Refusés : un dossier déjà décidé, sans résultat pour une compétence,
+        ou dont l'évaluation conclut « Non acquis » partout (à décider par `POST /files/{id}/decision`).
+        409 si aucun n'est décidé."""
+        jury_session = sessions.get_session(session_id)
+        ids = _file_ids(data["file_ids"])
+        files = {f.id: f for f in decisions.files_to_decide(jury_session)}
+        refused = [{"file_id": i, "status": 404, "message": f"Le dossier {i} n'est pas inscrit à cette session."}
+                   for i in dict.fromkeys(ids) if i not in files]
+        decided = []
+        for outcome in decisions.decide_as_evaluated([files[i] for i in dict.fromkeys(ids) if i in files], _user()):
+            if outcome.error is None:
+                decided.append({"file_id": outcome.file.id, "status": outcome.file.status})
+            else:
+                refused.append({"file_id": outcome.file.id, "status": outcome.error.status_code,
+                                "message": outcome.error.message})
+        if not decided:
+            raise Conflict("Aucun dossier n'a été décidé.", {f"file_ids.{r['file_id']}": [r["message"]] for r in refused})
+        return {"decided": decided, "refused": refused}
+
+
 @blp.route("/jury-sessions/<session_id>/publish")
 class PublishSession(MethodView):
     @roles_required("secretariat")
@@ -197,11 +246,7 @@ class JuryRegistrations(MethodView):
     def post(self, data):
         """Inscrit plusieurs dossiers au jury, chacun comme `register-jury` (R7–R8) et chacun tout ou rien ;
         répond qui est inscrit où et qui ne l'est pas, et pourquoi. 409 si aucun ne l'est."""
-        values = data["file_ids"]
-        ids = [as_id(str(value)) for value in values]
-        if not values or len(values) > 500 or None in ids:
-            message = "file_ids : donnez de 1 à 500 identifiants de dossier (des entiers)."
-            raise ValidationFailed(message, {"file_ids": [message]})
+        ids = _file_ids(data["file_ids"])
         requested = _session_by_id(data["jury_session_id"]) if data.get("jury_session_id") not in (None, "") else None
         files = registration.files_to_register(_user(), ids)
         found = {f.id for f in files}

@@ -259,3 +259,22 @@ def test_a_refused_file_of_a_bulk_save_leaves_nothing_written_and_the_others_sav
     outcomes = decisions.record_decisions([(file, {}, "rien", None), (other, all_valid, None, None)], secretariat)
     assert outcomes[0].error is not None and outcomes[1].error is None
     assert file.status == "inscription_jury" and file.decision is None and other.status == "valide"
+
+
+def test_the_api_decides_files_as_evaluated(registered, secretariat, api_as):
+    file, jury_session = registered
+    other = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    stranger = make_file(FileStatus.INSCRIPTION_JURY)
+    decide(other, secretariat, True)
+    from app.extensions import db
+
+    db.session.commit()
+    api = api_as(secretariat)
+    url = f"/jury-sessions/{jury_session.id}/decisions/as-evaluated"
+    response = api.post(url, json={"file_ids": [file.id, other.id, stranger.id]})
+    assert response.status_code == 200, response.json
+    assert response.json["decided"] == [{"file_id": file.id, "status": "valide"}]
+    assert {r["file_id"]: r["status"] for r in response.json["refused"]} == {stranger.id: 404, other.id: 409}
+    again = api.post(url, json={"file_ids": [file.id]})
+    assert again.status_code == 409 and f"file_ids.{file.id}" in again.json["errors"]
+    assert api.post(url, json={"file_ids": ["x"]}).status_code == 422
