@@ -6,8 +6,10 @@ Every function flushes, never commits: the request commits once."""
 from __future__ import annotations
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import now
+from app.core.errors import Conflict
 from app.extensions import db
 from app.jury.models import Decision, Parchment, ParchmentVersion, PrintRecord
 
@@ -77,8 +79,13 @@ def issue_version(parchment: Parchment, actor_id: int | None, reason: str | None
         version=(current.version + 1) if current else 1, issued_at=now(), issued_by_id=actor_id,
         reason=(reason or "").strip() or None,
         holder=dict(holder if holder is not None else current.holder), **_content(parchment))
-    parchment.versions.append(version)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # (parchment_id, version) is unique: two reissues at once
+            parchment.versions.append(version)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(f"Le document {parchment.number} vient d'être délivré à nouveau par ailleurs : rechargez "
+                       "la page et vérifiez sa dernière version avant de recommencer.") from None
     return version
 
 

@@ -358,3 +358,18 @@ def test_the_file_page_shows_the_versions_to_the_secretariat_only(app, decided, 
     login(other, company.email, PASSWORD)
     page = other.get(f"/dossiers/{decided.id}")
     assert page.status_code == 200 and "Versions de l" not in page.get_data(as_text=True)
+
+
+def test_two_reissues_at_once_the_second_is_a_conflict_not_a_crash(decided, secretariat, monkeypatch):
+    """The second one computed its version number before the first was written: 409, nothing half written."""
+    from app.jury import versions
+
+    parchment = decided.parchment
+    db.session.add(ParchmentVersion(parchment_id=parchment.id, version=2, kind=parchment.kind, reason="Ailleurs",
+                                    holder=parchment.current_version.holder, competences=[], cqp_code="X",
+                                    cqp_title="X", jury_date=JURY_DAY))
+    db.session.flush()
+    db.session.expire(parchment, ["versions"])
+    monkeypatch.setattr(type(parchment), "current_version", property(lambda self: self.versions[0]))
+    with pytest.raises(Conflict):
+        versions.issue_version(parchment, secretariat.id, "Motif")
