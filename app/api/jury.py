@@ -129,9 +129,55 @@ class VerificationOut(BaseSchema):
     version = fields.Integer(metadata={"description": "version en vigueur du document (1 à la décision, + 1 à "
                                                       "chaque rectification, même numéro)"})
     issued_at = fields.Function(
-        lambda v: v.issued_at.replace(tzinfo=UTC).astimezone(PARIS).isoformat(timespec="seconds"),
+        lambda v: _rfc3339(v.issued_at),
         metadata={"type": "string", "format": "date-time",
                   "description": "délivrance de la version en vigueur (RFC 3339, avec décalage)"})
+
+
+def _rfc3339(value) -> str | None:
+    """A naive UTC timestamp as RFC 3339 with the offset of Paris."""
+    return value.replace(tzinfo=UTC).astimezone(PARIS).isoformat(timespec="seconds") if value else None
+
+
+class RecordedCompetenceOut(Schema):
+    code = fields.String()
+    label = fields.String()
+    validated = fields.Boolean()
+
+
+class HolderOut(Schema):
+    first_name = fields.String()
+    last_name = fields.String(metadata={"description": "nom de naissance"})
+    usage_name = fields.String(allow_none=True)
+    other_first_names = fields.List(fields.String())
+    birth_date = fields.String(allow_none=True, metadata={"format": "date"})
+    sex = fields.String(allow_none=True, metadata={"enum": ["M", "F"]})
+    birth_place_code = fields.String(allow_none=True)
+    birth_place = fields.String(allow_none=True)
+    birth_country = fields.String(allow_none=True)
+
+
+class ParchmentVersionOut(BaseSchema):
+    """One issue of a parchment or attestation (R15): what it says, when, by whom, why."""
+
+    version = fields.Integer()
+    kind = fields.String(metadata={"enum": ["parchemin", "attestation"]})
+    issued_at = fields.Function(lambda v: _rfc3339(v.issued_at), metadata={"type": "string", "format": "date-time"})
+    issued_by = fields.Function(lambda v: v.issued_by.email if v.issued_by else None,
+                                metadata={"type": "string", "nullable": True})
+    reason = fields.String(allow_none=True, metadata={"description": "motif ; null pour la version 1"})
+    holder = fields.Nested(HolderOut)
+    competences = fields.List(fields.Nested(RecordedCompetenceOut))
+    cqp_code = fields.String()
+    cqp_title = fields.String()
+    jury_date = fields.Date()
+    in_force = fields.Function(lambda v: v is v.parchment.current_version, metadata={"type": "boolean"})
+
+
+class ParchmentVersionsOut(BaseSchema):
+    number = fields.String()
+    kind = fields.String(metadata={"enum": ["parchemin", "attestation"]})
+    versions = fields.List(fields.Nested(ParchmentVersionOut))
 
 
 def _session_by_id(value, field: str = "jury_session_id") -> JurySession:
@@ -300,6 +346,19 @@ class ParchmentPdf(MethodView):
         """Le parchemin (valide) ou l'attestation (partiel) en PDF ; 409 sinon."""
         data, filename = parchments.download_parchment(get_file_for(_user(), file_id), _user())
         return pdf.as_response(data, filename)
+
+
+@blp.route("/files/<file_id>/parchment/versions")
+class ParchmentVersions(MethodView):
+    @roles_required("secretariat")
+    @blp.response(200, ParchmentVersionsOut)
+    def get(self, file_id):
+        """Les versions du parchemin ou de l'attestation du dossier (R15), de la première à celle en vigueur :
+        identité du titulaire, décision par compétence, date, auteur et motif ; 404 sans document."""
+        file = get_file_for(_user(), file_id)
+        if file.parchment is None:
+            raise NotFound("Ce dossier n'a ni parchemin ni attestation.", {"file_id": ["Aucun document."]})
+        return file.parchment
 
 
 # ---------------------------------------------------------------- public verification

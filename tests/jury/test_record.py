@@ -373,3 +373,23 @@ def test_two_reissues_at_once_the_second_is_a_conflict_not_a_crash(decided, secr
     monkeypatch.setattr(type(parchment), "current_version", property(lambda self: self.versions[0]))
     with pytest.raises(Conflict):
         versions.issue_version(parchment, secretariat.id, "Motif")
+
+
+def test_the_api_answers_the_versions_to_the_secretariat(decided, secretariat, api_as):
+    record.rectify_identity(decided.candidate, {"last_name": "Martin"}, "Acte de naissance reçu", secretariat)
+    company = make_user("entreprise", establishment=decided.establishment)
+    db.session.commit()
+    answer = api_as(secretariat).get(f"/files/{decided.id}/parchment/versions")
+    assert answer.status_code == 200, answer.json
+    body = answer.json
+    assert body["number"] == decided.parchment.number and body["kind"] == "attestation"
+    v1, v2 = body["versions"]
+    assert (v1["version"], v1["reason"], v1["in_force"], v2["version"], v2["reason"], v2["in_force"]) == (
+        1, None, False, 2, "Acte de naissance reçu", True)
+    assert v2["holder"]["last_name"] == "Martin" and v2["issued_by"] == secretariat.email
+    assert v2["issued_at"][-6:] in ("+01:00", "+02:00")
+    assert [c["validated"] for c in v2["competences"]] == [True, False, True]
+    assert api_as(company).get(f"/files/{decided.id}/parchment/versions").status_code in (403, 404)
+    undecided = make_file(FileStatus.INSCRIPTION_JURY, session=decided.jury_session)
+    db.session.commit()
+    assert api_as(secretariat).get(f"/files/{undecided.id}/parchment/versions").status_code == 404
