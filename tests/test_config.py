@@ -142,3 +142,15 @@ def test_without_redis_rate_limits_stay_in_memory_and_with_it_go_to_redis(env):
 def test_without_mail_server_emails_go_to_the_development_mailbox(env):
     assert load_config(env())["MAIL_DEV_MAILBOX"] is True
     assert load_config(env(MAIL_SERVER="smtp.exemple.fr"))["MAIL_DEV_MAILBOX"] is False
+
+
+def test_behind_the_trusted_proxy_https_is_read_from_x_forwarded_proto(env):
+    """TRUSTED_PROXIES=1 (ProxyFix): the balancer's X-Forwarded-Proto says the request came over https; the
+    load balancer's /health check over plain http is never redirected."""
+    env(**{**PRODUCTION, "TRUSTED_PROXIES": "1", "DATABASE_URL": "postgresql+psycopg://certifia@127.0.0.1:1/absente"})
+    client = create_app().test_client()
+    plain = client.get("/connexion")
+    assert plain.status_code == 302 and plain.location.startswith("https://")
+    assert client.get("/connexion", headers={"X-Forwarded-Proto": "https"}).status_code == 200
+    assert client.get("/health").status_code == 503  # answered (database unreachable here), not redirected
+
