@@ -853,3 +853,18 @@ def test_the_api_says_what_is_missing_and_who_must_act(app, app_ctx, api_as, com
     mine = api_as(assessor.user).get(f"/files/{file.id}").json["missing"]
     assert {line["who"] for line in mine} == {"vous"}
     assert not any("date de l'entretien" in line["text"].lower() for line in mine)  # the planned date is set
+
+
+def test_the_assessor_deletes_a_wrong_guide_from_the_evaluation_page_until_transmission(
+        app, app_ctx, client, login_as, company, assessor, today_is):
+    from tests.files.conftest import add_guide, ready_to_submit
+
+    file = ready_to_submit(company, assessor, today_is)
+    wrong = add_guide(file, assessor)
+    login_as(assessor.user)
+    form_url = f"/dossiers/{file.id}/evaluation"
+    assert f"Supprimer {wrong.filename}" in text(client.get(form_url))
+    deleted = client.post(f"/dossiers/{file.id}/documents/{wrong.id}/supprimer",
+                          data={"csrf_token": csrf_token(client, form_url)})
+    assert deleted.status_code == 303 and deleted.location.endswith(form_url)
+    assert db.session.get(Document, wrong.id) is None
