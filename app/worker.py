@@ -170,14 +170,16 @@ def daily_job() -> dict[str, int]:
     from app.jury.notifications import send_reminders
 
     app = worker_app()
-    with app.app_context():
-        try:
-            counts = send_reminders()
-            db.session.commit()
-            delivery = send_pending()
-        finally:
-            db.session.remove()
-    _schedule_from_worker_app()
+    try:
+        with app.app_context():
+            try:
+                counts = send_reminders()
+                db.session.commit()
+                delivery = send_pending()
+            finally:
+                db.session.remove()
+    finally:
+        _schedule_from_worker_app()  # tomorrow's run, even when today's failed (RQ keeps the failure)
     log.info("Tâches quotidiennes : rappels %s, emails %s", counts, delivery)
     return {**counts, **{f"emails_{k}": v for k, v in delivery.items()}}
 

@@ -248,3 +248,24 @@ def test_the_worker_times_out_on_an_smtp_server_that_hangs_and_retries_later(app
     assert email.next_attempt_at > email.created_at
     connection.flushdb()
     connection.close()
+
+
+def test_the_daily_job_sends_the_reminders_then_the_outbox_and_schedules_tomorrow(app, monkeypatch, mailbox):
+    from app import worker
+
+    scheduled = []
+    monkeypatch.setattr(worker, "worker_app", lambda: app)
+    monkeypatch.setattr(worker, "_schedule_from_worker_app", lambda: scheduled.append("next"))
+    with app.app_context():
+        _queued()
+    counts = worker.daily_job()
+    assert counts["emails_sent"] == 1 and mailbox.to("x@exemple.fr")
+    assert scheduled == ["next"]
+
+    def broken():
+        raise RuntimeError("base perdue")
+
+    monkeypatch.setattr("app.jury.notifications.send_reminders", broken)
+    with pytest.raises(RuntimeError):
+        worker.daily_job()
+    assert scheduled == ["next", "next"]  # tomorrow is scheduled even when today failed
