@@ -4,13 +4,14 @@ and URL prefix in the OpenAPI description)."""
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_login import current_user
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.api.files import EstablishmentRef, blp
 from app.api.schemas import BaseSchema, ComputedList
-from app.core.errors import ValidationFailed
+from app.core.errors import DomainError, ValidationFailed
 from app.core.permissions import roles_required
 from app.files import access, candidates
 
@@ -63,6 +64,36 @@ class CandidatePatchIn(CandidatePatch):
     reason = fields.String(load_default=None, allow_none=True, metadata={
         "description": "motif de la rectification : obligatoire pour le secrétariat quand l'état civil figure "
                        "sur un document délivré (R15)"})
+
+    @validates_schema(skip_on_field_errors=False)
+    def _every_mistake_at_once(self, data, **kwargs):
+        """As CandidatePatch, and the secretariat's missing reason for a rectification in the same 422."""
+        errors: dict = {}
+        try:
+            candidates.check_candidate(data)
+        except ValidationFailed as error:
+            errors.update(error.errors)
+        if _rectification_without_reason(data, errors):
+            errors["reason"] = [candidates.REASON_REQUIRED]
+        if errors:
+            raise ValidationError(errors)
+
+
+def _rectification_without_reason(data: dict, errors: dict) -> bool:
+    """The secretariat changes the identity of a decided candidate (R15) and gives no reason."""
+    if (data.get("reason") or "").strip() or not _me().is_secretariat:
+        return False
+    try:
+        candidate = access.get_candidate_for(_me(), (request.view_args or {}).get("candidate_id"))
+    except DomainError:
+        return False  # the handler answers the 404
+    if not candidate.has_issued_record:
+        return False
+    valid = {k: v for k, v in data.items() if k in candidates.IDENTITY_FIELDS and k not in errors}
+    try:
+        return bool(candidates.identity_changes(candidate, valid))
+    except ValidationFailed:
+        return False
 
 
 class CandidateIn(CandidatePatch):

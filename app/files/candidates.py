@@ -56,6 +56,8 @@ LOCKED_MESSAGE = (
     "il ne peut plus être modifié ici. Demandez une rectification au secrétariat de la branche."
 )
 
+REASON_REQUIRED = "Le motif de la rectification est obligatoire : l'état civil figure sur un document délivré."
+
 
 def _years_before(day: date, years: int) -> date:
     try:
@@ -366,8 +368,7 @@ def update_candidate(candidate: Candidate, actor, *, rectify=None, reason=None, 
     changes = _changed(candidate, identity)
     frozen = candidate.has_issued_record
     if frozen and changes and rectify is not None and not (reason or "").strip():
-        errors.add("reason", "Le motif de la rectification est obligatoire : l'état civil figure sur un "
-                   "document délivré.")
+        errors.add("reason", REASON_REQUIRED)
     errors.raise_if_any()
     if frozen and changes:
         if rectify is None:

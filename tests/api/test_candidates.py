@@ -141,6 +141,9 @@ def test_r15_the_secretariat_needs_a_reason_to_rectify(world, api_as):
     problem = problem_of(secretariat.patch(f"/candidates/{candidate.id}", json={"last_name": "Rectifié"}), 422)
     assert set(problem["errors"]) == {"reason"} and "motif" in problem["errors"]["reason"][0]
     problem_of(secretariat.patch(f"/candidates/{candidate.id}", json={"last_name": "Rectifié", "reason": " "}), 422)
+    problem = problem_of(secretariat.patch(f"/candidates/{candidate.id}", json={"last_name": "Rectifié", "sex": "Z",
+                                                                                "email": "x"}), 422)
+    assert set(problem["errors"]) == {"reason", "sex", "email"}  # every mistake at once
     db.session.expire_all()
     assert db.session.get(Candidate, candidate.id).last_name != "Rectifié"
 
