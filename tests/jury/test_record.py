@@ -121,7 +121,7 @@ def test_a_rectification_reissues_the_document_as_version_2_under_the_same_numbe
 
     text_ = pdf_text(pdf.parchment_pdf(parchment))
     assert "MARTIN" in text_ and old_last.upper() not in text_ and "nom d'usage : DURAND" in text_
-    assert "version 2, délivrée le" in text_ and "née le" in text_
+    assert "version 2, délivrée le" in text_ and "née le" in text_ and f"Numéro d'attestation : {number}" in text_
     answer = api_as(None).get(f"/verify/{number}").json
     assert (answer["holder"], answer["version"]) == (f"{candidate.first_name} M.", 2)
     page = client.get(f"/verifier/{number}").get_data(as_text=True)
