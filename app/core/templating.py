@@ -42,6 +42,12 @@ def pluriel(count: int | None, singular: str, plural: str | None = None) -> str:
     return f"{count:,}".replace(",", "\u202f") + " " + word
 
 
+def born_on(sex: str | None) -> str:
+    """« née le », « né le », or « date de naissance : » when the sex is not known: never « né(e) ».
+    In templates: {{ candidate.sex|born_on }} {{ candidate.birth_date|date_fr }}."""
+    return {"F": "née le", "M": "né le"}.get(sex or "", "date de naissance :")
+
+
 def date_short(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
@@ -54,6 +60,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date_short"] = date_short
     app.jinja_env.filters["datetime_fr"] = datetime_fr
     app.jinja_env.filters["pluriel"] = pluriel
+    app.jinja_env.filters["born_on"] = born_on
     app.jinja_env.globals["today"] = today
     app.jinja_env.globals["error_summary"] = error_summary
     app.jinja_env.trim_blocks = True

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from app.core.templating import datetime_fr, pluriel
+from app.core.templating import born_on, datetime_fr, pluriel
 
 
 @pytest.mark.parametrize(("count", "expected"), [
@@ -33,3 +33,8 @@ def test_datetime_fr_reads_utc_as_paris_time():
     assert datetime_fr(datetime(2026, 12, 1, 21, 5)) == "1er décembre 2026 à 22 h 05"  # winter: UTC+1
     assert datetime_fr(datetime(2027, 7, 14, 8, 0)) == "14 juillet 2027 à 10 h 00"  # summer: UTC+2
     assert datetime_fr(None) == ""
+
+
+def test_born_on_agrees_with_the_sex_and_never_writes_ne_e():
+    assert (born_on("F"), born_on("M"), born_on(None), born_on("")) == (
+        "née le", "né le", "date de naissance :", "date de naissance :")
