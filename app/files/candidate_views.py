@@ -116,13 +116,19 @@ def _render_candidate(candidate, status: int = 200, document_form=None, invite_f
 @bp.route("/entreprise/candidats/<int:candidate_id>/modifier", methods=["GET", "POST"])
 @roles_required("entreprise")
 def candidate_edit(candidate_id: int):
+    return _edit_candidate(candidate_id, "files.candidate_show")
+
+
+def _edit_candidate(candidate_id: int, show_endpoint: str):
+    """The company's and the secretariat's edit page: the same form and service; back to their candidate page."""
     candidate = access.get_candidate_for(_me(), candidate_id)
     form = _civil_status_form(candidate)
     status = _save_civil_status(candidate, form)
+    back = url_for(show_endpoint, candidate_id=candidate.id)
     if status is None:
         flash("La fiche du candidat est enregistrée.", "success")
-        return redirect(url_for("files.candidate_show", candidate_id=candidate.id))
-    return _render_candidate_form(candidate, form, status, url_for("files.candidate_show", candidate_id=candidate.id))
+        return redirect(back)
+    return _render_candidate_form(candidate, form, status, back)
 
 
 # ---------------------------------------------------------------- candidates (secretariat)
@@ -140,14 +146,7 @@ def secretariat_candidate_show(candidate_id: int):
 @bp.route("/secretariat/candidats/<int:candidate_id>/modifier", methods=["GET", "POST"])
 @roles_required("secretariat")
 def secretariat_candidate_edit(candidate_id: int):
-    candidate = access.get_candidate_for(_me(), candidate_id)
-    form = _civil_status_form(candidate)
-    status = _save_civil_status(candidate, form)
-    if status is None:
-        flash("La fiche du candidat est enregistrée.", "success")
-        return redirect(url_for("files.secretariat_candidate_show", candidate_id=candidate.id))
-    return _render_candidate_form(candidate, form, status,
-                                  url_for("files.secretariat_candidate_show", candidate_id=candidate.id))
+    return _edit_candidate(candidate_id, "files.secretariat_candidate_show")
 
 
 @bp.route("/entreprise/candidats/<int:candidate_id>/documents", methods=["POST"])

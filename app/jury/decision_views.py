@@ -51,6 +51,18 @@ def _session_files(jury_session: JurySession) -> list[CandidateFile]:
     return decisions.files_to_decide(jury_session)
 
 
+def _recorded(file: CandidateFile, form) -> bool:
+    """Records the decision of a valid form; a refusal lands on the form's fields (False)."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        decisions.record_decision(file, _user(), form.results, comment=form.comment.data, reason=form.reason.data)
+    except DomainError as err:
+        form.add_domain_errors(err)
+        return False
+    return True
+
+
 @bp.route("/secretariat/jurys/<int:session_id>/decisions/<int:file_id>", methods=["POST"])
 @roles_required("secretariat")
 def session_decision_row(session_id: int, file_id: int):
@@ -58,14 +70,9 @@ def session_decision_row(session_id: int, file_id: int):
     file = _file_or_404(file_id)
     require(file.jury_session_id == jury_session.id)
     form = forms.decision_form_for(file, formdata=request.form, prefix=f"f{file.id}")
-    if form.validate_on_submit():
-        try:
-            decisions.record_decision(file, _user(), form.results, comment=form.comment.data, reason=form.reason.data)
-        except DomainError as err:
-            form.add_domain_errors(err)
-        else:
-            flash(f"Décision enregistrée pour {file.candidate.full_name} : {file.status_label}.", "success")
-            return redirect(url_for("jury.session_decisions", session_id=jury_session.id) + f"#dossier-{file.id}")
+    if _recorded(file, form):
+        flash(f"Décision enregistrée pour {file.candidate.full_name} : {file.status_label}.", "success")
+        return redirect(url_for("jury.session_decisions", session_id=jury_session.id) + f"#dossier-{file.id}")
     return _render_decisions(jury_session, _session_files(jury_session), {file.id: form}, 422)
 
 
@@ -146,13 +153,8 @@ def session_decisions_as_evaluated(session_id: int):
 def file_decision(file_id: int):
     file = _file_or_404(file_id)
     form = forms.decision_form_for(file)
-    if form.validate_on_submit():
-        try:
-            decisions.record_decision(file, _user(), form.results, comment=form.comment.data, reason=form.reason.data)
-        except DomainError as err:
-            form.add_domain_errors(err)
-        else:
-            flash(f"Décision enregistrée : {file.status_label}.", "success")
-            return redirect(url_for("jury.file_decision", file_id=file.id))
+    if _recorded(file, form):
+        flash(f"Décision enregistrée : {file.status_label}.", "success")
+        return redirect(url_for("jury.file_decision", file_id=file.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("jury/file_decision.html", file=file, form=form), status
