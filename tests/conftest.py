@@ -155,9 +155,10 @@ def _clean_database(request):
         for table in reversed(db.metadata.sorted_tables):
             if table.name not in KEEP_TABLES:
                 db.session.execute(table.delete())
-        from app.referential.services import load_referential
+        from app.referential.services import load_referential, reset_registrations
 
         load_referential()
+        reset_registrations()  # the secretariat's data, which load_referential keeps
         db.session.commit()
         db.session.remove()
     limiter.reset()

@@ -1,4 +1,4 @@
-"""GET /cqps, POST /establishments, POST and GET /assessors."""
+"""GET /cqps, PATCH /cqps/{code}, POST /establishments, POST and GET /assessors."""
 
 from __future__ import annotations
 
@@ -19,7 +19,36 @@ class CqpOut(BaseSchema):
     code = fields.String()
     title = fields.String()
     domain = fields.String()
+    repertoire = fields.String(allow_none=True, metadata={"enum": list(services.REPERTOIRES)})
+    repertoire_code = fields.String(allow_none=True)
+    level = fields.Integer(allow_none=True)
+    nsf_code = fields.String(allow_none=True)
+    registered_on = fields.Date(allow_none=True)
+    carry_over_years = fields.Integer()
     competences = fields.Nested(CodeTitle, many=True, attribute="active_competences")
+
+
+def _checked_by_the_service(**metadata):
+    """Any JSON value: the service checks each field (type included) and a 422 names every invalid one."""
+    return fields.Raw(allow_none=True, metadata=metadata)
+
+
+class CqpPatch(BaseSchema):
+    """What PATCH /cqps/{code} changes (fields absent stay as they are; null empties one)."""
+
+    title = _checked_by_the_service(type="string", maxLength=255, description="intitulé exact de la certification")
+    repertoire = _checked_by_the_service(type="string", enum=list(services.REPERTOIRES), nullable=True,
+                                         description="répertoire national : RNCP ou RS (null : non enregistré)")
+    repertoire_code = _checked_by_the_service(type="string", pattern="^(RNCP|RS)[0-9]+$", nullable=True,
+                                              description="code de la fiche, RNCP35842 ou RS5614")
+    level = _checked_by_the_service(type="integer", minimum=1, maximum=8, nullable=True,
+                                    description="niveau du cadre national des certifications (obligatoire au RNCP)")
+    nsf_code = _checked_by_the_service(type="string", pattern="^[1-4][0-9]{2}[fghjklmnpqrstuvw]?$", nullable=True,
+                                       description="code NSF (nomenclature des spécialités de formation), 222 ou 222n")
+    registered_on = _checked_by_the_service(type="string", format="date", nullable=True,
+                                            description="date de la décision d'enregistrement de France compétences")
+    carry_over_years = _checked_by_the_service(type="integer", minimum=0, description="années pendant lesquelles "
+                                               "les compétences validées par une décision partielle restent acquises (R13)")
 
 
 def at_most(n: int) -> validate.Length:
@@ -70,6 +99,17 @@ class Cqps(MethodView):
     def get(self):
         """Le référentiel : CQP et leurs compétences."""
         return services.list_cqps()
+
+
+@blp.route("/cqps/<code>")
+class CqpResource(MethodView):
+    @roles_required("secretariat")
+    @blp.arguments(CqpPatch)
+    @blp.response(200, CqpOut)
+    def patch(self, data, code):
+        """Modifie l'enregistrement du CQP (RNCP ou RS, code, niveau, NSF, date de décision), son intitulé et la
+        durée de conservation des compétences acquises ; une 422 nomme chaque champ invalide, rien n'est écrit."""
+        return services.update_cqp_registration(services.get_cqp_for_edit(code), data, actor=current_user)
 
 
 @blp.route("/establishments")

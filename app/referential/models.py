@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, SmallInteger, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -20,6 +20,15 @@ class Cqp(db.Model):
     title: Mapped[str] = mapped_column(String(255))
     domain: Mapped[str] = mapped_column(String(120), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Registration by France compétences: the repertoire (RNCP or RS), its code (RNCP35842, RS5614), the level
+    # of the national framework (1..8, none for most RS), the NSF code (222, 222n), the date of the decision.
+    repertoire: Mapped[str | None] = mapped_column(String(4))
+    repertoire_code: Mapped[str | None] = mapped_column(String(16))
+    level: Mapped[int | None] = mapped_column(SmallInteger)
+    nsf_code: Mapped[str | None] = mapped_column(String(4))
+    registered_on: Mapped[date | None] = mapped_column()
+    # How many years the competences validated by a partial decision stay acquired (R13).
+    carry_over_years: Mapped[int] = mapped_column(SmallInteger, default=5, server_default="5")
 
     competences: Mapped[list[Competence]] = relationship(
         back_populates="cqp", order_by="Competence.position", cascade="all, delete-orphan"
@@ -28,6 +37,18 @@ class Cqp(db.Model):
     @property
     def active_competences(self) -> list[Competence]:
         return [c for c in self.competences if c.active]
+
+    @property
+    def is_registered(self) -> bool:
+        """Registered in the RNCP or the RS: the branch is then a certifier (R16: holders go to the CPF)."""
+        return bool(self.repertoire_code)
+
+    @property
+    def registration(self) -> dict:
+        """What a parchment prints of the registration (frozen in the version at issue time)."""
+        return {"title": self.title, "repertoire": self.repertoire, "repertoire_code": self.repertoire_code,
+                "level": self.level, "nsf_code": self.nsf_code,
+                "registered_on": self.registered_on.isoformat() if self.registered_on else None}
 
 
 class Competence(db.Model):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.accounts import services as accounts
@@ -53,6 +54,13 @@ def load_referential(path: Path | None = None) -> dict[str, int]:
                 counts["competences_updated"] += 1
     db.session.flush()
     return counts
+
+
+def reset_registrations() -> None:
+    """Every CQP unregistered, with the default carry-over (the tests' clean state: load_referential never
+    touches a registration, which is the secretariat's)."""
+    db.session.execute(update(Cqp).values(repertoire=None, repertoire_code=None, level=None, nsf_code=None,
+                                          registered_on=None, carry_over_years=5))
 
 
 def list_cqps(include_inactive: bool = False) -> list[Cqp]:
@@ -116,6 +124,136 @@ def update_cqp_referential(cqp: Cqp, *, title: str, domain: str, active: bool,
     return cqp
 
 
+REPERTOIRES = ("RNCP", "RS")
+REGISTRATION_FIELDS = ("repertoire", "repertoire_code", "level", "nsf_code", "registered_on", "carry_over_years")
+_REPERTOIRE_CODE = re.compile(r"(RNCP|RS)([0-9]{1,6})")
+# NSF (nomenclature des spécialités de formation, 1994): a group of 3 digits (100 to 4xx) and, optionally,
+# the letter of the function (f to w, neither i nor o: 222n, 311t).
+_NSF_CODE = re.compile(r"[1-4][0-9]{2}[fghjklmnpqrstuvw]?")
+
+
+def _checked_registration(values: dict) -> tuple[dict, dict[str, list[str]]]:
+    """Each registration field given, normalised, and every mistake (a French message naming the field)."""
+    clean: dict = {}
+    errors: dict[str, list[str]] = {}
+
+    def wrong(field, message):
+        errors.setdefault(field, []).append(message)
+
+    def text(field):
+        value = values[field]
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            wrong(field, f"Le champ {field} doit être un texte.")
+            return None
+        return value.strip() or None
+
+    if "repertoire" in values:
+        repertoire = text("repertoire")
+        if repertoire is not None and repertoire.upper() not in REPERTOIRES:
+            wrong("repertoire", "Le répertoire doit être RNCP ou RS (ou vide si le CQP n'est pas enregistré).")
+        else:
+            clean["repertoire"] = repertoire.upper() if repertoire else None
+    if "repertoire_code" in values:
+        code = text("repertoire_code")
+        if code is not None:
+            code = code.upper().replace(" ", "")
+            if not _REPERTOIRE_CODE.fullmatch(code):
+                wrong("repertoire_code", "Le code d'enregistrement doit être RNCP ou RS suivi de chiffres "
+                                         "(par exemple RNCP35842 ou RS5614).")
+                code = None
+        if "repertoire_code" not in errors:
+            clean["repertoire_code"] = code
+    if "level" in values:
+        level = values["level"]
+        if isinstance(level, str) and level.strip().isdigit():
+            level = int(level.strip())
+        elif isinstance(level, str) and not level.strip():
+            level = None
+        if level is not None and (isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 8):
+            wrong("level", "Le niveau du cadre national des certifications est un entier de 1 à 8.")
+        else:
+            clean["level"] = level
+    if "nsf_code" in values:
+        nsf = text("nsf_code")
+        if nsf is not None:
+            nsf = nsf.lower().replace(" ", "")
+            if not _NSF_CODE.fullmatch(nsf):
+                wrong("nsf_code", "Le code NSF est un groupe de 3 chiffres (100 à 4xx), suivi éventuellement "
+                                  "de la lettre de la fonction (par exemple 222 ou 222n).")
+        if "nsf_code" not in errors:
+            clean["nsf_code"] = nsf
+    if "registered_on" in values:
+        registered_on = values["registered_on"]
+        if isinstance(registered_on, str):
+            try:
+                registered_on = date.fromisoformat(registered_on.strip()) if registered_on.strip() else None
+            except ValueError:
+                registered_on = "?"
+        if registered_on is not None and not isinstance(registered_on, date):
+            wrong("registered_on", "La date de la décision de France compétences doit être une date (AAAA-MM-JJ).")
+        elif registered_on is not None and registered_on > today():
+            wrong("registered_on", "La date de la décision de France compétences ne peut pas être dans le futur.")
+        else:
+            clean["registered_on"] = registered_on
+    if "carry_over_years" in values:
+        years = values["carry_over_years"]
+        if isinstance(years, str) and years.strip().isdigit():
+            years = int(years.strip())
+        if isinstance(years, bool) or not isinstance(years, int) or not 0 <= years <= 99:
+            wrong("carry_over_years", "La durée de conservation des compétences acquises est un nombre "
+                                      "d'années entier, de 0 à 99.")
+        else:
+            clean["carry_over_years"] = years
+    return clean, errors
+
+
+def update_cqp_registration(cqp: Cqp, values: dict, *, actor=None) -> Cqp:
+    """Changes the fields given of the CQP's registration (and its title when given): every mistake is
+    reported at once, and nothing is written unless all are right. A registered CQP (a code) says in which
+    repertoire, and its code starts with that repertoire; a level only for the RNCP or the RS."""
+    clean, errors = _checked_registration({k: v for k, v in values.items() if k in REGISTRATION_FIELDS})
+    if "title" in values:
+        title = values["title"]
+        if not isinstance(title, str) or not title.strip():
+            errors.setdefault("title", []).append("L'intitulé du CQP est obligatoire.")
+        elif len(title.strip()) > 255:
+            errors.setdefault("title", []).append("L'intitulé du CQP : 255 caractères au plus.")
+        else:
+            clean["title"] = title.strip()
+    if not errors:
+        repertoire = clean.get("repertoire", cqp.repertoire)
+        code = clean.get("repertoire_code", cqp.repertoire_code)
+        level = clean.get("level", cqp.level)
+        if code and not repertoire and "repertoire" not in clean:
+            repertoire = clean["repertoire"] = _REPERTOIRE_CODE.fullmatch(code).group(1)
+        if code and not repertoire:
+            errors.setdefault("repertoire", []).append(
+                f"Le répertoire est obligatoire pour un CQP qui a un code d'enregistrement ({code}) : RNCP ou RS "
+                "(videz aussi le code si le CQP n'est plus enregistré).")
+        elif code and _REPERTOIRE_CODE.fullmatch(code).group(1) != repertoire:
+            errors.setdefault("repertoire_code", []).append(
+                f"Le code d'enregistrement {code} ne correspond pas au répertoire {repertoire}.")
+        if repertoire and not code:
+            errors.setdefault("repertoire_code", []).append(
+                f"Le code d'enregistrement au répertoire {repertoire} est obligatoire (par exemple "
+                f"{'RNCP35842' if repertoire == 'RNCP' else 'RS5614'}).")
+        if repertoire == "RNCP" and level is None:
+            errors.setdefault("level", []).append(
+                "Le niveau (1 à 8) est obligatoire pour une certification enregistrée au RNCP.")
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ValidationFailed(first if len(errors) == 1 else "Certains champs sont invalides : "
+                               + ", ".join(errors) + ".", errors)
+    before = cqp.registration | {"carry_over_years": cqp.carry_over_years}
+    for name, value in clean.items():
+        setattr(cqp, name, value)
+    changed = {k: v for k, v in (cqp.registration | {"carry_over_years": cqp.carry_over_years}).items()
+               if before.get(k) != v}
+    audit.record("cqp.registration", actor, cqp, **changed)
+    db.session.flush()
+    return cqp
 
 
 HABILITATION_WARNING_MONTHS = 9

@@ -46,7 +46,8 @@ def test_any_role_reads_the_referential(app_ctx, api_as, role):
     cqps = response.json
     assert len(cqps) == 13
     first = next(c for c in cqps if c["code"] == "FAB-OPF")
-    assert set(first) == {"code", "title", "domain", "competences"}
+    assert set(first) == {"code", "title", "domain", "competences", "repertoire", "repertoire_code", "level",
+                          "nsf_code", "registered_on", "carry_over_years"}
     assert first["domain"] == "Fabrication" and first["competences"][0] == {
         "code": "C1", "title": first["competences"][0]["title"]}
 
