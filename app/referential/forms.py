@@ -11,6 +11,7 @@ from wtforms import (
     FormField,
     HiddenField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
 )
@@ -55,7 +56,33 @@ class CqpForm(NestedErrorsMixin, BaseForm):
     domain = StringField("Domaine", validators=[DataRequired(message="Le domaine du CQP est obligatoire."),
                                                 Length(max=120)])
     active = BooleanField("CQP actif (proposé aux entreprises pour les nouvelles candidatures)")
+    # The registration by France compétences: checked by services.update_cqp_registration (French messages).
+    repertoire = SelectField("Répertoire national", choices=[
+        SelectChoice("", "Non enregistré"),
+        SelectChoice("RNCP", "RNCP (répertoire national des certifications professionnelles)"),
+        SelectChoice("RS", "RS (répertoire spécifique)")], validate_choice=False)
+    repertoire_code = StringField("Code d'enregistrement (fiche RNCP ou RS)", validators=[Optional(), Length(max=16)])
+    level = SelectField("Niveau du cadre national des certifications professionnelles",
+                        choices=[SelectChoice("", "Sans niveau (RS)")]
+                        + [SelectChoice(str(n), f"Niveau {n}") for n in range(1, 9)],
+                        validate_choice=False)
+    nsf_code = StringField("Code NSF (nomenclature des spécialités de formation)",
+                           validators=[Optional(), Length(max=8)])
+    registered_on = StringField("Date de la décision d'enregistrement de France compétences")
+    carry_over_years = StringField("Durée de conservation des compétences acquises (années)")
     competences = FieldList(FormField(CompetenceRow))
+
+    def registration_values(self) -> dict:
+        """The registration as posted, for the service (which checks and normalises each field)."""
+        registered_on = (self.registered_on.data or "").strip()
+        if len(registered_on) == 10 and registered_on[2] == "/" and registered_on[5] == "/":
+            registered_on = f"{registered_on[6:]}-{registered_on[3:5]}-{registered_on[:2]}"  # JJ/MM/AAAA
+        values = {"repertoire": self.repertoire.data or None, "repertoire_code": self.repertoire_code.data or None,
+                  "level": self.level.data or None, "nsf_code": self.nsf_code.data or None,
+                  "registered_on": registered_on or None}
+        if (self.carry_over_years.data or "").strip():  # left empty: unchanged
+            values["carry_over_years"] = self.carry_over_years.data.strip()
+        return values
 
 
 class CheckboxesField(SelectMultipleField):

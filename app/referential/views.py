@@ -44,6 +44,10 @@ def cqp_edit(code: str):
     cqp = _load_cqp(code)
     if request.method == "GET":
         form = CqpForm(obj=cqp)
+        form.level.data = str(cqp.level) if cqp.level else ""
+        form.repertoire.data = cqp.repertoire or ""
+        form.registered_on.data = cqp.registered_on.isoformat() if cqp.registered_on else ""
+        form.carry_over_years.data = str(cqp.carry_over_years)
     else:
         form = CqpForm()
     status = 200
@@ -57,7 +61,13 @@ def cqp_edit(code: str):
         except DomainError as error:
             form.add_domain_errors(error)
             status = error.status_code
-        else:
+        try:  # both checked, so that the page names every mistake at once
+            services.update_cqp_registration(cqp, form.registration_values(),
+                                             actor=current_user._get_current_object())
+        except DomainError as error:
+            form.add_domain_errors(error)
+            status = error.status_code
+        if status == 200:
             flash(f"Le CQP {cqp.code} est enregistré.", "success")
             return redirect(url_for("referential.cqp_list"))
     elif form.is_submitted():

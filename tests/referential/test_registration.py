@@ -132,3 +132,65 @@ def test_the_change_is_audited(secretariat_api):
     secretariat_api.patch(f"/cqps/{CODE}", json={"repertoire_code": "RS5614"})
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "cqp.registration")).one()
     assert entry.details["repertoire_code"] == "RS5614"
+
+
+# ---------------------------------------------------------------- the secretariat's CQP edit page
+
+
+@pytest.fixture
+def secretary(app_ctx, login_as):
+    user = make_user("secretariat")
+    login_as(user)
+    return user
+
+
+def _form(cqp, **changes) -> dict:
+    from tests.referential.test_views import _cqp_form
+
+    data = _cqp_form(cqp, repertoire="", repertoire_code="", level="", nsf_code="", registered_on="",
+                     carry_over_years=str(cqp.carry_over_years))
+    data.update(changes)
+    return data
+
+
+def test_the_edit_page_registers_a_cqp(client, secretary):
+    from tests.accounts.conftest import page_text
+    from tests.conftest import submit_form
+
+    html = page_text(client.get(f"/referentiel/cqp/{CODE}"))
+    assert "Enregistrement par France compétences" in html and 'name="repertoire_code"' in html
+    response = submit_form(client, f"/referentiel/cqp/{CODE}", _form(
+        get_cqp(CODE), repertoire="RNCP", repertoire_code="RNCP35842", level="3", nsf_code="222n",
+        registered_on="28/03/2024", carry_over_years="4"))
+    assert response.status_code == 302, page_text(response)
+    cqp = fresh()
+    assert (cqp.repertoire, cqp.repertoire_code, cqp.level, cqp.nsf_code, cqp.registered_on,
+            cqp.carry_over_years) == ("RNCP", "RNCP35842", 3, "222n", date(2024, 3, 28), 4)
+    html = page_text(client.get(f"/referentiel/cqp/{CODE}"))
+    assert 'value="RNCP35842"' in html and 'value="2024-03-28"' in html
+
+
+def test_the_edit_page_names_every_mistake_and_writes_nothing(client, secretary):
+    from tests.accounts.conftest import page_text
+    from tests.conftest import submit_form
+
+    response = submit_form(client, f"/referentiel/cqp/{CODE}", _form(
+        get_cqp(CODE), title="Titre changé", repertoire="RNCP", repertoire_code="35842", nsf_code="99",
+        registered_on="hier", carry_over_years="-1"))
+    assert response.status_code == 422
+    html = page_text(response)
+    for field in ("repertoire_code", "nsf_code", "registered_on", "carry_over_years"):
+        assert f'id="{field}-erreur"' in html, field
+    assert "RNCP ou RS suivi de chiffres" in html and "Le code NSF" in html
+    cqp = fresh()
+    assert not cqp.is_registered and cqp.title != "Titre changé" and cqp.carry_over_years == 5
+
+
+def test_the_edit_page_refuses_a_rncp_registration_without_level(client, secretary):
+    from tests.accounts.conftest import page_text
+    from tests.conftest import submit_form
+
+    response = submit_form(client, f"/referentiel/cqp/{CODE}", _form(
+        get_cqp(CODE), repertoire="RNCP", repertoire_code="RNCP35842"))
+    assert response.status_code == 422
+    assert 'id="level-erreur"' in page_text(response) and not fresh().is_registered
