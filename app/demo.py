@@ -40,6 +40,7 @@ DEMO_USERS = [
 def load_demo() -> list[tuple[str, str, str]]:
     if not referential.list_cqps():
         referential.load_referential()
+    referential.register_demo_cqps()
     establishment = accounts.find_establishment(DEMO_SIRET) or accounts.create_establishment(
         DEMO_SIRET, "Chimie Démo SAS", address="12 rue des Alambics", postcode="69007", city="Lyon",
         contact_email="contact@chimie-demo.fr",

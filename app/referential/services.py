@@ -256,6 +256,32 @@ def update_cqp_registration(cqp: Cqp, values: dict, *, actor=None) -> Cqp:
     return cqp
 
 
+# The demo's registrations (fictitious codes, plausible shapes): RNCP CQPs with their level, one in the RS
+# without level, and the others not registered (COM-TCO among them).
+DEMO_REGISTRATIONS = {
+    "FAB-OPF": {"repertoire": "RNCP", "repertoire_code": "RNCP35842", "level": 3, "nsf_code": "222t",
+                "registered_on": date(2024, 3, 28)},
+    "FAB-PIF": {"repertoire": "RNCP", "repertoire_code": "RNCP36417", "level": 4, "nsf_code": "222r",
+                "registered_on": date(2023, 11, 30)},
+    "CND-CLC": {"repertoire": "RNCP", "repertoire_code": "RNCP34290", "level": 3, "nsf_code": "311t",
+                "registered_on": date(2022, 6, 29)},
+    "MNT-TMI": {"repertoire": "RNCP", "repertoire_code": "RNCP37105", "level": 4, "nsf_code": "250r",
+                "registered_on": date(2025, 1, 30)},
+    "LOG-AGL": {"repertoire": "RS", "repertoire_code": "RS5614", "level": None, "nsf_code": "311",
+                "registered_on": date(2023, 5, 25)},
+}
+
+
+def register_demo_cqps() -> None:
+    """The demo CQPs' registrations, for those the secretariat has not registered (idempotent)."""
+    for cqp in list_cqps(include_inactive=True):
+        registration = DEMO_REGISTRATIONS.get(cqp.code)
+        if registration and not cqp.is_registered:
+            for name, value in registration.items():
+                setattr(cqp, name, value)
+    db.session.flush()
+
+
 HABILITATION_WARNING_MONTHS = 9
 
 

@@ -194,3 +194,14 @@ def test_the_edit_page_refuses_a_rncp_registration_without_level(client, secreta
         get_cqp(CODE), repertoire="RNCP", repertoire_code="RNCP35842"))
     assert response.status_code == 422
     assert 'id="level-erreur"' in page_text(response) and not fresh().is_registered
+
+
+def test_the_demo_registers_some_cqps_in_the_rncp_one_in_the_rs_and_leaves_others(app_ctx):
+    from app.referential.services import list_cqps, register_demo_cqps
+
+    register_demo_cqps()
+    cqps = {c.code: c for c in list_cqps(include_inactive=True)}
+    assert cqps["FAB-OPF"].repertoire_code == "RNCP35842" and cqps["FAB-OPF"].level == 3
+    assert cqps["LOG-AGL"].repertoire == "RS" and cqps["LOG-AGL"].level is None
+    assert not cqps["COM-TCO"].is_registered
+    assert sum(c.repertoire == "RNCP" for c in cqps.values()) >= 2
