@@ -117,9 +117,11 @@ def register(app: Flask) -> None:
         click.echo(f"Jeton créé pour {user.email} ({user.role}). Conservez-le : il ne sera plus affiché.")
         click.echo(token)
 
+    from app.jury.cdc_cli import register as register_cdc_cli
     from app.jury.cli import register as register_jury_cli
 
     register_jury_cli(app)
+    register_cdc_cli(app)
 
     outbox = click.Group("outbox", help="Emails en attente d'envoi.")
     app.cli.add_command(outbox)

@@ -70,6 +70,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance / "uploads"),
+        # CPF register (R16): the identifiers the Caisse des Dépôts gives the certifier (idClient: 8 characters).
+        "CDC_ID_CLIENT": os.environ.get("CDC_ID_CLIENT") or None,
+        "CDC_ID_CONTRAT": os.environ.get("CDC_ID_CONTRAT") or None,
         "MAX_CONTENT_LENGTH": 11 * 1024 * 1024,
         "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
         "REDIS_URL": redis_url,

@@ -3,5 +3,6 @@
 from app.accounts.models import *  # noqa: F403
 from app.core.models import *  # noqa: F403
 from app.files.models import *  # noqa: F403
+from app.jury.cdc_models import *  # noqa: F403
 from app.jury.models import *  # noqa: F403
 from app.referential.models import *  # noqa: F403

@@ -91,9 +91,9 @@ def init_api(app: Flask) -> None:
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })
-    from app.api import candidates, files, geography, jury, referential, stats  # noqa: F401 (candidates: routes on files.blp)
+    from app.api import candidates, cdc, files, geography, jury, referential, stats  # noqa: F401 (candidates: routes on files.blp)
 
-    for module in (referential, geography, files, jury, stats):
+    for module in (referential, geography, files, jury, cdc, stats):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
         csrf.exempt(module.blp)
     _mark_openapi_public(app)

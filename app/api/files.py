@@ -207,6 +207,20 @@ def _missing_seen(file: CandidateFile) -> list:
     return missing_items(file, viewer()) if file.visible_status_for(viewer()) == file.status else []
 
 
+class CpfOut(BaseSchema):
+    """R16: where a `valide` holder stands with the CPF register (secretariat only)."""
+
+    status = fields.String(metadata={"enum": ["a_transmettre", "transmis", "accepte", "rejete"]})
+    deadline = fields.String(metadata={"description": "date du jury + 3 mois (YYYY-MM-DD)"})
+    error = fields.String(allow_none=True)
+
+
+def _cpf_seen(file: CandidateFile):
+    from app.jury.cdc import cpf_of_file
+
+    return cpf_of_file(file) if getattr(viewer(), "is_secretariat", False) else None
+
+
 class FileOut(BaseSchema):
     """A file as docs/api.md shows it, as the viewer may see it (R10: an unpublished decision is hidden, the
     file shown in « Inscription au jury »)."""
@@ -234,6 +248,7 @@ class FileOut(BaseSchema):
     withdraw_reason = fields.String(allow_none=True)
     next_action = ComputedNested(NextActionOut, allow_none=True, compute=lambda file: next_action(file, viewer()))
     missing = ComputedNested(MissingOut, many=True, compute=_missing_seen)
+    cpf = ComputedNested(CpfOut, allow_none=True, compute=_cpf_seen)
 
 
 class FilePageOut(BaseSchema):
