@@ -388,40 +388,65 @@ def pending() -> tuple[list[Holder], list[Holder]]:
     """(ready, incomplete): the holders not yet in an accepted flux or one awaiting its report."""
     lookup = _cached_lookup()
     ready, incomplete = [], []
-    for row in db.session.execute(_registered_valide().where(~_already_sent()).execution_options(yield_per=CHUNK)):
+    for row in db.session.execute(_registered_valide().where(~_already_sent())):
         item = _holder_of_row(row, lookup)
         (incomplete if item.missing else ready).append(item)
     return ready, incomplete
 
 
+def _ready_holders(incomplete: list[Holder], record_passage) -> Iterable[Holder]:
+    """The holders to send, streamed from the database (`yield_per`): each one is recorded as a passage
+    as it is written; the incomplete ones are collected into `incomplete` instead."""
+    lookup = _cached_lookup()
+    query = _registered_valide().where(~_already_sent()).execution_options(yield_per=CHUNK)
+    for row in db.session.execute(query):
+        item = _holder_of_row(row, lookup)
+        if item.missing:
+            incomplete.append(item)
+        else:
+            record_passage(item)
+            yield item
+
+
 def create_export(actor) -> tuple[CdcExport, list[Holder]]:
-    """Builds the next flux: every holder ready, once. 409 without the CDC's identifiers or with nothing new.
-    Returns the export and the holders left out (identity to complete)."""
+    """Builds the next flux: every holder ready, once, written as it is read (flat memory). 409 without
+    the CDC's identifiers or with nothing new (nothing written then). Returns the export and the holders
+    left out (identity to complete)."""
     client, contract = _check_settings()
-    ready, incomplete = pending()
-    if not ready:
-        detail = ""
-        if incomplete:
-            detail = f" ({pluriel(len(incomplete), 'identité')} à compléter avant l'envoi : voir le registre CPF)"
-        raise Conflict("Aucun titulaire à transmettre au registre CPF : tous ont déjà été transmis ou acceptés"
-                       + detail + ".")
-    export = CdcExport(flux_id=str(uuid.uuid4()), created_at=now(), created_by_id=getattr(actor, "id", None),
-                       passages_count=len(ready))
-    db.session.add(export)
-    db.session.flush()
     directory = flux_dir()
     directory.mkdir(parents=True, exist_ok=True)
+    base_url = current_app.config["BASE_URL"].rstrip("/")
+    incomplete: list[Holder] = []
+    export = CdcExport(flux_id=str(uuid.uuid4()), created_at=now(), created_by_id=getattr(actor, "id", None))
     path = flux_path(export)
     partial = path.with_suffix(".part")
-    base_url = current_app.config["BASE_URL"].rstrip("/")
     try:
-        with open(partial, "wb") as out:
-            write_flux(out, export.flux_id, client, contract, ready, base_url, timestamp=export.created_at)
-        rows = [{"export_id": export.id, "file_id": i.file_id, "number": i.number, "version": i.version,
-                 "status": "transmis"} for i in ready]
-        for start in range(0, len(rows), CHUNK):
-            db.session.execute(insert(CdcPassage), rows[start:start + CHUNK])
-        db.session.flush()
+        with db.session.begin_nested():  # nothing stays of a refused export
+            db.session.add(export)
+            db.session.flush()
+            rows: list[dict] = []
+
+            def record_passage(item: Holder) -> None:
+                rows.append({"export_id": export.id, "file_id": item.file_id, "number": item.number,
+                             "version": item.version, "status": "transmis"})
+                if len(rows) >= CHUNK:
+                    db.session.execute(insert(CdcPassage), rows)
+                    rows.clear()
+
+            with open(partial, "wb") as out:
+                count = write_flux(out, export.flux_id, client, contract, _ready_holders(incomplete, record_passage),
+                                   base_url, timestamp=export.created_at)
+            if rows:
+                db.session.execute(insert(CdcPassage), rows)
+            if not count:
+                detail = ""
+                if incomplete:
+                    detail = (f" ({pluriel(len(incomplete), 'identité')} à compléter avant l'envoi : voir le "
+                              "registre CPF)")
+                raise Conflict("Aucun titulaire à transmettre au registre CPF : tous ont déjà été transmis ou "
+                               "acceptés" + detail + ".")
+            export.passages_count = count
+            db.session.flush()
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
