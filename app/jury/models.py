@@ -294,6 +294,9 @@ class ParchmentVersion(db.Model):
     cqp_code: Mapped[str] = mapped_column(String(32))
     cqp_title: Mapped[str] = mapped_column(String(255))
     jury_date: Mapped[date]
+    # The CQP's registration as printed (Cqp.registration at the first issue, kept by the next versions):
+    # {title, repertoire, repertoire_code, level, nsf_code, registered_on}; None in versions issued before.
+    cqp_registration: Mapped[dict | None] = mapped_column(JSON)
 
     parchment: Mapped[Parchment] = relationship(back_populates="versions")
     issued_by: Mapped[User | None] = relationship()

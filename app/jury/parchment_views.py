@@ -4,11 +4,15 @@ page. Routes of the jury blueprint (app.jury.web)."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_wtf.file import FileField
+from wtforms import StringField
+from wtforms.validators import Length
 
-from app.core.errors import refusal_goes_back_to
+from app.core.errors import DomainError, refusal_goes_back_to
+from app.core.forms import BaseForm
 from app.core.permissions import public, roles_required
 from app.extensions import limiter
-from app.jury import forms, parchments, pdf
+from app.jury import forms, parchments, pdf, signature
 from app.jury.web import _file_or_404, _session_or_404, _user, bp
 
 # ---------------------------------------------------------------- parchments (R11)
@@ -59,6 +63,43 @@ def batch_sent(session_id: int, batch: str):
             count = parchments.mark_sent(jury_session, batch, _user())
         flash(f"{count} document(s) marqué(s) comme envoyé(s).", "success")
     return redirect(back)
+
+
+# ---------------------------------------------------------------- the president's signature
+
+
+class SignatureForm(BaseForm):
+    signatory = StringField("Nom du signataire (président du jury)", validators=[Length(max=signature.MAX_NAME)])
+    file = FileField("Image de la signature (PNG ou JPEG, fond blanc ou transparent)")
+
+
+@bp.route("/secretariat/signature", methods=["GET", "POST"])
+@roles_required("secretariat")
+def signature_settings():
+    """The signature printed on every parchment and attestation, above the president's name."""
+    current = signature.current_signature()
+    form = SignatureForm(data={"signatory": current.signatory} if current else None)
+    status = 200
+    if request.method == "POST" and request.form.get("action") == "remove":
+        if forms.EmptyForm().validate_on_submit():
+            with refusal_goes_back_to(url_for("jury.signature_settings")):
+                signature.remove_signature(actor=_user())
+            flash("La signature est retirée : les documents portent une ligne pour signer à la main.", "success")
+        return redirect(url_for("jury.signature_settings"))
+    if form.validate_on_submit():
+        try:
+            signature.save_signature(request.files.get("file"), form.signatory.data, actor=_user())
+        except DomainError as error:
+            form.add_domain_errors(error)
+            status = error.status_code
+        else:
+            flash("La signature est enregistrée : elle figure désormais sur les parchemins et attestations.",
+                  "success")
+            return redirect(url_for("jury.signature_settings"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("jury/signature.html", form=form, current=signature.current_signature(),
+                           remove_form=forms.EmptyForm()), status
 
 
 # ---------------------------------------------------------------- public verification

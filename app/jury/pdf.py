@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import segno
 from flask import Response, current_app, make_response, render_template
 from weasyprint import HTML
 
 from app.files.models import CandidateFile
 from app.jury.models import JurySession, Parchment
-from app.jury.versions import record_of
+from app.jury.signature import current_signature
+from app.jury.versions import record_of, registration_of
 
 BRANCH = "Industries Chimiques"
+# Who delivers the certification and where its documents are issued (France compétences: the certifier, the
+# date and place of issue): config CERTIFIER_NAME and ISSUE_PLACE, these by default.
+CERTIFIER = "Commission paritaire nationale de l'emploi des Industries Chimiques"
+ISSUE_PLACE = "Paris"
+REPERTOIRE_LABELS = {"RNCP": "au répertoire national des certifications professionnelles (RNCP)",
+                     "RS": "au répertoire spécifique (RS)"}
 
 
 def verify_url(number: str) -> str:
@@ -28,22 +37,56 @@ def _render(template: str, **context) -> bytes:
     return HTML(string=html, base_url=current_app.root_path).write_pdf()
 
 
-def _parchment_context(parchment: Parchment) -> dict:
-    """What one page shows: the document's current version (R15), never the live candidate or decision."""
+def _blocks(competences: list[dict]) -> list[tuple[str | None, list[dict]]]:
+    """The validated competences grouped by their block (in order) when the referential has blocks; one
+    group without a name otherwise."""
+    groups: list[tuple[str | None, list[dict]]] = []
+    for competence in competences:
+        if not competence.get("validated"):
+            continue
+        block = competence.get("block") or None
+        if not groups or groups[-1][0] != block:
+            groups.append((block, []))
+        groups[-1][1].append(competence)
+    return groups
+
+
+def _parchment_context(parchment: Parchment, president: str | None = None) -> dict:
+    """What one page shows: the document's current version (R15), never the live candidate or decision;
+    the CQP's registration as the version keeps it (the CQP's for a version issued before they were kept)."""
     record = record_of(parchment)
     url = verify_url(parchment.number)
+    registration = dict(record.cqp_registration or registration_of(parchment))
+    if registration.get("registered_on"):
+        registration["registered_on"] = date.fromisoformat(registration["registered_on"])
+    if president is None:  # the session's president as the attendance recorded it (R14), when it did
+        president = getattr(getattr(parchment.file.jury_session, "president", None), "full_name", None)
     return {"parchment": parchment, "record": record, "holder": record.holder,
-            "validated": record.validated_competences, "verify_url": url, "qr": qr_data_uri(url)}
+            "validated": record.validated_competences, "blocks": _blocks(record.competences),
+            "registration": registration,
+            "repertoire_label": REPERTOIRE_LABELS.get(registration.get("repertoire") or ""),
+            # the date of issue: the first version's (a later version says when it was issued besides)
+            "issued_on": (parchment.created_at or record.issued_at).date(),
+            "president": president, "verify_url": url, "qr": qr_data_uri(url)}
+
+
+def _documents(items: list[dict]) -> bytes:
+    config = current_app.config
+    sig = current_signature()
+    return _render("pdf/parchments.html", items=items, signature=sig,
+                   signature_uri=sig.data_uri() if sig else None,
+                   certifier=config.get("CERTIFIER_NAME") or CERTIFIER,
+                   issue_place=config.get("ISSUE_PLACE") or ISSUE_PLACE)
 
 
 def parchment_pdf(parchment: Parchment) -> bytes:
     """A parchment (valide) or an attestation of validated competences (partiel)."""
-    return _render("pdf/parchments.html", items=[_parchment_context(parchment)])
+    return _documents([_parchment_context(parchment)])
 
 
 def parchments_batch_pdf(parchments: list[Parchment]) -> bytes:
     """Every parchment and attestation of a session in one PDF, one page each."""
-    return _render("pdf/parchments.html", items=[_parchment_context(p) for p in parchments])
+    return _documents([_parchment_context(p) for p in parchments])
 
 
 def booklet_pdf(jury_session: JurySession, files: list[CandidateFile]) -> bytes:

@@ -53,13 +53,22 @@ def _content(parchment: Parchment) -> dict:
             "cqp_title": file.cqp.title, "jury_date": file.jury_session.date}
 
 
+def registration_of(parchment: Parchment, current: ParchmentVersion | None = None) -> dict:
+    """The CQP's registration a version prints: the one the document was first issued with (kept by its
+    next versions), else the CQP's as it is now (a version issued before registrations were kept)."""
+    if current is not None and current.cqp_registration:
+        return dict(current.cqp_registration)
+    return parchment.file.cqp.registration
+
+
 def ensure_first_version(parchment: Parchment, actor_id: int | None = None) -> ParchmentVersion:
     """The current version; a parchment written without any (bulk inserts, older tools) gets its version 1
     from its rows as they are now, issued when the parchment was."""
     current = parchment.current_version
     if current is None:
         current = ParchmentVersion(version=1, issued_at=parchment.created_at or now(), issued_by_id=actor_id,
-                                   reason=None, holder=holder_of(parchment.file.candidate), **_content(parchment))
+                                   reason=None, holder=holder_of(parchment.file.candidate),
+                                   cqp_registration=registration_of(parchment), **_content(parchment))
         parchment.versions.append(current)
         db.session.flush()
     return current
@@ -78,7 +87,8 @@ def issue_version(parchment: Parchment, actor_id: int | None, reason: str | None
     version = ParchmentVersion(
         version=(current.version + 1) if current else 1, issued_at=now(), issued_by_id=actor_id,
         reason=(reason or "").strip() or None,
-        holder=dict(holder if holder is not None else current.holder), **_content(parchment))
+        holder=dict(holder if holder is not None else current.holder),
+        cqp_registration=registration_of(parchment, current), **_content(parchment))
     try:
         with db.session.begin_nested():  # (parchment_id, version) is unique: two reissues at once
             parchment.versions.append(version)
@@ -125,4 +135,5 @@ def record_of(parchment: Parchment) -> ParchmentVersion:
     if current is not None:
         return current
     return ParchmentVersion(version=1, issued_at=parchment.created_at, reason=None,
-                            holder=holder_of(parchment.file.candidate), **_content(parchment))
+                            holder=holder_of(parchment.file.candidate), cqp_registration=registration_of(parchment),
+                            **_content(parchment))

@@ -2,7 +2,8 @@
 
 Each CQP gets its registration by France compétences, all optional (an existing CQP is not registered until
 the secretariat says so): repertoire (RNCP or RS), repertoire_code, level (1..8), nsf_code, registered_on;
-and carry_over_years (R13), 5 for existing rows. The president's signature printed on the parchments is a
+and carry_over_years (R13), 5 for existing rows. Each parchment version keeps the registration it prints
+(cqp_registration, JSON; NULL for the versions issued before: they print the CQP's). The president's signature printed on the parchments is a
 file under UPLOAD_DIR (app/jury/signature.py): no table.
 
 Revision ID: b7c1d9e2f3a4
@@ -28,9 +29,13 @@ def upgrade():
         batch_op.add_column(sa.Column('nsf_code', sa.String(length=4), nullable=True))
         batch_op.add_column(sa.Column('registered_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('carry_over_years', sa.SmallInteger(), server_default='5', nullable=False))
+    with op.batch_alter_table('parchment_versions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('cqp_registration', sa.JSON(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('parchment_versions', schema=None) as batch_op:
+        batch_op.drop_column('cqp_registration')
     with op.batch_alter_table('cqps', schema=None) as batch_op:
         batch_op.drop_column('carry_over_years')
         batch_op.drop_column('registered_on')

@@ -81,3 +81,136 @@ def test_as_response_shows_the_pdf_in_the_browser(app):
         response = pdf.as_response(b"%PDF-1.7", "livret.pdf")
     assert response.mimetype == "application/pdf" and response.data == b"%PDF-1.7"
     assert response.headers["Content-Disposition"] == 'inline; filename="livret.pdf"'
+
+
+# ---------------------------------------------------------------- France compétences' mentions (issue 12)
+
+
+def _register(cqp, **changes):
+    from app.referential.services import update_cqp_registration
+
+    values = {"repertoire": "RNCP", "repertoire_code": "RNCP35842", "level": 3, "nsf_code": "222t",
+              "registered_on": "2024-03-28"} | changes
+    update_cqp_registration(cqp, values)
+
+
+def _png(width=240, height=80) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), "white")
+    ImageDraw.Draw(image).line([(10, 60), (80, 15), (150, 65), (230, 20)], fill="navy", width=4)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _upload(data: bytes, name="signature.png"):
+    from werkzeug.datastructures import FileStorage
+
+    return FileStorage(io.BytesIO(data), filename=name)
+
+
+def test_parchment_bears_every_mention_france_competences_requires(jury_session, secretariat):
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    _register(file.cqp)
+    decide(file, secretariat, True)
+    text = " ".join(pdf_text(pdf.parchment_pdf(file.parchment)).split())
+    assert file.cqp.title in text
+    assert "RNCP35842" in text and "par décision de France compétences du 28 mars 2024" in text
+    assert "répertoire national des certifications professionnelles (RNCP)" in text
+    assert "niveau 3 du cadre national des certifications professionnelles" in text
+    assert file.candidate.first_name in text and file.candidate.last_name.upper() in text
+    assert "17 mai 1990" in text  # the factories' birth date
+    assert "Commission paritaire nationale de l'emploi des Industries Chimiques" in text
+    assert "Fait à Paris, le 15 juin 2027" in text and file.parchment.number in text
+    assert "Le président du jury" in text
+
+
+def test_rs_registration_without_level_and_an_unregistered_cqp(jury_session, secretariat):
+    registered, plain = (make_file(FileStatus.INSCRIPTION_JURY, session=jury_session) for _ in range(2))
+    _register(registered.cqp, repertoire="RS", repertoire_code="RS5614", level=None)
+    for file in (registered, plain):
+        decide(file, secretariat, True)
+    text = " ".join(pdf_text(pdf.parchment_pdf(registered.parchment)).split())
+    assert "répertoire spécifique (RS)" in text and "RS5614" in text and "niveau" not in text.lower().split("rs5614")[1][:80]
+    if plain.cqp.id != registered.cqp.id:
+        text = " ".join(pdf_text(pdf.parchment_pdf(plain.parchment)).split())
+        assert "France compétences" not in text and "RS5614" not in text
+
+
+def test_the_version_keeps_the_registration_of_its_issue(jury_session, secretariat):
+    """The registration as of the decision: a later change of the CQP does not change a delivered document."""
+    from app.jury.versions import registration_of
+
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    _register(file.cqp)
+    decide(file, secretariat, True)
+    version = file.parchment.current_version
+    assert version.cqp_registration["repertoire_code"] == "RNCP35842"
+    assert version.cqp_registration["title"] == file.cqp.title
+    _register(file.cqp, repertoire_code="RNCP40001", level=4)
+    text = " ".join(pdf_text(pdf.parchment_pdf(file.parchment)).split())
+    assert "RNCP35842" in text and "RNCP40001" not in text
+    assert registration_of(file.parchment, version)["repertoire_code"] == "RNCP35842"
+
+
+def test_a_version_issued_before_registrations_were_kept_prints_the_cqps(jury_session, secretariat):
+    from app.extensions import db
+
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    decide(file, secretariat, True)
+    file.parchment.current_version.cqp_registration = None
+    db.session.flush()
+    _register(file.cqp)
+    assert "RNCP35842" in pdf_text(pdf.parchment_pdf(file.parchment))
+
+
+def test_the_holder_is_the_frozen_one_never_the_live_candidate(jury_session, secretariat):
+    from app.extensions import db
+
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    decide(file, secretariat, True)
+    frozen = file.candidate.last_name.upper()
+    file.candidate.last_name = "Changé"
+    file.candidate.first_name = "Autre"
+    db.session.flush()
+    text = pdf_text(pdf.parchment_pdf(file.parchment))
+    assert frozen in text and "CHANGÉ" not in text and "Autre" not in text
+
+
+def test_the_attestation_names_each_validated_competence_and_the_mentions(jury_session, secretariat):
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    _register(file.cqp)
+    decide(file, secretariat, [True, False, True])
+    text = " ".join(pdf_text(pdf.parchment_pdf(file.parchment)).split())
+    first, second, third = file.competences
+    assert f"{first.code} — {first.title}"[:60] in text and f"{third.code} —" in text
+    assert f"{second.code} —" not in text
+    assert "RNCP35842" in text and "niveau 3 du cadre national" in text and "Fait à Paris" in text
+
+
+def test_blocks_group_the_validated_competences_when_the_referential_has_them():
+    groups = pdf._blocks([{"code": "C1", "label": "a", "validated": True, "block": "Bloc 1"},
+                          {"code": "C2", "label": "b", "validated": False, "block": "Bloc 1"},
+                          {"code": "C3", "label": "c", "validated": True, "block": "Bloc 2"}])
+    assert [(b, [c["code"] for c in cs]) for b, cs in groups] == [("Bloc 1", ["C1"]), ("Bloc 2", ["C3"])]
+    assert pdf._blocks([{"code": "C1", "label": "a", "validated": True}])[0][0] is None
+
+
+def test_without_signature_a_line_with_it_the_image_above_the_name(jury_session, secretariat):
+    from app.jury import signature
+
+    file = make_file(FileStatus.INSCRIPTION_JURY, session=jury_session)
+    decide(file, secretariat, True)
+    without = pdf.parchment_pdf(file.parchment)
+    assert not _images(without)
+    signature.save_signature(_upload(_png()), "Jeanne Présidente", actor=secretariat)
+    data = pdf.parchment_pdf(file.parchment)
+    assert len(_images(data)) == 1
+    assert "Jeanne Présidente" in pdf_text(data)
+
+
+def _images(data: bytes) -> list:
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    return [image for image in page.images if image.name and not image.name.lower().endswith(".svg")] \
+        if hasattr(page, "images") else []
