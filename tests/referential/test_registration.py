@@ -205,3 +205,24 @@ def test_the_demo_registers_some_cqps_in_the_rncp_one_in_the_rs_and_leaves_other
     assert cqps["LOG-AGL"].repertoire == "RS" and cqps["LOG-AGL"].level is None
     assert not cqps["COM-TCO"].is_registered
     assert sum(c.repertoire == "RNCP" for c in cqps.values()) >= 2
+
+
+def test_the_migration_gives_existing_cqps_no_registration_and_five_years(app, app_ctx):
+    """b7c1d9e2f3a4 on a database with CQPs and a parchment version: the CQPs are not registered, keep their
+    competences 5 years; the versions have no registration (they print the CQP's); down and up again."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect, text
+
+    get_cqp(CODE).carry_over_years = 2
+    db.session.commit()
+    db.session.close()
+    directory = str(app.extensions["migrate"].directory)
+    downgrade(directory=directory, revision="a9d3e7b1c5f4")
+    columns = {c["name"] for c in inspect(db.engine).get_columns("cqps")}
+    assert "repertoire_code" not in columns and "carry_over_years" not in columns
+    assert "cqp_registration" not in {c["name"] for c in inspect(db.engine).get_columns("parchment_versions")}
+    upgrade(directory=directory)
+    rows = db.session.execute(text("SELECT code, repertoire, repertoire_code, level, nsf_code, registered_on, "
+                                   "carry_over_years FROM cqps")).all()
+    assert rows and all(row[1:] == (None, None, None, None, None, 5) for row in rows)
+    db.session.close()
