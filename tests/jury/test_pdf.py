@@ -86,6 +86,18 @@ def test_as_response_shows_the_pdf_in_the_browser(app):
 # ---------------------------------------------------------------- France compétences' mentions (issue 12)
 
 
+@pytest.fixture(autouse=True)
+def _no_signature(app):
+    """The upload directory lives as long as the test session: no signature before or after each test."""
+    import shutil
+    from pathlib import Path
+
+    folder = Path(app.config["UPLOAD_DIR"]) / "signature"
+    shutil.rmtree(folder, ignore_errors=True)
+    yield
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _register(cqp, **changes):
     from app.referential.services import update_cqp_registration
 

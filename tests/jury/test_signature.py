@@ -16,6 +16,18 @@ from tests.jury.test_pdf import _png
 URL = "/secretariat/signature"
 
 
+@pytest.fixture(autouse=True)
+def _no_signature(app):
+    """The upload directory lives as long as the test session: no signature before or after each test."""
+    import shutil
+    from pathlib import Path
+
+    folder = Path(app.config["UPLOAD_DIR"]) / "signature"
+    shutil.rmtree(folder, ignore_errors=True)
+    yield
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
 def secretary(app_ctx, login_as):
     user = make_user("secretariat")
@@ -61,6 +73,9 @@ def test_upload_replace_and_remove(client, secretary):
     ("png", "x" * 121, "sig.png", "signatory", "120 caractères"),
 ])
 def test_every_bad_input_is_named_and_nothing_is_kept(client, secretary, data, signatory, name, field, message):
+    from app.core.uploads import upload_dir
+
+    before = sorted(p.name for p in upload_dir().iterdir() if p.is_file())
     if data == "png":
         data = _png()
     elif data == "tiny":
@@ -70,9 +85,7 @@ def test_every_bad_input_is_named_and_nothing_is_kept(client, secretary, data, s
     html = page_text(response)
     assert message in html and f'id="{field}-erreur"' in html
     assert signature.current_signature() is None
-    from app.core.uploads import upload_dir
-
-    assert [p.name for p in upload_dir().iterdir() if p.is_file()] == []
+    assert sorted(p.name for p in upload_dir().iterdir() if p.is_file()) == before
 
 
 @pytest.mark.parametrize("role", ["entreprise", "jury", "evaluateur", "candidat", "partenaire"])
