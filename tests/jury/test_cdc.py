@@ -310,7 +310,7 @@ def test_the_page(app, configured, registered, jury_session, secretariat, login_
     page = client.get("/secretariat/registre-cpf").get_data(as_text=True)
     assert "Registre CPF" in page and "en retard" in page and "manque : sexe" in page
     home = client.get("/", follow_redirects=True).get_data(as_text=True)
-    assert "2 titulaires</strong> en retard pour le registre CPF" in home
+    assert "<strong>2</strong> titulaires en retard pour le registre CPF" in home
 
 
 def test_the_page_banner_without_settings(app, registered, jury_session, secretariat, login_as, monkeypatch):
@@ -335,3 +335,15 @@ def test_cli(configured, registered, jury_session, secretariat, runner, tmp_path
     result = runner.invoke(args=["cdc", "report", str(rep)])
     assert result.exit_code == 0, result.output
     assert "1 passage rejeté" in result.output
+
+
+def test_the_demo_flux_is_valid(configured, app_ctx, runner, tmp_path):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    ready, incomplete = cdc.pending()
+    if not ready:
+        pytest.skip("la démo n'a aucun titulaire d'un CQP enregistré dans une session publiée")
+    export, _ = cdc.create_export(None)
+    doc = assert_valid(flux_of(export))
+    assert len(doc.findall(".//cpf:passageCertification", NS)) == len(ready) == export.passages_count
+    (tmp_path / "demo.xml").write_bytes(flux_of(export))
