@@ -30,6 +30,15 @@ class Signature:
     uploaded_at: str
     path: Path
 
+    @property
+    def uploaded_on(self):
+        from datetime import datetime
+
+        try:
+            return datetime.fromisoformat(self.uploaded_at).date()
+        except ValueError:
+            return None
+
     def data_uri(self) -> str:
         return f"data:{self.content_type};base64," + base64.b64encode(self.path.read_bytes()).decode("ascii")
 
