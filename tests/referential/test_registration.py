@@ -226,3 +226,13 @@ def test_the_migration_gives_existing_cqps_no_registration_and_five_years(app, a
                                    "carry_over_years FROM cqps")).all()
     assert rows and all(row[1:] == (None, None, None, None, None, 5) for row in rows)
     db.session.close()
+
+
+def test_the_cqp_list_shows_each_registration(client, secretary):
+    from tests.accounts.conftest import page_text
+
+    cqp = get_cqp(CODE)
+    cqp.repertoire, cqp.repertoire_code, cqp.level = "RNCP", "RNCP35842", 3
+    db.session.commit()
+    html = page_text(client.get("/referentiel/cqp"))
+    assert "RNCP35842 · niveau 3" in html and "Non enregistré" in html
