@@ -85,7 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     # The files and jury blueprints' routes are in several modules: importing them registers the routes.
     from app.files import candidate_views, evaluation_views, views  # noqa: F401
     from app.files.web import bp as files_bp
-    from app.jury import cdc_views, decision_views, parchment_views, record_views  # noqa: F401
+    from app.jury import attendance_views, cdc_views, decision_views, parchment_views, record_views  # noqa: F401
     from app.jury import views as jury_views  # noqa: F401
     from app.jury.web import bp as jury_bp
     from app.referential.views import bp as referential_bp

@@ -120,6 +120,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "JSON_SORT_KEYS": False,
         "FORCE_HTTPS": production,
         "STUCK_FILE_DAYS": 30,
+        # R14: present members each college (salariés, employeurs) needs before a session's results are published.
+        "JURY_MIN_PER_COLLEGE": _int_env("JURY_MIN_PER_COLLEGE", 2),
         # Serving (gunicorn behind a load balancer): how many proxies set X-Forwarded-* in front of us.
         "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0),
         "STATIC_MAX_AGE": 365 * 24 * 3600,

@@ -92,9 +92,45 @@ def make_candidate(establishment: Establishment | None = None, **kwargs) -> Cand
     return candidate
 
 
-def make_session(*, on: date | None = None, capacity: int = 10, **kwargs) -> JurySession:
+def make_session(*, on: date | None = None, capacity: int = 10, attendance: bool = True, **kwargs) -> JurySession:
+    """A session; with `attendance` (the default) a paritaire attendance is recorded (R14), so that tests
+    may publish it: pass attendance=False for a session without members."""
+    closed = {k: kwargs.pop(k) for k in ("published_at", "cancelled_at") if k in kwargs}
     session = JurySession(date=on or today() + timedelta(days=60), capacity=capacity, **kwargs)
     db.session.add(session)
+    db.session.commit()
+    if attendance:
+        record_attendance(session)
+    if closed:  # recorded before: a published or cancelled session's attendance is not changed
+        for key, value in closed.items():
+            setattr(session, key, value)
+        db.session.commit()
+    return session
+
+
+def record_attendance(session: JurySession, *, per_college: int | None = None, president: bool = True,
+                      members: list[tuple[User, str, bool]] | None = None) -> JurySession:
+    """Records the session's attendance (R14): `members` as (user, college, present), the first present one
+    presiding; without them, `per_college` new jury members present in each college (JURY_MIN_PER_COLLEGE
+    by default). The members replace the session's."""
+    from flask import current_app
+
+    from app.jury.attendance import Attendee
+    from app.jury.attendance import record_attendance as record
+
+    if members is None:
+        count = current_app.config["JURY_MIN_PER_COLLEGE"] if per_college is None else per_college
+        members = []
+        for college in ("salaries", "employeurs"):
+            for _ in range(count):
+                n = next(_seq)
+                user = User(email=f"jury{n}@exemple.fr", role=Role.JURY.value, first_name="Juré",
+                            last_name=f"{college.capitalize()}{n}")
+                db.session.add(user)
+                members.append((user, college, True))
+        db.session.flush()
+    chair = next((u for u, _, present in members if present), None) if president else None
+    record(session, [Attendee(u.email, college, present, u is chair) for u, college, present in members])
     db.session.commit()
     return session
 

@@ -21,7 +21,7 @@ from app.core.templating import PARIS
 from app.core.validation import as_id
 from app.extensions import db, limiter
 from app.files.access import get_file_for
-from app.jury import decisions, parchments, pdf, registration, sessions
+from app.jury import attendance, decisions, minutes, parchments, pdf, registration, sessions
 from app.jury.models import JurySession
 
 blp = Blueprint("api_jury", __name__, description="Sessions de jury, inscriptions, décisions, parchemins, vérification")
@@ -267,6 +267,71 @@ class PublishSession(MethodView):
     def post(self, session_id):
         """Publie les résultats de la session (R10) : visibles des entreprises, qui reçoivent un email."""
         return decisions.publish_session(sessions.get_session(session_id), _user())
+
+
+# ---------------------------------------------------------------- attendance and minutes (R14)
+
+
+class AttendeeIn(BaseSchema):
+    email = fields.String(required=True)
+    college = fields.String(required=True, metadata={"enum": ["salaries", "employeurs"]})
+    present = fields.Boolean(load_default=False)
+    president = fields.Boolean(load_default=False)
+
+
+class AttendanceIn(BaseSchema):
+    members = fields.List(fields.Nested(AttendeeIn), required=True)
+
+
+class AttendeeOut(BaseSchema):
+    email = fields.String()
+    name = fields.String()
+    college = fields.String(allow_none=True, metadata={"enum": ["salaries", "employeurs", None]})
+    present = fields.Boolean()
+    president = fields.Boolean()
+
+
+class SessionAttendanceOut(JurySessionOut):
+    """A session with its attendance (R14) and what it lacks before publication."""
+
+    attendance = fields.Function(lambda s: attendance.attendance_json(s), metadata={
+        "type": "array", "items": {"type": "object"}, "description": "les membres : email, name, college, present, president"})
+    attendance_missing = fields.List(fields.String(), metadata={
+        "description": "ce qui manque pour publier (R14), vide quand le jury est paritaire et présidé"})
+
+
+@blp.route("/jury-sessions/<session_id>/attendance")
+class SessionAttendance(MethodView):
+    @roles_required("secretariat")
+    @blp.response(200, SessionAttendanceOut)
+    def get(self, session_id):
+        """La feuille de présence de la session (R14)."""
+        return sessions.get_session(session_id)
+
+    @roles_required("secretariat")
+    @blp.arguments(AttendanceIn)
+    @blp.response(200, SessionAttendanceOut)
+    def put(self, data, session_id):
+        """Enregistre la feuille de présence (R14) : les membres (rôle jury) deviennent ceux de la session, avec
+        leur collège, leur présence et le président (présent, un seul). Un email inconnu ou d'un utilisateur
+        qui n'est pas membre du jury : 422 qui le nomme ; session annulée ou publiée : 409."""
+        lines = [attendance.Attendee(m["email"], m["college"], m["present"], m["president"]) for m in data["members"]]
+        return attendance.record_attendance(sessions.get_session(session_id), lines, _user())
+
+
+@blp.route("/jury-sessions/<session_id>/minutes.pdf")
+class SessionMinutes(MethodView):
+    @roles_required("secretariat", "jury")
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf",
+                  description="Le procès-verbal de la session en PDF.")
+    def get(self, session_id):
+        """Le procès-verbal (R14) : date, lieu, membres présents par collège, président, chaque dossier (candidat,
+        CQP, décision, compétences validées), signatures. Secrétariat et membres de la session ; 409 tant
+        qu'un dossier inscrit n'a pas de décision."""
+        jury_session = sessions.get_session(session_id)
+        if not jury_session.can_view(_user()):
+            raise NotFound("Cette session de jury n'existe pas.", {"jury_session_id": ["Session de jury inconnue."]})
+        return pdf.as_response(minutes.minutes_pdf(jury_session), minutes.minutes_filename(jury_session))
 
 
 # ---------------------------------------------------------------- a file's registration, decision, parchment

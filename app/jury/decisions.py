@@ -220,6 +220,8 @@ def publish_session(jury_session: JurySession, actor) -> JurySession:
             + " pas encore de décision : enregistrez toutes les décisions avant de publier.",
             {"files": [str(f.id) for f in undecided]},
         )
+    if jury_session.attendance_missing:  # R14: a paritaire jury, with its president, before any publication
+        raise Conflict(jury_session.publication_refusal(0), {"attendance": jury_session.attendance_missing})
     jury_session.published_at = now()
     db.session.flush()
     decided = [f for f in files if f.is_decided]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -35,12 +37,32 @@ from app.referential.models import Competence
 REGISTRATION_DAYS_BEFORE = 21  # R7: at the latest 3 weeks before the jury date
 PUBLICATION_DELAY_HOURS = 48  # R10
 
+# R14: a member's row also says the college (salariés / employeurs), whether the member was present and
+# whether presided (NULL college: a member named on the session whose attendance was not recorded yet).
+COLLEGES = {"salaries": "Collège des salariés", "employeurs": "Collège des employeurs"}
 jury_members = Table(
     "jury_members",
     db.metadata,
     Column("session_id", ForeignKey("jury_sessions.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("college", String(16)),
+    Column("present", Boolean, nullable=False, default=False, server_default=false()),
+    Column("president", Boolean, nullable=False, default=False, server_default=false()),
+    CheckConstraint("college IS NULL OR college IN ('salaries', 'employeurs')", name="college"),
+    CheckConstraint("NOT president OR present", name="president_present"),
 )
+
+
+class JuryMembership(db.Model):
+    """A member of a session as its attendance records them (R14); written by `app.jury.attendance` only."""
+
+    __table__ = jury_members
+
+    user: Mapped[User] = relationship(viewonly=True)
+
+    @property
+    def college_label(self) -> str | None:
+        return COLLEGES.get(self.college) if self.college else None
 
 
 class JurySession(db.Model):
@@ -63,6 +85,7 @@ class JurySession(db.Model):
     members: Mapped[list[User]] = relationship(secondary=jury_members, order_by="User.last_name")
     files: Mapped[list[CandidateFile]] = relationship(
         foreign_keys=[CandidateFile.jury_session_id], viewonly=True, order_by=CandidateFile.id)
+    memberships: Mapped[list[JuryMembership]] = relationship(viewonly=True)
 
     # ------------------------------------------------------------ facts (Python and SQL)
 
@@ -168,7 +191,43 @@ class JurySession(db.Model):
         if undecided:
             files = "1 dossier sans décision" if undecided == 1 else f"{undecided} dossiers sans décision"
             return f"Publication impossible : {files}. Enregistrez toutes les décisions avant de publier."
+        missing = self.attendance_missing
+        if missing:
+            return "Publication impossible : la feuille de présence du jury n'est pas complète (" + " ; ".join(missing) + ")."
         return None
+
+    # ------------------------------------------------------------ attendance (R14)
+
+    @property
+    def present_by_college(self) -> dict[str, list[User]]:
+        present = {college: [] for college in COLLEGES}
+        for membership in sorted(self.memberships, key=lambda m: (m.user.last_name, m.user.first_name)):
+            if membership.present and membership.college in present:
+                present[membership.college].append(membership.user)
+        return present
+
+    @property
+    def president(self) -> User | None:
+        return next((m.user for m in self.memberships if m.president and m.present), None)
+
+    @property
+    def attendance_recorded(self) -> bool:
+        return any(m.college for m in self.memberships)
+
+    @property
+    def attendance_missing(self) -> list[str]:
+        """What the attendance lacks for the jury to be paritaire (R14), in French; empty when complete."""
+        minimum = current_app.config.get("JURY_MIN_PER_COLLEGE", 2)
+        missing = []
+        for college, present in self.present_by_college.items():
+            if len(present) < minimum:
+                label = COLLEGES[college].replace("Collège", "collège")
+                missing.append(f"{label} : {len(present)} membre présent sur {minimum} requis"
+                               if len(present) <= 1 else
+                               f"{label} : {len(present)} membres présents sur {minimum} requis")
+        if self.president is None:
+            missing.append("aucun président présent désigné")
+        return missing
 
     @staticmethod
     def deadline_passed_for(on_date: date | None) -> bool:

@@ -429,7 +429,7 @@ def test_4_company_registers_the_file_to_a_full_session_and_sees_it_placed_in_th
 
 
 def test_5_secretariat_records_the_decision_publishes_prints_and_the_number_is_verified(
-        open_browser, live_server, story):
+        open_browser, live_server, story, in_app):
     story.require("4")
     secretariat = open_browser("Secrétariat")
     spage = secretariat.page
@@ -469,6 +469,30 @@ def test_5_secretariat_records_the_decision_publishes_prints_and_the_number_is_v
     company.login(COMPANY_EMAIL, COMPANY_PASSWORD)
     company.goto(story.file_path)
     expect(page.locator(".status").first).to_have_text("Inscription au jury")
+
+    # R14: no publication before the attendance of a paritaire jury with its president.
+    open_session()
+    expect(spage.get_by_role("status").filter(has_text="feuille de présence du jury")).to_contain_text(
+        "aucun président présent désigné")
+    expect(spage.get_by_role("button", name="Publier les résultats")).to_have_count(0)
+    jurors = {"Claire Martin": "salaries", "Paul Durand": "salaries", "Anne Leroy": "employeurs",
+              "Marc Petit": "employeurs"}
+    with in_app():
+        from app.accounts.models import Role
+        from tests import factories
+
+        for name in jurors:
+            first, last = name.split()
+            factories.make_user(Role.JURY, email=f"{first.lower()}.{last.lower()}@paritaire.fr", first_name=first,
+                                last_name=last)
+    spage.get_by_role("link", name="Compléter la feuille de présence").click()
+    for name, college in jurors.items():
+        spage.get_by_label(name, exact=True).select_option(college)
+        spage.get_by_label(f"{name} présent", exact=True).check()
+    spage.get_by_label("Paul Durand président", exact=True).check()
+    secretariat.step("feuille de présence du jury", phone=True)
+    spage.get_by_role("button", name="Enregistrer la feuille de présence").click()
+    expect(spage.locator(".flash-success")).to_contain_text("Feuille de présence enregistrée")
 
     # Publication asks for confirmation, then emails the company.
     open_session()

@@ -83,6 +83,12 @@ def test_from_an_empty_database_to_a_verified_parchment(app, app_ctx, api_as, ma
     assert api_as(None).get(f"/verify/{number}").status_code == 404
 
     today_is("2027-06-16")
+    # R14: the attendance of a paritaire jury, with its president, before publication
+    jurors = [make_user("jury", email=f"jure{n}@branche.fr") for n in range(4)]
+    recorded = ok(office.put(f"/jury-sessions/{jury_session['id']}/attendance", json={"members": [
+        {"email": j.email, "college": "salaries" if n < 2 else "employeurs", "present": True, "president": n == 0}
+        for n, j in enumerate(jurors)]}))
+    assert recorded["attendance_missing"] == [] and len(recorded["attendance"]) == 4
     mailbox.clear()
     ok(office.post(f"/jury-sessions/{jury_session['id']}/publish"))
     results_email = mailbox.text_of(mailbox.last_to("rh@chimie-rhone.fr"))

@@ -70,6 +70,18 @@ def test_from_a_validated_evaluation_to_a_verified_parchment_through_the_pages(a
     assert "Validé" in text(saved) and "Toutes les décisions sont saisies" in text(saved)
     assert "Inscription au jury" in text(company.get(register_url))  # not published yet
 
+    # R14: without the attendance of a paritaire jury the publication is refused, and the page says why
+    assert "pas complète (collège des salariés : 0 membre présent sur 2 requis" in text(office.get(session_url))
+    second = make_user("jury", email="jure2@syndicat.fr")
+    employers = [make_user("jury", email=f"employeur{n}@branche.fr") for n in range(2)]
+    sheet = {f"college-{juror_id}": "salaries", f"present-{juror_id}": "1", "president": juror_id,
+             f"college-{second.id}": "salaries", f"present-{second.id}": "1"}
+    for employer in employers:
+        sheet |= {f"college-{employer.id}": "employeurs", f"present-{employer.id}": "1"}
+    recorded = submit_form(office, f"{session_url}/presence", sheet, follow_redirects=True)
+    assert "Feuille de présence enregistrée" in text(recorded)
+    assert office.get(f"/jury/sessions/{session_id}/proces-verbal.pdf").data.startswith(b"%PDF")
+
     mailbox.clear()
     published = submit_form(office, f"{session_url}/publier", {}, form_url=session_url, follow_redirects=True)
     assert "Résultats publiés" in text(published)
