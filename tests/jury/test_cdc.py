@@ -347,3 +347,31 @@ def test_the_demo_flux_is_valid(configured, app_ctx, runner, tmp_path):
     doc = assert_valid(flux_of(export))
     assert len(doc.findall(".//cpf:passageCertification", NS)) == len(ready) == export.passages_count
     (tmp_path / "demo.xml").write_bytes(flux_of(export))
+
+
+def test_the_page_builds_a_flux_and_imports_its_report(app, configured, registered, jury_session, secretariat,
+                                                       login_as):
+    from tests.conftest import csrf_token
+
+    file = holder(jury_session, secretariat)
+    client = login_as(secretariat)
+    token = csrf_token(client, "/secretariat/registre-cpf")
+    built = client.post("/secretariat/registre-cpf/flux", data={"csrf_token": token}, follow_redirects=True)
+    assert built.status_code == 200 and "Flux construit : 1 titulaire" in built.get_data(as_text=True)
+    again = client.post("/secretariat/registre-cpf/flux", data={"csrf_token": token})
+    assert again.status_code == 409 and "Aucun titulaire" in again.get_data(as_text=True)
+    export = db.session.query(CdcExport).one()
+    flux = client.get(f"/secretariat/registre-cpf/flux/{export.id}.xml")
+    assert flux.status_code == 200 and flux.mimetype == "application/xml"
+    assert_valid(flux.get_data())
+    flux.close()
+    url = f"/secretariat/registre-cpf/flux/{export.id}/rapport"
+    bad = client.post(url, data={"csrf_token": token, "file": (io.BytesIO(b"<pas du xml"), "r.xml")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 422 and "pas un fichier XML lisible" in bad.get_data(as_text=True)
+    content = report(export.flux_id, ko=[(file.parchment.number, "Sexe incohérent")])
+    done = client.post(url, data={"csrf_token": token, "file": (io.BytesIO(content), "r.xml")},
+                       content_type="multipart/form-data", follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert "Rapport importé : 0 passage accepté, 1 passage rejeté" in page
+    assert "Sexe incohérent" in page and f"/secretariat/candidats/{file.candidate_id}/rectification" in page
