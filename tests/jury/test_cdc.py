@@ -375,3 +375,15 @@ def test_the_page_builds_a_flux_and_imports_its_report(app, configured, register
     page = done.get_data(as_text=True)
     assert "Rapport importé : 0 passage accepté, 1 passage rejeté" in page
     assert "Sexe incohérent" in page and f"/secretariat/candidats/{file.candidate_id}/rectification" in page
+
+
+def test_passages_recorded_in_chunks_while_the_flux_streams(configured, registered, jury_session, secretariat,
+                                                            monkeypatch):
+    """yield_per and the chunked inserts interleave (as with thousands of holders): each holder once."""
+    monkeypatch.setattr(cdc, "CHUNK", 2)
+    files = [holder(jury_session, secretariat) for _ in range(5)]
+    export, _ = cdc.create_export(secretariat)
+    db.session.commit()
+    doc = assert_valid(flux_of(export))
+    assert sorted(p.text for p in doc.iterfind(".//cpf:idTechnique", NS)) == sorted(f.parchment.number for f in files)
+    assert sorted(p.file_id for p in export.passages) == sorted(f.id for f in files) and export.passages_count == 5
