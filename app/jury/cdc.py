@@ -29,6 +29,7 @@ from app.referential.models import Cqp
 CPF_NS = "urn:cdc:cpf:pc5:schema:1.0.0"
 REPORT_NS = "urn:cdc:cpf:pc5:rapport:schema"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+NSMAP = {"cpf": CPF_NS, "xsi": XSI_NS}
 MAX_TEXT = 60  # nomNaissance, nomUsage, prenom1..3, libellés: at most 60 characters in the XSD
 
 # The file's training scheme -> the XSD's modaliteAcces.
@@ -280,18 +281,19 @@ def _check_settings() -> tuple[str, str]:
 
 
 def _el(xf, name: str, text) -> None:
-    element = etree.Element(f"{{{CPF_NS}}}{name}")
+    """A leaf written inside the open elements (their namespace declarations serve: none repeated)."""
     if text is None:
-        element.set(f"{{{XSI_NS}}}nil", "true")
+        with xf.element(f"{{{CPF_NS}}}{name}", {f"{{{XSI_NS}}}nil": "true"}):
+            pass
     else:
-        element.text = str(text)
-    xf.write(element)
+        with xf.element(f"{{{CPF_NS}}}{name}"):
+            xf.write(str(text))
 
 
 def _passage_element(item: Holder, base_url: str) -> etree._Element:
     cpf = f"{{{CPF_NS}}}"
     nil = f"{{{XSI_NS}}}nil"
-    p = etree.Element(cpf + "passageCertification")
+    p = etree.Element(cpf + "passageCertification", nsmap=NSMAP)
 
     def sub(parent, name, text):
         e = etree.SubElement(parent, cpf + name)
@@ -348,7 +350,7 @@ def write_flux(out, flux_id: str, client: str, contract: str, holders: Iterable[
     count = 0
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration()
-        with xf.element(cpf + "flux", nsmap={"cpf": CPF_NS, "xsi": XSI_NS}):
+        with xf.element(cpf + "flux", nsmap=NSMAP):
             _el(xf, "idFlux", flux_id)
             _el(xf, "horodatage", horodatage)
             with xf.element(cpf + "emetteur"):
