@@ -58,7 +58,7 @@ class JuryMembership(db.Model):
 
     __table__ = jury_members
 
-    user: Mapped[User] = relationship(viewonly=True)
+    user: Mapped[User] = relationship(viewonly=True, lazy="joined")
 
     @property
     def college_label(self) -> str | None:
