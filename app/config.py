@@ -122,6 +122,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "STUCK_FILE_DAYS": 30,
         # R14: present members each college (salariés, employeurs) needs before a session's results are published.
         "JURY_MIN_PER_COLLEGE": _int_env("JURY_MIN_PER_COLLEGE", 2),
+        # Printed on parchments, attestations and minutes: the certifier and the place of issue.
+        "CERTIFIER_NAME": os.environ.get("CERTIFIER_NAME", "Commission paritaire nationale de l'emploi des Industries Chimiques"),
+        "ISSUE_PLACE": os.environ.get("ISSUE_PLACE", "Paris"),
         # Serving (gunicorn behind a load balancer): how many proxies set X-Forwarded-* in front of us.
         "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0),
         "STATIC_MAX_AGE": 365 * 24 * 3600,
