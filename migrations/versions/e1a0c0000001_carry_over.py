@@ -1,0 +1,24 @@
+"""carry over (helper A: fill in; keep revision and down_revision)
+
+Revision ID: e1a0c0000001
+Revises: d9e3f1a4b5c6
+Create Date: 2026-12-02 07:30:00
+
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+
+# revision identifiers, used by Alembic.
+revision = 'e1a0c0000001'
+down_revision = 'd9e3f1a4b5c6'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

@@ -1,0 +1,24 @@
+"""personal data (helper F2: fill in; keep revision and down_revision)
+
+Revision ID: e1a0c0000008
+Revises: e1a0c0000007
+Create Date: 2026-12-02 07:30:00
+
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+
+# revision identifiers, used by Alembic.
+revision = 'e1a0c0000008'
+down_revision = 'e1a0c0000007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
