@@ -63,9 +63,11 @@ def create_app(config: dict | None = None) -> Flask:
     )
 
     from app import models  # noqa: F401  (every table known to metadata and Alembic)
-    from app.core import request_log, static_files, templating
+    from app.core import cache_headers, input_safety, request_log, static_files, templating
 
     request_log.init_app(app)  # first: the request id exists before any other hook can refuse
+    input_safety.init_app(app)  # control characters and non-finite numbers refused before any view reads them
+    cache_headers.init_app(app)
     templating.init_app(app)
     static_files.init_app(app)
     _register_blueprints(app)
@@ -83,15 +85,24 @@ def _register_blueprints(app: Flask) -> None:
     from app.core.views import bp as core_bp
 
     # The files and jury blueprints' routes are in several modules: importing them registers the routes.
-    from app.files import candidate_views, evaluation_views, views  # noqa: F401
+    from app.files import candidate_views, evaluation_views, exchange_views, views  # noqa: F401
+    from app.files import habilitation_views as _habilitation_views  # noqa: F401
+    from app.files import webhook_views as _webhook_views  # noqa: F401  (and the webhooks' workflow listener)
+    from app.files import import_views as _import_views  # noqa: F401  (candidates from an HR export)
     from app.files.web import bp as files_bp
     from app.jury import attendance_views, cdc_views, decision_views, parchment_views, record_views  # noqa: F401
+    from app.jury import privacy_views  # noqa: F401
     from app.jury import views as jury_views  # noqa: F401
     from app.jury.web import bp as jury_bp
+    from app.referential.public_assessors import bp as public_assessors_bp
+    from app.referential.renewal_views import bp as renewals_bp
+    from app.referential import independence_views  # noqa: F401
     from app.referential.views import bp as referential_bp
+    from app.stats import export_views as _export_views  # noqa: F401  (exports prepared by the worker)
     from app.stats.views import bp as stats_bp
 
-    for blueprint in (health_bp, core_bp, accounts_bp, referential_bp, files_bp, jury_bp, stats_bp):
+    for blueprint in (health_bp, core_bp, accounts_bp, referential_bp, files_bp, jury_bp, stats_bp, public_assessors_bp,
+                      renewals_bp):
         app.register_blueprint(blueprint)
     init_api(app)
 
@@ -184,7 +195,11 @@ def _register_error_pages(app: Flask) -> None:
         if code == 400 and "CSRF" in str(error.description or ""):
             message = CSRF_EXPIRED
         errors = (getattr(error, "data", None) or {}).get("errors") if is_api_request() else None
-        return error_response(code, message, errors)
+        response = app.make_response(error_response(code, message, errors))
+        for name, value in error.get_headers():  # Allow on a 405, Retry-After on a 429 or 503
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
@@ -228,6 +243,8 @@ def _register_index(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.cli import register
     from app.referential.cli import register as register_cog_cli
+    from app.referential.training_org_cli import register as register_training_orgs_cli
 
     register(app)
     register_cog_cli(app)
+    register_training_orgs_cli(app)

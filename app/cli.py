@@ -119,23 +119,32 @@ def register(app: Flask) -> None:
 
     from app.jury.cdc_cli import register as register_cdc_cli
     from app.jury.cli import register as register_jury_cli
+    from app.jury.retention_cli import register as register_retention_cli
 
     register_jury_cli(app)
     register_cdc_cli(app)
+    register_retention_cli(app)
 
     outbox = click.Group("outbox", help="Emails en attente d'envoi.")
     app.cli.add_command(outbox)
 
     @outbox.command("send")
     def outbox_send():
-        """Envoie les emails en attente, avec reprises ; code 0 quand il ne reste rien à envoyer."""
-        from app.core.mail import pending_count, send_pending
+        """Envoie les emails et les appels de webhooks en attente, avec reprises ; code 0 quand il ne reste rien."""
+        from app.core.mail import pending_count
+        from app.files import webhooks
+        from app.worker import send_outbox
 
-        counts = send_pending()
+        counts = send_outbox()
         left = pending_count()
         click.echo(f"{pluriel(counts['sent'], 'email envoyé', 'emails envoyés')}, {counts['retry']} à réessayer, "
                    f"{counts['failed']} en échec, {left} en attente.")
-        sys.exit(0 if left == 0 else 1)
+        hooks_left = webhooks.pending_count()
+        if counts["webhooks_delivered"] or counts["webhooks_retry"] or counts["webhooks_failed"] or hooks_left:
+            click.echo(f"Webhooks : {pluriel(counts['webhooks_delivered'], 'appel livré', 'appels livrés')}, "
+                       f"{counts['webhooks_retry']} à réessayer, {counts['webhooks_failed']} en échec, "
+                       f"{hooks_left} en attente.")
+        sys.exit(0 if left == 0 and hooks_left == 0 else 1)
 
     @app.cli.command("check")
     def check():

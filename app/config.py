@@ -73,9 +73,37 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # CPF register (R16): the identifiers the Caisse des Dépôts gives the certifier (idClient: 8 characters).
         "CDC_ID_CLIENT": os.environ.get("CDC_ID_CLIENT") or None,
         "CDC_ID_CONTRAT": os.environ.get("CDC_ID_CONTRAT") or None,
+        # Training organisations: the Carif-Oref « Quiforme » API by SIRET (API Entreprise's base URL, e.g.
+        # https://entreprise.api.gouv.fr/v3, and its token); unset, the imported public list answers alone.
+        "QUIFORME_API_URL": os.environ.get("QUIFORME_API_URL") or None,
+        "QUIFORME_API_TOKEN": os.environ.get("QUIFORME_API_TOKEN") or None,
+        "QUIFORME_RECIPIENT": os.environ.get("QUIFORME_RECIPIENT") or None,
+        "QUIFORME_TIMEOUT": _int_env("QUIFORME_TIMEOUT", 5),
+        "QUIFORME_CACHE_HOURS": _int_env("QUIFORME_CACHE_HOURS", 24),
         "MAX_CONTENT_LENGTH": 11 * 1024 * 1024,
         "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+        # Upload quotas (MB): the scans of one candidature (with the candidate page's), and of one establishment.
+        "FILE_UPLOAD_QUOTA_MB": _int_env("FILE_UPLOAD_QUOTA_MB", 50),
+        "ESTABLISHMENT_UPLOAD_QUOTA_MB": _int_env("ESTABLISHMENT_UPLOAD_QUOTA_MB", 2048),
+        # clamd's unix socket: every upload is scanned (INSTREAM) when set, refused when clamd does not answer.
+        "CLAMAV_SOCKET": os.environ.get("CLAMAV_SOCKET") or None,
+        # RGPD: the jury's booklet shows the birth date when the branch decides so; retention per phase (months,
+        # 0 = never deleted), the notice sent that many days before a deletion (app/core/retention.py).
+        "JURY_BOOKLET_SHOWS_BIRTH_DATE": env_bool("JURY_BOOKLET_SHOWS_BIRTH_DATE"),
+        "RETENTION_ACTIVE_FILE_MONTHS": _int_env("RETENTION_ACTIVE_FILE_MONTHS", 36),
+        "RETENTION_CLOSED_FILE_MONTHS": _int_env("RETENTION_CLOSED_FILE_MONTHS", 60),
+        "RETENTION_SCAN_MONTHS": _int_env("RETENTION_SCAN_MONTHS", 24),
+        "RETENTION_AUDIT_MONTHS": _int_env("RETENTION_AUDIT_MONTHS", 12),
+        "RETENTION_OUTBOX_MONTHS": _int_env("RETENTION_OUTBOX_MONTHS", 3),
+        "RETENTION_NOTICE_DAYS": _int_env("RETENTION_NOTICE_DAYS", 30),
         "REDIS_URL": redis_url,
+        # Statistics (app/stats/cache.py), with Redis: figures kept per filter set, recomputed once older
+        # than STATS_FRESH_SECONDS (a decision shows within a minute); the worker recomputes the filter
+        # sets asked for lately every STATS_REFRESH_SECONDS. Exports in the worker, kept EXPORT_KEEP_HOURS.
+        "STATS_FRESH_SECONDS": _int_env("STATS_FRESH_SECONDS", 40),
+        "STATS_REFRESH_SECONDS": _int_env("STATS_REFRESH_SECONDS", 30),
+        "STATS_CACHE_PREFIX": os.environ.get("STATS_CACHE_PREFIX") or "certifia:stats:",
+        "EXPORT_KEEP_HOURS": _int_env("EXPORT_KEEP_HOURS", 24),
         # Mail: without MAIL_SERVER, development keeps emails in the local mailbox page.
         "MAIL_SERVER": mail_server or "127.0.0.1",
         "MAIL_SERVER_CONFIGURED": bool(mail_server),
@@ -109,7 +137,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # than refusing every request or letting every attempt through.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": bool(redis_url),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Login (app/accounts/throttle.py): failures per (account, address) pair, per address (a NAT hides a
+        # company: a higher bound), and the account's doubling delay past LOGIN_DELAY_AFTER failures, which
+        # only addresses with LOGIN_DELAY_FREE_FAILURES failures on it must wait (never a lock for the user).
         "LOGIN_RATE_LIMIT": "10 per 15 minutes",
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT") or "100 per 15 minutes",
+        "LOGIN_DELAY_AFTER": 10,
+        "LOGIN_DELAY_FREE_FAILURES": 3,
+        "LOGIN_DELAY_MAX_SECONDS": 900,
         "VERIFY_RATE_LIMIT": "60 per minute",
         "PARTNER_RATE_LIMIT": "300 per hour",
         # API (flask-smorest)
@@ -120,6 +155,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "JSON_SORT_KEYS": False,
         "FORCE_HTTPS": production,
         "STUCK_FILE_DAYS": 30,
+        # Files that stall: an open file idle this many days is reminded to whoever must act; at twice as many
+        # the company is offered « abandonner » or « relancer » (app.files.stalled; nothing closed automatically).
+        "STALLED_FILE_DAYS": _int_env("STALLED_FILE_DAYS", 60),
         # R14: present members each college (salariés, employeurs) needs before a session's results are published.
         "JURY_MIN_PER_COLLEGE": _int_env("JURY_MIN_PER_COLLEGE", 2),
         # Printed on parchments, attestations and minutes: the certifier and the place of issue.
@@ -132,6 +170,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # The worker's daily schedule (UTC hour) and how often it retries the outbox (seconds).
         "DAILY_SCHEDULE_HOUR": _int_env("DAILY_SCHEDULE_HOUR", 6),
         "OUTBOX_RETRY_SECONDS": _int_env("OUTBOX_RETRY_SECONDS", 300),
+        # Webhooks: URLs on loopback/private/link-local addresses refused (server-side request forgery) unless
+        # allowed (tests, intranet); checked at registration and again at each delivery (DNS rebinding).
+        "WEBHOOK_ALLOW_PRIVATE": env_bool("WEBHOOK_ALLOW_PRIVATE", default=app_env != "production"),
+        "WEBHOOK_TIMEOUT_SECONDS": 5,
+        "WEBHOOK_BACKOFF_SECONDS": 60,
+        "WEBHOOK_RETRY_HOURS": 24,
     }
     config.update(overrides)
     return config

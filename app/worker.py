@@ -12,7 +12,7 @@ SKIP LOCKED), retries with backoff and never loses one; the cron `flask outbox s
 The schedule: the worker runs with RQ's own scheduler (`Worker(with_scheduler=True)`, part of RQ
 itself, so no second package to keep up: rq-scheduler is a separate, slower-moving project, and RQ's
 newer `rq cron` runs as a separate process with no lock across hosts). Two self-renewing jobs:
-- `daily_job` (reminders, then the outbox) every day at DAILY_SCHEDULE_HOUR UTC;
+- `daily_job` (reminders, the retention purge, then the outbox) every day at DAILY_SCHEDULE_HOUR UTC;
 - `retry_job` (the outbox's retries) every OUTBOX_RETRY_SECONDS.
 Each occurrence has a job id made of its time slot, so that the workers of several hosts, which all
 schedule the next occurrence when they start and when one runs, schedule it once; RQ's scheduler
@@ -37,6 +37,8 @@ QUEUE = "emails"
 JOB = "app.worker.send_pending_job"  # by name: the worker imports it, never the web process's objects
 DAILY_JOB = "app.worker.daily_job"
 RETRY_JOB = "app.worker.retry_job"
+EXPORTS_QUEUE = "exports"  # exports and the statistics' refresh (app/stats/jobs.py), after the emails
+STATS_JOB = "app.stats.jobs.refresh_statistics_job"
 JOB_TIMEOUT = 600  # seconds: a job stuck longer (an SMTP server that hangs past its own timeout) is killed
 
 
@@ -49,6 +51,14 @@ def _queue(redis_url: str):
 
     return Queue(QUEUE, connection=Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5),
                  default_timeout=JOB_TIMEOUT)
+
+
+def send_outbox() -> dict[str, int]:
+    """The whole outbox: the webhook calls first (a hook that gets disabled emails its owner), then the emails."""
+    from app.files.webhooks import deliver_pending
+
+    hooks = deliver_pending()
+    return {**send_pending(), **{f"webhooks_{k}": v for k, v in hooks.items()}}
 
 
 # ---------------------------------------------------------------- without Redis: one sender thread
@@ -69,7 +79,7 @@ class BackgroundSender:
             self.wake.clear()
             with self.app.app_context():
                 try:
-                    send_pending()
+                    send_outbox()
                 except Exception:  # the next wake-up, the worker or the cron retries
                     log.exception("Envoi des emails reporté")
                 finally:
@@ -102,7 +112,7 @@ def dispatch_after_commit() -> None:
             log.warning("File RQ indisponible, envoi en arrière-plan (%s)", exc)
     if config.get("OUTBOX_DELIVERY") == "inline":
         try:
-            send_pending()
+            send_outbox()
         except Exception:  # never turn a committed change into an error page
             log.exception("Envoi des emails reporté")
             db.session.rollback()
@@ -125,7 +135,7 @@ def send_pending_job() -> dict[str, int]:
     """The RQ job: sends what is due, in the worker's app."""
     with worker_app().app_context():
         try:
-            return send_pending()
+            return send_outbox()
         finally:
             db.session.remove()
 
@@ -141,18 +151,27 @@ def next_retry_run(now: datetime, seconds: int) -> datetime:
     return datetime.fromtimestamp((epoch // seconds + 1) * seconds, UTC)
 
 
-def schedule_next(queue, now: datetime | None = None, *, hour: int = 6, retry_seconds: int = 300) -> list[str]:
-    """Schedules the next daily and retry occurrences (ids by slot: scheduling twice is a no-op)."""
+def schedule_next(queue, now: datetime | None = None, *, hour: int = 6, retry_seconds: int = 300,
+                  stats_seconds: int | None = None) -> list[str]:
+    """Schedules the next daily and retry occurrences (ids by slot: scheduling twice is a no-op), and with
+    `stats_seconds` the statistics' refresh (app/stats/jobs.py) on the queue `exports`, after the emails."""
     now = now or datetime.now(UTC)
     ids = []
     daily = next_daily_run(now, hour)
     retry = next_retry_run(now, retry_seconds)
-    for func, at, job_id in ((DAILY_JOB, daily, f"certifia-daily-{daily:%Y%m%d%H}"),
-                             (RETRY_JOB, retry, f"certifia-retry-{retry:%Y%m%d%H%M%S}")):
-        existing = queue.fetch_job(job_id)
+    planned = [(queue, DAILY_JOB, daily, f"certifia-daily-{daily:%Y%m%d%H}"),
+               (queue, RETRY_JOB, retry, f"certifia-retry-{retry:%Y%m%d%H%M%S}")]
+    if stats_seconds:
+        from rq import Queue
+
+        stats = next_retry_run(now, stats_seconds)
+        planned.append((Queue(EXPORTS_QUEUE, connection=queue.connection), STATS_JOB, stats,
+                        f"certifia-stats-{stats:%Y%m%d%H%M%S}"))
+    for target, func, at, job_id in planned:
+        existing = target.fetch_job(job_id)
         if existing is None:
-            queue.enqueue_at(at, func, job_id=job_id, job_timeout=JOB_TIMEOUT, result_ttl=86400,
-                             failure_ttl=7 * 86400)
+            target.enqueue_at(at, func, job_id=job_id, job_timeout=JOB_TIMEOUT, result_ttl=86400,
+                              failure_ttl=7 * 86400)
         ids.append(job_id)
     return ids
 
@@ -162,7 +181,8 @@ def _schedule_from_worker_app() -> None:
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
         schedule_next(_queue(redis_url), hour=app.config["DAILY_SCHEDULE_HOUR"],
-                      retry_seconds=app.config["OUTBOX_RETRY_SECONDS"])
+                      retry_seconds=app.config["OUTBOX_RETRY_SECONDS"],
+                      stats_seconds=app.config["STATS_REFRESH_SECONDS"])
 
 
 def daily_job() -> dict[str, int]:
@@ -175,7 +195,13 @@ def daily_job() -> dict[str, int]:
             try:
                 counts = send_reminders()
                 db.session.commit()
-                delivery = send_pending()
+                from app.jury.retention import purge
+
+                purged = purge()  # the retention policy (RGPD), after the day's reminders
+                db.session.commit()
+                counts = {**counts, "retention_erased": len(purged.erased_candidates),
+                          "retention_withdrawn": len(purged.withdrawn_files), "retention_notices": len(purged.notices)}
+                delivery = send_outbox()
             finally:
                 db.session.remove()
     finally:
@@ -213,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     if schedule:
         _schedule_from_worker_app()
     # No socket timeout here: the worker waits for jobs in a long blocking read.
-    SimpleWorker([QUEUE], connection=Redis.from_url(redis_url)).work(burst=args.burst, with_scheduler=schedule)
+    SimpleWorker([QUEUE, EXPORTS_QUEUE], connection=Redis.from_url(redis_url)).work(burst=args.burst, with_scheduler=schedule)
 
 
 if __name__ == "__main__":

@@ -93,7 +93,12 @@ def init_api(app: Flask) -> None:
     })
     from app.api import candidates, cdc, files, geography, jury, referential, stats  # noqa: F401 (candidates: routes on files.blp)
 
-    for module in (referential, geography, files, jury, cdc, stats):
+    from app.api import assessors, exchanges, webhooks
+    from app.api import privacy
+    from app.api import candidate_import, training_orgs  # noqa: F401 (candidate_import: a route on files.blp)
+
+    for module in (referential, geography, files, jury, cdc, stats, assessors, webhooks, exchanges, privacy,
+                   training_orgs):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
         csrf.exempt(module.blp)
     _mark_openapi_public(app)

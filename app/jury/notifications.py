@@ -12,20 +12,20 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.models import Establishment, Role, User
-from app.core.clock import add_months, today
+from app.core.clock import today
 from app.core.mail import queue_email
 from app.core.models import SentReminder
 from app.extensions import db
 from app.files import workflow
 from app.files.models import CandidateFile, FileStatus, JobAssessorInvitation
 from app.files.workflow import results_window
+from app.jury.carry_over import remind_expiring
 from app.jury.models import JurySession
-from app.referential.models import Assessor
+from app.referential.habilitation import remind_habilitations
 
 ASSESSOR_DAYS_BEFORE_WINDOW_CLOSES = 2
 JOB_ASSESSOR_DAYS_AFTER_INVITATION = 7
 COMPANY_DAYS_BEFORE_DEADLINE = 7
-HABILITATION_MONTHS_BEFORE_END = 9
 
 
 def company_recipients(establishment: Establishment) -> list[str]:
@@ -179,29 +179,13 @@ def remind_secretariat_late(on: date) -> int:
     return sent
 
 
-def remind_habilitations(on: date) -> int:
-    limit = add_months(on, HABILITATION_MONTHS_BEFORE_END)
-    sent = 0
-    assessors = db.session.scalars(select(Assessor).where(Assessor.habilitation_until >= on,
-                                                          Assessor.habilitation_until <= limit))
-    for assessor in assessors:
-        if not assessor.user.active:
-            continue
-        if not _once("habilitation_end", f"assessor:{assessor.id}:{assessor.habilitation_until.isoformat()}"):
-            continue
-        queue_email("reminder_habilitation", assessor.user.email,
-                    f"Votre habilitation d'évaluateur prend fin le {assessor.habilitation_until.strftime('%d/%m/%Y')}",
-                    "jury_reminder_habilitation", assessor=assessor)
-        sent += 1
-    return sent
-
-
 REMINDERS = {
     "assessor_window": remind_assessors_window,
     "job_assessor_invitation": remind_job_assessors,
     "company_deadline": remind_companies_deadline,
     "session_unpublished": remind_secretariat_late,
     "habilitation_end": remind_habilitations,
+    "carry_over_expiry": remind_expiring,  # R13: 6 months before acquired competences expire
 }
 
 

@@ -83,6 +83,10 @@ class Assessor(db.Model):
     habilitation_until: Mapped[date] = mapped_column(index=True)
     phone: Mapped[str | None] = mapped_column(String(40))
     organisation: Mapped[str | None] = mapped_column(String(255))
+    # The SIRET of the organisation the assessor works for, as declared (independence: app.files.independence).
+    organisation_siret: Mapped[str | None] = mapped_column(String(14))
+    # Where the assessor works (code of the département, 2A, 974…): shown by the public list of assessors.
+    departement: Mapped[str | None] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()
