@@ -1,14 +1,34 @@
-"""Audit log: one entry per operation that matters, in the same transaction."""
+"""Audit log: one entry per operation that matters, in the same transaction; and, for the RGPD, one entry per
+read of a candidate's personal data (who, when, which page or endpoint), listed by `GET /audit?candidate_id=`."""
 
 from __future__ import annotations
 
 from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import insert
 
+from app.core.clock import utcnow
 from app.core.models import AuditEntry
 from app.extensions import db
 
 
-def record(action: str, actor=None, obj=None, **details) -> AuditEntry:
+def _candidate_id_of(obj) -> int | None:
+    """Whose personal data `obj` holds: a Candidate itself, or anything carrying `candidate_id` (a file, a
+    document). Read from the object in memory: no query."""
+    if obj is None:
+        return None
+    if type(obj).__name__ == "Candidate":
+        return getattr(obj, "id", None)
+    return getattr(obj, "candidate_id", None)
+
+
+def _page() -> str | None:
+    if not has_request_context():
+        return None
+    return f"{request.method} {request.path}"[:255]
+
+
+def record(action: str, actor=None, obj=None, *, candidate_id: int | None = None, **details) -> AuditEntry:
     entry = AuditEntry(
         action=action,
         actor_id=getattr(actor, "id", None),
@@ -16,6 +36,23 @@ def record(action: str, actor=None, obj=None, **details) -> AuditEntry:
         object_id=str(obj.id) if obj is not None and getattr(obj, "id", None) is not None else None,
         details={k: v for k, v in details.items() if v is not None} or None,
         ip=request.remote_addr if has_request_context() else None,
+        candidate_id=candidate_id if candidate_id is not None else _candidate_id_of(obj),
+        page=_page(),
     )
     db.session.add(entry)
     return entry
+
+
+def record_read(what: str, *candidate_ids: int | None, actor=None) -> None:
+    """RGPD: `actor` (the logged-in user by default) read the personal data of these candidates on this page.
+    One multi-row INSERT, no SELECT, committed with the request (a refused request writes nothing)."""
+    ids = sorted({i for i in candidate_ids if i is not None})
+    if not ids:
+        return
+    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
+        actor = current_user
+    actor_id = getattr(actor, "id", None)
+    page, ip, at = _page(), request.remote_addr if has_request_context() else None, utcnow()
+    db.session.execute(insert(AuditEntry), [
+        {"action": "personal_data.read", "actor_id": actor_id, "object_type": "Candidate", "object_id": str(i),
+         "details": {"what": what}, "ip": ip, "candidate_id": i, "page": page, "at": at} for i in ids])

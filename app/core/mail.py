@@ -9,6 +9,7 @@ mailbox page (/boite-mail)."""
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from datetime import timedelta
 
@@ -24,6 +25,14 @@ from app.extensions import db, mail
 
 log = logging.getLogger(__name__)
 QUEUED_FLAG = "outbox_queued"
+# The one-time links emails carry (password, candidate and job-assessor invitations): once the SMTP server has
+# the email, the outbox keeps no usable copy of them.
+ONE_TIME_LINK = re.compile(r"(/(?:mot-de-passe|invitations|invitation-candidat)/)[A-Za-z0-9_\-]{16,}")
+REDACTED = "[lien-retire-apres-envoi]"
+
+
+def redact_links(text: str | None) -> str | None:
+    return ONE_TIME_LINK.sub(lambda m: m.group(1) + REDACTED, text) if text else text
 
 
 def queue_email(kind: str, recipients: list[str] | str, subject: str, template: str, *, file=None, **context) -> OutboxEmail | None:
@@ -135,6 +144,8 @@ def send_pending(limit: int | None = None) -> dict[str, int]:
             email.status = "sent"
             email.sent_at = utcnow()
             email.last_error = None
+            if not current_app.config.get("MAIL_DEV_MAILBOX"):  # the development mailbox IS the delivery
+                email.body_text, email.body_html = redact_links(email.body_text), redact_links(email.body_html)
             counts["sent"] += 1
         db.session.commit()
     return counts

@@ -50,6 +50,10 @@ class AuditEntry(db.Model):
     object_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict | None] = mapped_column(JSON)
     ip: Mapped[str | None] = mapped_column(String(64))
+    # RGPD: whose personal data the entry read or changed (no foreign key: the entry outlives an erasure),
+    # and the page or API endpoint that did it.
+    candidate_id: Mapped[int | None] = mapped_column(index=True)
+    page: Mapped[str | None] = mapped_column(String(255))
 
 
 class SentReminder(db.Model):

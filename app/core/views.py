@@ -35,12 +35,15 @@ def home():
 
 
 def _dev_mailbox_only() -> None:
-    if not current_app.config.get("MAIL_DEV_MAILBOX") or current_app.config["APP_ENV"] == "production":
+    """The development mailbox shows one-time links: only to a logged-in secretariat user (roles_required), and
+    not at all once an SMTP server is configured or in production."""
+    config = current_app.config
+    if not config.get("MAIL_DEV_MAILBOX") or config.get("MAIL_SERVER_CONFIGURED") or config["APP_ENV"] == "production":
         abort(404)
 
 
 @bp.route("/boite-mail")
-@public
+@roles_required("secretariat")
 def mailbox():
     """Development only: the emails the platform sent, since there is no SMTP server."""
     _dev_mailbox_only()
@@ -49,11 +52,20 @@ def mailbox():
 
 
 @bp.route("/boite-mail/<int:email_id>")
-@public
+@roles_required("secretariat")
 def mailbox_email(email_id: int):
     _dev_mailbox_only()
     email = db.get_or_404(OutboxEmail, email_id)
     return render_template("core/mailbox_email.html", email=email)
+
+
+@bp.route("/donnees-personnelles")
+@public
+def personal_data():
+    """« Données personnelles »: purposes, retention durations (from the configuration) and rights."""
+    from app.core.retention import policy
+
+    return render_template("core/personal_data.html", policy=policy())
 
 
 @bp.route("/secretariat/emails-en-echec")

@@ -142,6 +142,7 @@ class Candidate(db.Model):
     creation_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=app_now)
     updated_at: Mapped[datetime] = mapped_column(default=app_now, onupdate=app_now)
+    erased_at: Mapped[datetime | None]  # RGPD erasure: personal data anonymised (app/jury/privacy.py)
 
     establishment: Mapped[Establishment] = relationship()
     user: Mapped[User | None] = relationship()

@@ -28,6 +28,7 @@ from app.files.models import (
     Document,
     FileStatus,
 )
+from app.files.quotas import upload_room
 from app.referential import services as referential
 from app.referential.models import Assessor, Competence, Cqp
 
@@ -203,9 +204,9 @@ def _check_upload_kind(actor, kind: str, file: CandidateFile | None) -> None:
 
 
 def upload_document(actor, *, kind: str, upload, candidate: Candidate, file: CandidateFile | None = None) -> Document:
-    """Stores a scan (PDF/PNG/JPEG by content, ≤ 10 MB) for a candidate or one of their files."""
+    """Stores a scan (PDF/PNG/JPEG by content, ≤ 10 MB, within the quotas) for a candidate or one of their files."""
     _check_upload_kind(actor, kind, file)
-    stored = uploads.store_upload(upload)
+    stored = uploads.store_upload(upload, check_room=upload_room(candidate, file))
     document = Document(file_id=file.id if file else None, candidate_id=candidate.id, kind=kind,
                         filename=stored.filename, stored_name=stored.stored_name, content_type=stored.content_type,
                         size=stored.size, uploaded_by_id=getattr(actor, "id", None))
@@ -256,9 +257,10 @@ def upload_documents(actor, *, kind: str, uploads, candidate: Candidate,
                                                  f"({len(uploads)} choisis).")
     _check_upload_kind(actor, kind, file)
     stored, refusals, too_large = [], [], []
+    check_room = upload_room(candidate, file)
     for upload in uploads:
         try:
-            stored.append(uploads_module.store_upload(upload))
+            stored.append(uploads_module.store_upload(upload, check_room=check_room))
         except (ValidationFailed, TooLarge) as error:
             refusals.append(f"« {upload.filename} » : {error.message}")
             too_large.append(isinstance(error, TooLarge))
@@ -332,7 +334,8 @@ def delete_document(document: Document, actor) -> None:
 def replace_document(document: Document, actor, upload) -> Document:
     """Replaces a scan by a new one (same document, same kind) while the step that uses it is not done."""
     _require_changeable(document, actor)
-    stored = uploads_module.store_upload(upload)
+    stored = uploads_module.store_upload(upload, check_room=upload_room(document.candidate, document.file,
+                                                                        replacing=document))
     previous = (document.filename, document.stored_name)
     document.filename, document.stored_name = stored.filename, stored.stored_name
     document.content_type, document.size = stored.content_type, stored.size

@@ -193,14 +193,47 @@ def test_failed_emails_page_is_secretariat_only(app_ctx, client, login_as, role)
     assert client.get("/secretariat/emails-en-echec").status_code == 403
 
 
-def test_dev_mailbox_is_hidden_when_a_real_smtp_server_is_configured(client):
+def test_dev_mailbox_is_hidden_when_a_real_smtp_server_is_configured(app, app_ctx, client, login_as, monkeypatch):
+    login_as(make_user("secretariat"))
+    assert client.get("/boite-mail").status_code == 404
+    # Even with the mailbox left on, a configured MAIL_SERVER turns it off.
+    monkeypatch.setitem(app.config, "MAIL_DEV_MAILBOX", True)
+    monkeypatch.setitem(app.config, "MAIL_SERVER_CONFIGURED", True)
     assert client.get("/boite-mail").status_code == 404
 
 
-def test_dev_mailbox_lists_emails_without_smtp(app, app_ctx, client, monkeypatch):
+@pytest.mark.parametrize("role", [None, "entreprise", "evaluateur", "jury", "partenaire", "candidat"])
+def test_dev_mailbox_needs_a_logged_in_secretariat_user(app, app_ctx, client, login_as, monkeypatch, role):
+    monkeypatch.setitem(app.config, "MAIL_DEV_MAILBOX", True)
+    email = _queue()
+    send_pending()
+    if role is not None:
+        login_as(make_user(role))
+    for url in ("/boite-mail", f"/boite-mail/{email.id}"):
+        answer = client.get(url)
+        assert answer.status_code == (302 if role is None else 403), url
+        assert "Objet de test" not in answer.get_data(as_text=True)
+
+
+def test_one_time_links_are_redacted_from_the_outbox_once_sent(app_ctx, mailbox):
+    user = make_user("jury", email="lien@exemple.fr")
+    token = "Ab3_" + "x" * 40
+    email = queue_email("test", user.email, "Objet", "password_reset", user=user,
+                        link=f"http://127.0.0.1:5000/mot-de-passe/{token}", days=1)
+    db.session.commit()
+    assert token in email.body_text  # kept until sent (retries need it)
+    assert send_pending()["sent"] == 1
+    assert token in mailbox.text_of(mailbox.last_to("lien@exemple.fr"))  # the person got the link
+    db.session.refresh(email)
+    assert token not in email.body_text and token not in (email.body_html or "")
+    assert "/mot-de-passe/[lien-retire-apres-envoi]" in email.body_text
+
+
+def test_dev_mailbox_lists_emails_without_smtp(app, app_ctx, client, login_as, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_DEV_MAILBOX", True)
     email = _queue()
     assert send_pending()["sent"] == 1  # delivery is the mailbox page itself
+    login_as(make_user("secretariat"))
     page = client.get("/boite-mail")
     assert page.status_code == 200 and "Objet de test" in page.get_data(as_text=True)
     detail = client.get(f"/boite-mail/{email.id}")

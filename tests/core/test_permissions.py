@@ -56,7 +56,7 @@ def test_anonymous_api_call_is_401_problem(client):
 
 # Pages anyone may open without logging in: each one is here on purpose.
 PUBLIC_ALLOWLIST = {
-    "index", "accounts.login", "core.mailbox", "core.mailbox_email", "api-docs.openapi_json",
+    "index", "accounts.login", "core.personal_data", "api-docs.openapi_json",
     "jury.verify", "api_jury.Verify", "health.health",  # GET /health: the load balancer's check
     # files: the job assessor's one-time link (no account) and the candidate's invitation link
     "files.job_assessor_observations", "files.candidate_invitation", "api_files.JobAssessorObservations",
