@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import request
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import ApiToken, User, UserSession
 from app.core.clock import utcnow
@@ -81,5 +83,32 @@ def load_user_from_token(req) -> User | None:
     )
     if api_token is None or not api_token.user.active:
         return None
-    api_token.last_used_at = utcnow()
+    note_token_use(api_token)
     return api_token.user
+
+
+# A token's last use is written at most this often, and never by the request's transaction: calls
+# sharing one token would otherwise queue on its row lock until each request commits.
+TOKEN_USE_EVERY = timedelta(minutes=5)
+log = logging.getLogger(__name__)
+
+
+def note_token_use(api_token: ApiToken) -> None:
+    """Writes `last_used_at` when it is older than TOKEN_USE_EVERY: one conditional UPDATE in its own
+    autocommit connection, so that the row lock lasts that UPDATE only and a refused request keeps it.
+    Concurrent calls: one writes, the others skip the row it holds (SKIP LOCKED, PostgreSQL) or find it
+    fresh. A failure only skips the note."""
+    moment = utcnow()
+    if api_token.last_used_at is not None and moment - api_token.last_used_at < TOKEN_USE_EVERY:
+        return
+    tokens = ApiToken.__table__
+    stale = or_(tokens.c.last_used_at.is_(None), tokens.c.last_used_at < moment - TOKEN_USE_EVERY)
+    free = select(tokens.c.id).where(tokens.c.id == api_token.id, stale).with_for_update(skip_locked=True)
+    try:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(update(tokens).where(tokens.c.id.in_(free)).values(last_used_at=moment))
+    except Exception as error:  # the database busy or down: the request itself says so, not this note
+        log.warning("Dernière utilisation du jeton %s non enregistrée (%s)", api_token.id, error.__class__.__name__)
+        return
+    # What the row now holds, without the request's session writing it again at its commit.
+    set_committed_value(api_token, "last_used_at", moment)
