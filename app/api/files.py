@@ -13,6 +13,7 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.api.exchanges import CorrectionOut
 from app.api.schemas import (
     BaseSchema,
     CodeTitle,
@@ -39,6 +40,7 @@ _f = CandidateFile
 BEYOND_A_LINE = (
     selectinload(_f.history).selectinload(StatusChange.actor), selectinload(_f.parchment),
     selectinload(_f.decision).selectinload(Decision.results).selectinload(DecisionResult.competence),
+    selectinload(_f.open_correction_request),
 )
 
 
@@ -249,6 +251,9 @@ class FileOut(BaseSchema):
     next_action = ComputedNested(NextActionOut, allow_none=True, compute=lambda file: next_action(file, viewer()))
     missing = ComputedNested(MissingOut, many=True, compute=_missing_seen)
     cpf = ComputedNested(CpfOut, allow_none=True, compute=_cpf_seen)
+    # « Exchanges on a file »: the correction request waiting for the company's answer (null when none).
+    correction_request = ComputedNested(CorrectionOut, allow_none=True,
+                                        compute=lambda file: file.open_correction_request)
 
 
 class FilePageOut(BaseSchema):

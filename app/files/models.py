@@ -299,6 +299,10 @@ class CandidateFile(db.Model):
         "Decision", back_populates="file", uselist=False)
     parchment: Mapped[Parchment | None] = relationship(  # noqa: F821
         "Parchment", back_populates="file", uselist=False)
+    # The correction request waiting for the company's answer (app.files.exchange_models), if any.
+    open_correction_request: Mapped[CorrectionRequest | None] = relationship(  # noqa: F821
+        "CorrectionRequest", primaryjoin="and_(CorrectionRequest.file_id == CandidateFile.id, "
+        "CorrectionRequest.resolved_at.is_(None))", viewonly=True, uselist=False)
 
     @property
     def status_enum(self) -> FileStatus:

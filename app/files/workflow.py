@@ -20,6 +20,8 @@ from transitions import EventData, Machine, MachineError
 
 from app.core.clock import now, today
 from app.core.errors import Conflict, RuleViolation
+from app.files.exchange_models import open_correction_request
+from app.files.independence import independence_problem
 from app.files.models import (
     DECISION_STATUSES,
     FINAL_STATUSES,
@@ -42,6 +44,10 @@ EVENT_LABELS = {
     "rectify_decision": "Rectification de la décision",
     "rectify_identity": "Rectification de l'état civil",  # not a transition: written by app.jury.record (R15)
     "withdraw": "Abandon",
+    # Not transitions: written by app.files.exchanges (the status stays).
+    "correction_request": "Demande de correction",
+    "correction_answer": "Réponse à la demande de correction",
+    "relaunch": "Relance du dossier",
 }
 
 Listener = Callable[[CandidateFile, str, str, Any, dict], None]
@@ -106,6 +112,8 @@ def confirm_assessor_problems(file: CandidateFile, on: date | None = None) -> di
         problems["interview_date"] = "La date d'entretien prévue n'est pas renseignée."
     elif file.planned_interview_date < on:
         problems["interview_date"] = "La date d'entretien prévue est passée."
+    if "assessor_id" not in problems and (independence := independence_problem(file)):
+        problems["assessor_id"] = independence
     return problems
 
 
@@ -365,6 +373,10 @@ def fire(file: CandidateFile, event: str, actor, **data) -> CandidateFile:
             f"Action impossible : le dossier est au statut « {file.status_label} ».",
             {"status": [file.status]},
         )
+    if event != "withdraw" and (request := open_correction_request(file)) is not None:
+        message = (f"{EVENT_LABELS.get(event, event)} impossible : {request.reference} attend la réponse de "
+                   f"l'entreprise (« {request.message} »). Seul l'abandon du dossier reste possible d'ici là.")
+        raise Conflict(message, {"correction_request": [message]})
     try:
         done = machine.events[event].trigger(file, actor=actor, **data)
     except MachineError as exc:  # the status changed under us
