@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.files.web import bp as files_bp
     from app.jury import attendance_views, cdc_views, decision_views, parchment_views, record_views  # noqa: F401
     from app.jury import privacy_views  # noqa: F401
+    from app.jury import seat_offer_views  # noqa: F401
     from app.jury import views as jury_views  # noqa: F401
     from app.jury.web import bp as jury_bp
     from app.referential.public_assessors import bp as public_assessors_bp

@@ -3,7 +3,7 @@ and users pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.accounts import services
@@ -21,8 +21,10 @@ from app.accounts.forms import (
     SetPasswordForm,
 )
 from app.accounts.models import ROLE_LABELS, Role, User
+from app.accounts.throttle import LoginAttempt
 from app.core.errors import DomainError, Gone, refusal_goes_back_to
 from app.core.permissions import login_required, public, require, roles_required
+from app.core.redirects import safe_next
 from app.core.templating import pluriel
 from app.extensions import db, limiter
 
@@ -37,40 +39,38 @@ def role_label(role: str | None) -> str:
 bp.add_app_template_global(Role, "Role")
 
 
-def _login_key() -> str:
+def _email_key() -> str:
+    """The forgotten-password form is limited per address and per email asked for."""
     return (request.form.get("email") or "").strip().lower() or request.remote_addr or "anonyme"
-
-
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
 
 
 def _rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _failed_login(response) -> bool:
-    """Only failed attempts count against the login limits: a company's staff behind one address, or
-    someone who logs in and out all day, is never locked out by their successful logins."""
-    return response.status_code != 302
-
-
 @bp.route("/connexion", methods=["GET", "POST"])
 @public
-@limiter.limit(_rate_limit, methods=["POST"], key_func=_login_key, deduct_when=_failed_login)
-@limiter.limit(_rate_limit, methods=["POST"], deduct_when=_failed_login)
 def login():
+    """Failed attempts are throttled per (account, address), per address and per account, never so that
+    the right password from another address is refused (app/accounts/throttle.py)."""
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     form = LoginForm()
     if form.validate_on_submit():
+        attempt = LoginAttempt(form.email.data, request.remote_addr)
+        refusal = attempt.refusal()
+        if refusal is not None:
+            form.form_errors.append(refusal.message)
+            response = make_response(render_template("accounts/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(refusal.retry_after)
+            return response
         user = services.find_user_by_email(form.email.data)
         if verify_password(user, form.password.data) and user.active:
+            attempt.succeeded()
             services.start_session(user, remember=form.remember.data)
             flash(f"Bienvenue, {user.full_name}.", "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("core.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
+        attempt.failed()
         form.form_errors.append("Adresse email ou mot de passe incorrect.")
     status = 422 if form.errors or form.form_errors else 200
     return render_template("accounts/login.html", form=form), status
@@ -230,7 +230,7 @@ def account_request_sent():
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
 @public
 @limiter.limit(_rate_limit, methods=["POST"])
-@limiter.limit(_rate_limit, methods=["POST"], key_func=_login_key)
+@limiter.limit(_rate_limit, methods=["POST"], key_func=_email_key)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

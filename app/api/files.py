@@ -21,16 +21,29 @@ from app.api.schemas import (
     ComputedNested,
     ComputedString,
     dump_for,
+    one_of,
     viewer,
 )
+from app.core import audit
 from app.core.clock import now
 from app.core.permissions import public, roles_required
 from app.core.uploads import serve_document
 from app.extensions import db
-from app.files import access, evaluation, services
-from app.files.models import DOCUMENT_KINDS, STATUS_LABELS, CandidateFile, FileStatus, StatusChange
+from app.files import access, carry_over, evaluation, services
+from app.files.models import (
+    DOCUMENT_KINDS,
+    STATUS_LABELS,
+    TRAINING_PATHS,
+    TRAINING_SCHEMES,
+    CandidateFile,
+    FileStatus,
+    JobAssessorInvitation,
+    StatusChange,
+)
 from app.files.progress import missing_items, next_action
 from app.jury.models import Decision, DecisionResult
+from app.referential import quiforme
+from app.referential.training_org_models import describe as describe_training_org
 
 blp = Blueprint("api_files", __name__, description="Candidats, dossiers, documents, évaluation")
 
@@ -38,7 +51,7 @@ _f = CandidateFile
 # What FileOut shows besides a list line (access.FILE_LINE): the history and its actors, the decision
 # and its results, the parchment.
 BEYOND_A_LINE = (
-    selectinload(_f.history).selectinload(StatusChange.actor), selectinload(_f.parchment),
+    selectinload(_f.history).selectinload(StatusChange.actor), selectinload(_f.parchment), selectinload(_f.training_org),
     selectinload(_f.decision).selectinload(Decision.results).selectinload(DecisionResult.competence),
     selectinload(_f.open_correction_request),
 )
@@ -59,11 +72,18 @@ def load_beyond_a_line(files: list[CandidateFile]) -> None:
 # ---------------------------------------------------------------- schemas
 
 
+_TRAINING_PATH = one_of(TRAINING_PATHS, "Le parcours de formation (training_path)")
+_TRAINING_SCHEME = one_of(TRAINING_SCHEMES, "Le dispositif de formation (training_scheme)")
+
+
 class FilePatch(BaseSchema):
-    cqp_code = fields.String()
-    competence_codes = fields.List(fields.String())
-    training_path = fields.String(allow_none=True)
-    training_scheme = fields.String(allow_none=True)
+    class Meta(BaseSchema.Meta):
+        model = CandidateFile  # the strings' lengths are its columns'
+
+    cqp_code = fields.String(validate=validate.Length(max=32, error="{max} caractères au plus."))
+    competence_codes = fields.List(fields.String(validate=validate.Length(max=32, error="{max} caractères au plus.")))
+    training_path = fields.String(allow_none=True, validate=_TRAINING_PATH)
+    training_scheme = fields.String(allow_none=True, validate=_TRAINING_SCHEME)
     training_org_siret = fields.String(allow_none=True)
     assessor_id = fields.Integer(allow_none=True, strict=False)
     interview_date = fields.Date(allow_none=True)
@@ -73,17 +93,20 @@ class FileIn(FilePatch):
     candidate_id = fields.Integer(required=True, strict=False)
     cqp_code = fields.String(required=True)
     competence_codes = fields.List(fields.String(), required=True)
-    training_path = fields.String(required=True)
-    training_scheme = fields.String(required=True)
+    training_path = fields.String(required=True, validate=_TRAINING_PATH)
+    training_scheme = fields.String(required=True, validate=_TRAINING_SCHEME)
 
 
 class FileQuery(BaseSchema):
-    status = fields.String(load_default=None)
-    cqp = fields.String(load_default=None)
-    q = fields.String(load_default=None)
+    status = fields.String(load_default=None, validate=one_of([s.value for s in FileStatus], "Le statut (status)"))
+    cqp = fields.String(load_default=None, validate=validate.Length(max=32, error="{max} caractères au plus."))
+    q = fields.String(load_default=None, validate=validate.Length(max=200, error="{max} caractères au plus."))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, error="Doit être supérieur ou égal à 1."))
     per_page = fields.Integer(load_default=20, validate=validate.Range(
         min=1, max=100, error="Doit être compris entre 1 et 100."))
+    after = fields.String(load_default=None, validate=validate.Length(max=500, error="{max} caractères au plus."),
+                          metadata={"description": "curseur `next_after` de la page précédente : la page suivante "
+                                                   "sans parcourir les précédentes (page est alors ignoré)"})
 
 
 class ConfirmAssessorIn(BaseSchema):
@@ -92,6 +115,9 @@ class ConfirmAssessorIn(BaseSchema):
 
 
 class JobAssessorInvitationIn(BaseSchema):
+    class Meta(BaseSchema.Meta):
+        model = JobAssessorInvitation
+
     email = fields.String(required=True)
     first_name = fields.String(required=True)
     last_name = fields.String(required=True)
@@ -223,6 +249,29 @@ def _cpf_seen(file: CandidateFile):
     return cpf_of_file(file) if getattr(viewer(), "is_secretariat", False) else None
 
 
+class AcquiredOut(BaseSchema):
+    """R13: a competence the file carries from an earlier jury's published partial decision."""
+
+    code = fields.String()
+    jury_date = fields.Date()
+    valid_until = fields.Date()
+
+
+def _acquired_of(file: CandidateFile) -> list[dict]:
+    return [{"code": row.competence.code, "jury_date": row.jury_date, "valid_until": row.valid_until}
+            for row in carry_over.counted(file)]
+
+
+class TrainingOrgRef(BaseSchema):
+    """The training organisation of a file's SIRET, as the public list (or the Carif-Oref API) knows it."""
+
+    siret = fields.String()
+    name = fields.String(allow_none=True)
+    warning = fields.String(allow_none=True, metadata={
+        "description": "pas de certification Qualiopi « actions de formation », NDA inactif ou SIRET inconnu de la "
+                       "liste publique (jamais bloquant)"})
+
+
 class FileOut(BaseSchema):
     """A file as docs/api.md shows it, as the viewer may see it (R10: an unpublished decision is hidden, the
     file shown in « Inscription au jury »)."""
@@ -251,16 +300,21 @@ class FileOut(BaseSchema):
     next_action = ComputedNested(NextActionOut, allow_none=True, compute=lambda file: next_action(file, viewer()))
     missing = ComputedNested(MissingOut, many=True, compute=_missing_seen)
     cpf = ComputedNested(CpfOut, allow_none=True, compute=_cpf_seen)
+    training_org = ComputedNested(TrainingOrgRef, allow_none=True, compute=lambda file: describe_training_org(
+        file.training_org_siret, file.training_org))
     # « Exchanges on a file »: the correction request waiting for the company's answer (null when none).
     correction_request = ComputedNested(CorrectionOut, allow_none=True,
                                         compute=lambda file: file.open_correction_request)
+    acquired_competences = ComputedNested(AcquiredOut, many=True, compute=_acquired_of)
 
 
 class FilePageOut(BaseSchema):
     items = fields.Nested(FileOut, many=True)
     total = fields.Integer()
-    page = fields.Integer()
+    page = fields.Integer(allow_none=True, metadata={"description": "null pour une page lue par curseur (after)"})
     per_page = fields.Integer()
+    next_after = fields.String(attribute="next_cursor", allow_none=True, metadata={
+        "description": "curseur de la page suivante (?after=…), null sur la dernière page"})
 
 
 def file_json(file: CandidateFile, viewer) -> dict:
@@ -353,8 +407,10 @@ class Files(MethodView):
     def get(self, args):
         """Les dossiers visibles par l'utilisateur, filtrés par statut et CQP, paginés."""
         page = access.search_files(_me(), status=args["status"], cqp=args["cqp"], q=args["q"],
-                                   page=args["page"], per_page=args["per_page"])
+                                   page=args["page"], per_page=args["per_page"], after=args["after"],
+                                   cursor_field="after")
         load_beyond_a_line(page.items)
+        audit.record_read("GET /api/v1/files", *(f.candidate_id for f in page.items))
         return page
 
     @roles_required("entreprise")
@@ -372,7 +428,10 @@ class FileItem(MethodView):
     @blp.response(200, FileOut)
     def get(self, file_id):
         """Un dossier, avec son historique."""
-        return access.get_file_for(_me(), file_id, loads=file_answer_loads(_me()))
+        file = access.get_file_for(_me(), file_id, loads=file_answer_loads(_me()))
+        audit.record_read("GET /api/v1/files/{id}", file.candidate_id)
+        quiforme.refresh(file.training_org_siret)
+        return file
 
     @roles_required("entreprise")
     @blp.arguments(FilePatch)

@@ -35,6 +35,9 @@ def _user():
 
 
 class SessionIn(BaseSchema):
+    class Meta(BaseSchema.Meta):
+        model = JurySession
+
     date = fields.Date(required=True)
     capacity = fields.Integer(required=True)
     location = fields.String(load_default=None, allow_none=True)

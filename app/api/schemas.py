@@ -1,14 +1,26 @@
 """Marshmallow base: French error messages for every field type, unknown fields refused; what the
-answers' schemas share (the viewer an answer is dumped for, fields computed from the object)."""
+answers' schemas share (the viewer an answer is dumped for, fields computed from the object).
+
+Every field of a BaseSchema gets, when bound, the input-safety checks (app/core/input_safety.py): no
+control character in any text, integers within their column (32-bit unless the column is a BigInteger),
+dates within 1900–2100, strings no longer than their column when the schema names its model
+(`class Meta(BaseSchema.Meta): model = Candidate`). They are validators, so that a 422 names every invalid
+field at once and the OpenAPI description shows them (maxLength, minimum/maximum, x-minimum/x-maximum
+for dates). Timestamps are dumped as RFC 3339 with the offset of Paris."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any, TypedDict
 
 from flask_login import current_user
-from marshmallow import RAISE, Schema, fields, missing
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
 from marshmallow.experimental.context import Context
+from sqlalchemy import BigInteger, String
+
+from app.core import input_safety
+from app.core.templating import PARIS
 
 FRENCH_MESSAGES = {
     "required": "Ce champ est obligatoire.",
@@ -36,6 +48,70 @@ def _frenchify() -> None:
 _frenchify()
 
 
+class OffsetDateTime(fields.DateTime):
+    """A timestamp as RFC 3339 with the offset of Paris (`2026-12-01T10:00:00+01:00`): the database keeps naive
+    UTC. BaseSchema makes every plain DateTime one of these."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(PARIS).isoformat(timespec="seconds")
+
+
+def _no_control_characters(value) -> None:
+    message = input_safety.control_message(value)
+    if message:
+        raise ValidationError(message)
+
+
+class DateRange(validate.Range):
+    """1900–2100 (app/core/input_safety.py), saying which end is passed; shown as x-minimum / x-maximum."""
+
+    def __init__(self):
+        super().__init__(input_safety.MIN_DATE, input_safety.MAX_DATE)
+
+    def __call__(self, value):
+        problem = input_safety.date_problem(value)
+        if problem:
+            raise ValidationError(problem)
+        return value
+
+
+def _has(field: fields.Field, kind: type) -> bool:
+    return any(isinstance(v, kind) for v in field.validators)
+
+
+def secure_field(field: fields.Field, column=None) -> None:
+    """Adds the input-safety validators to `field` (and to a list's items), `column` giving the bounds."""
+    if type(field) is fields.DateTime:
+        field.__class__ = OffsetDateTime
+    if isinstance(field, fields.Nested):
+        return  # its own BaseSchema checks its fields
+    if isinstance(field, fields.List):
+        secure_field(field.inner)
+    if _no_control_characters not in field.validators:
+        field.validators.append(_no_control_characters)
+    if isinstance(field, fields.Integer) and not _has(field, validate.Range):
+        wide = column is not None and isinstance(column.type, BigInteger)
+        low, high = ((input_safety.INT64_MIN, input_safety.INT64_MAX) if wide
+                     else (input_safety.INT32_MIN, input_safety.INT32_MAX))
+        field.validators.append(validate.Range(
+            low, high, error=f"Doit être un nombre entier compris entre {low} et {high}."))
+    elif isinstance(field, fields.Date) and not isinstance(field, fields.DateTime) and not _has(field, validate.Range):
+        field.validators.append(DateRange())
+    elif (isinstance(field, fields.String) and column is not None and isinstance(column.type, String)
+          and column.type.length and not _has(field, validate.Length)):
+        field.validators.append(validate.Length(max=column.type.length, error="{max} caractères au plus."))
+
+
+def one_of(choices, label: str) -> validate.OneOf:
+    """A closed list: published as an `enum` in the OpenAPI description, its 422 names the accepted values."""
+    values = list(choices)
+    return validate.OneOf(values, error=f"{label} doit valoir l'une de ces valeurs : {', '.join(values)}.")
+
+
 class BaseSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -44,6 +120,12 @@ class BaseSchema(Schema):
         "unknown": "Champ inconnu.",
         "type": "Le corps de la requête doit être un objet JSON.",
     }
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        model = getattr(self.Meta, "model", None)
+        table = getattr(model, "__table__", None)
+        column = table.columns.get(field_obj.attribute or field_name) if table is not None else None
+        secure_field(field_obj, column)
 
 
 class CodeTitle(BaseSchema):

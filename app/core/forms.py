@@ -1,15 +1,44 @@
-"""Base form: CSRF on, WTForms' built-in French messages; the error summary of a refused form."""
+"""Base form: CSRF on, WTForms' built-in French messages, the input-safety ranges; the error summary of a
+refused form."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask_wtf import FlaskForm
+
+from app.core import input_safety
+
+
+def _range_errors(field) -> list[str]:
+    """What app/core/input_safety.py refuses in a value WTForms accepted: an integer beyond 32 bits (the
+    column's), a date outside 1900–2100, a control character (a form built outside a request)."""
+    data = field.data
+    if isinstance(data, bool):
+        return []
+    if isinstance(data, int) and not input_safety.int32(data):
+        return [input_safety.INTEGER_MESSAGE]
+    if isinstance(data, date) and input_safety.date_problem(data):
+        return [input_safety.date_problem(data)]
+    message = input_safety.control_message(data) if isinstance(data, str | list) else None
+    return [message] if message else []
 
 
 class BaseForm(FlaskForm):
     class Meta:
         locales = ["fr_FR", "fr"]
+
+    def validate(self, extra_validators=None) -> bool:
+        """WTForms' validation, then the input-safety ranges on every field, so that each invalid field shows
+        its message at once."""
+        valid = super().validate(extra_validators)
+        for field in _leaves(self):
+            errors = [message for message in _range_errors(field) if message not in field.errors]
+            if errors:
+                field.errors = list(field.errors) + errors
+                valid = False
+        return valid
 
     def add_domain_errors(self, error) -> None:
         """Ties the messages of a DomainError to the fields they name (others go to form_errors)."""
@@ -47,6 +76,14 @@ def _field_items(field) -> list[ErrorItem]:
     if field.type in _UNLINKED:
         return [ErrorItem(None, "", messages)]
     return [ErrorItem(field.id, field.label.text.strip(), messages)]
+
+
+def _leaves(form):
+    for field in form:
+        if field.type in ("FormField", "FieldList"):
+            yield from _leaves(field)
+        else:
+            yield field
 
 
 def error_summary(form) -> list[ErrorItem]:

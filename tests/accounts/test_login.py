@@ -83,31 +83,40 @@ def test_logout_needs_a_post_with_csrf(app_ctx, client, login_as):
     assert client.get("/jury").status_code == 200  # still logged in
 
 
-# ---------------------------------------------------------------- rate limit (LOGIN_RATE_LIMIT: 10 per 15 min)
+# ---------------------------------------------------------------- throttling (LOGIN_RATE_LIMIT: 10 per 15 min per
+# (account, address); LOGIN_ADDRESS_RATE_LIMIT per address; app/accounts/throttle.py)
 
 
-def test_eleventh_attempt_on_one_account_is_429_in_french(app, app_ctx):
+def test_eleventh_attempt_on_one_account_from_one_address_is_429_in_french(app, app_ctx, client):
     user = make_user("entreprise")
-    for n in range(10):
-        browser = app.test_client()  # even from different addresses
-        response = submit_form(browser, "/connexion", {"email": user.email, "password": "faux"},
-                               environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"})
-        assert response.status_code == 422
-    browser = app.test_client()
-    response = submit_form(browser, "/connexion", {"email": user.email.upper(), "password": PASSWORD},
-                           environ_base={"REMOTE_ADDR": "10.0.0.99"})
-    assert response.status_code == 429
+    for _ in range(10):
+        assert submit_form(client, "/connexion", {"email": user.email, "password": "faux"}).status_code == 422
+    response = submit_form(client, "/connexion", {"email": user.email.upper(), "password": PASSWORD})
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
     html = page_text(response)
     assert "Trop de tentatives" in html and '<html lang="fr">' in html
 
 
-def test_eleventh_attempt_from_one_address_is_429(app_ctx, client):
+def test_failures_from_many_addresses_never_lock_the_account(app, app_ctx):
+    """No lockout (issue 17): the account's failures elsewhere delay those addresses, not the user's."""
+    user = make_user("entreprise")
     for n in range(10):
+        response = submit_form(app.test_client(), "/connexion", {"email": user.email, "password": "faux"},
+                               environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"})
+        assert response.status_code == 422
+    response = submit_form(app.test_client(), "/connexion", {"email": user.email.upper(), "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "10.0.0.99"})
+    assert response.status_code == 302
+
+
+def test_failures_from_one_address_beyond_its_higher_bound_are_429(app, app_ctx, client, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_ADDRESS_RATE_LIMIT", "12 per 15 minutes")
+    for n in range(12):
         response = submit_form(client, "/connexion", {"email": f"essai{n}@exemple.fr", "password": "faux"})
         assert response.status_code == 422
     response = submit_form(client, "/connexion", {"email": "autre@exemple.fr", "password": "faux"})
     assert response.status_code == 429
-    assert "Trop de tentatives" in page_text(response)
+    assert "depuis votre adresse" in page_text(response)
 
 
 def test_the_limit_leaves_other_accounts_and_addresses_alone(app, app_ctx):
