@@ -80,6 +80,8 @@ class AssessorIn(BaseSchema):
     last_name = fields.String(required=True, validate=at_most(120))
     habilitation_until = fields.Date(required=True)
     cqp_codes = fields.List(fields.String(validate=at_most(32)), load_default=list)
+    departement = fields.String(load_default=None, allow_none=True, validate=at_most(3),
+                                metadata={"description": "code du département (69, 2A, 974), liste publique"})
 
 
 class AssessorOut(BaseSchema):
@@ -90,6 +92,7 @@ class AssessorOut(BaseSchema):
     name = fields.String()
     habilitation_until = fields.Date()
     cqp_codes = fields.Pluck(CodeTitle, "code", many=True, attribute="cqps")
+    departement = fields.String(allow_none=True)
 
 
 @blp.route("/cqps")

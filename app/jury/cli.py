@@ -13,7 +13,8 @@ REMINDER_LABELS = {
     "job_assessor_invitation": "évaluateurs métier (invitation sans réponse depuis 7 jours)",
     "company_deadline": "entreprises (fin des inscriptions au jury dans 7 jours)",
     "session_unpublished": "secrétariat (session non publiée 48 heures après le jury)",
-    "habilitation_end": "évaluateurs (habilitation finissant dans 9 mois)",
+    "habilitation_end": "évaluateurs (habilitation finissant dans 9 mois, dans 3 mois, ce jour)",
+    "carry_over_expiry": "entreprises (compétences acquises valables encore 6 mois)",
 }
 
 

@@ -97,6 +97,8 @@ class AssessorForm(BaseForm):
     last_name = StringField("Nom", validators=[DataRequired(message="Le nom est obligatoire."), Length(max=120)])
     organisation = StringField("Organisme", validators=[Optional(), Length(max=255)])
     phone = StringField("Téléphone", validators=[Optional(), Length(max=40)])
+    departement = StringField("Département (code, publié dans la liste des évaluateurs)",
+                              validators=[Optional(), Length(max=3)])
     habilitation_until = DateField("Fin de l'habilitation", validators=[
         DataRequired(message="La date de fin d'habilitation est obligatoire (format JJ/MM/AAAA ou AAAA-MM-JJ).")],
         format=["%Y-%m-%d", "%d/%m/%Y"])

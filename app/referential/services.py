@@ -295,6 +295,19 @@ def habilitation_alert(assessor: Assessor, on: date | None = None) -> str | None
     return None
 
 
+DEPARTEMENT = re.compile(r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$")
+
+
+def checked_departement(value) -> str | None:
+    """The code of a département (01…95, 2A, 2B, 971…976), shown by the public list of assessors; empty: none."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    code = str(value).strip().upper()
+    if not DEPARTEMENT.match(code):
+        raise ValidationFailed.for_field("departement", "Le département doit être un code comme 69, 2A ou 974.")
+    return code
+
+
 def _cqps_from_codes(codes: list[str] | None) -> list[Cqp]:
     cqps: list[Cqp] = []
     for code in codes or []:
@@ -306,7 +319,7 @@ def _cqps_from_codes(codes: list[str] | None) -> list[Cqp]:
 
 def create_assessor(email: str, first_name: str, last_name: str, habilitation_until: date,
                     cqp_codes: list[str] | None = None, *, actor=None, organisation=None, phone=None,
-                    invite: bool = False) -> Assessor:
+                    invite: bool = False, departement=None) -> Assessor:
     """Creates the assessor and their `evaluateur` user; with `invite`, emails them the link to choose
     their password (the secretariat's page and the API do; the demo sets a password instead)."""
     if not (first_name or "").strip():
@@ -315,10 +328,11 @@ def create_assessor(email: str, first_name: str, last_name: str, habilitation_un
         raise ValidationFailed.for_field("last_name", "Le nom est obligatoire.")
     if habilitation_until is None:
         raise ValidationFailed.for_field("habilitation_until", "La date de fin d'habilitation est obligatoire.")
+    departement = checked_departement(departement)
     cqps = _cqps_from_codes(cqp_codes)
     user = accounts.create_user(email, Role.EVALUATEUR, first_name=first_name, last_name=last_name, actor=actor)
     assessor = Assessor(user=user, habilitation_until=habilitation_until, cqps=cqps,
-                        organisation=organisation or None, phone=phone or None)
+                        organisation=organisation or None, phone=phone or None, departement=departement)
     db.session.add(assessor)
     db.session.flush()
     audit.record("assessor.create", actor, assessor, habilitation_until=habilitation_until.isoformat())
@@ -332,7 +346,7 @@ _UNCHANGED = object()
 
 def update_assessor(assessor: Assessor, *, habilitation_until: date, cqp_codes: list[str] | None = None,
                     first_name: str | None = None, last_name: str | None = None, active: bool | None = None,
-                    organisation=_UNCHANGED, phone=_UNCHANGED, actor=None) -> Assessor:
+                    organisation=_UNCHANGED, phone=_UNCHANGED, departement=_UNCHANGED, actor=None) -> Assessor:
     if habilitation_until is None:
         raise ValidationFailed.for_field("habilitation_until", "La date de fin d'habilitation est obligatoire.")
     if first_name is not None and not first_name.strip():
@@ -343,6 +357,8 @@ def update_assessor(assessor: Assessor, *, habilitation_until: date, cqp_codes: 
         assessor.organisation = (organisation or "").strip() or None
     if phone is not _UNCHANGED:
         assessor.phone = (phone or "").strip() or None
+    if departement is not _UNCHANGED:
+        assessor.departement = checked_departement(departement)
     previous = assessor.habilitation_until
     assessor.habilitation_until = habilitation_until
     if cqp_codes is not None:

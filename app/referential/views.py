@@ -102,7 +102,7 @@ def assessor_new():
             assessor = services.create_assessor(
                 form.email.data, form.first_name.data, form.last_name.data, form.habilitation_until.data,
                 form.cqp_codes.data, actor=current_user._get_current_object(), organisation=form.organisation.data,
-                phone=form.phone.data, invite=True)
+                phone=form.phone.data, invite=True, departement=form.departement.data)
         except DomainError as error:
             form.add_domain_errors(error)
             return render_template("referential/assessor_form.html", form=form, assessor=None), error.status_code
@@ -124,6 +124,7 @@ def assessor_edit(assessor_id: int):
         form = _assessor_form(data={
             "email": assessor.user.email, "first_name": assessor.user.first_name,
             "last_name": assessor.user.last_name, "organisation": assessor.organisation, "phone": assessor.phone,
+            "departement": assessor.departement,
             "habilitation_until": assessor.habilitation_until, "cqp_codes": [c.code for c in assessor.cqps],
             "active": assessor.user.active})
     else:
@@ -135,7 +136,8 @@ def assessor_edit(assessor_id: int):
             services.update_assessor(
                 assessor, habilitation_until=form.habilitation_until.data, cqp_codes=form.cqp_codes.data,
                 first_name=form.first_name.data, last_name=form.last_name.data, active=form.active.data,
-                organisation=form.organisation.data, phone=form.phone.data, actor=current_user._get_current_object())
+                organisation=form.organisation.data, phone=form.phone.data, departement=form.departement.data,
+                actor=current_user._get_current_object())
         except DomainError as error:
             form.add_domain_errors(error)
             return render_template("referential/assessor_form.html", form=form, assessor=assessor), error.status_code

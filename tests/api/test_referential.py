@@ -251,7 +251,7 @@ def test_get_assessors_lists_those_habilitated_today(app_ctx, api_as, today_is, 
     emails = [a["email"] for a in response.json]
     assert emails == ["valide@exemple.fr"]
     assert set(response.json[0]) == {"id", "email", "first_name", "last_name", "name", "habilitation_until",
-                                     "cqp_codes"}
+                                     "cqp_codes", "departement"}
 
 
 # ---------------------------------------------------------------- OpenAPI

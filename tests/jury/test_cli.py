@@ -21,7 +21,7 @@ def test_the_command_commits_and_delivers_what_is_due(app_ctx, runner, mailbox, 
     assessor = make_assessor(until=date(2027, 10, 10))
     result = runner.invoke(args=["reminders", "send"])
     assert result.exit_code == 0, result.output
-    assert "1 rappel aux évaluateurs (habilitation finissant dans 9 mois)" in result.output
+    assert "1 rappel aux évaluateurs (habilitation finissant dans 9 mois, dans 3 mois, ce jour)" in result.output
     assert "Emails : 1 envoyé," in result.output and len(mailbox.to(assessor.user.email)) == 1
     db.session.rollback()  # what the command wrote is committed
     assert db.session.query(SentReminder).count() == 1 and db.session.query(OutboxEmail).count() == 1
