@@ -30,6 +30,7 @@ FILE_LINE = (
     selectinload(_f.assessor).selectinload(Assessor.user), selectinload(_f.assessor).selectinload(Assessor.cqps),
     selectinload(_f.competences), selectinload(_f.invitations), selectinload(_f.documents),
     selectinload(_f.evaluation).selectinload(Evaluation.results), selectinload(_f.jury_session),
+    selectinload(_f.carried_competences),  # R13: acquired_competences
 )
 # What the file's page shows besides: the history and its actors, the job assessor's observations.
 FILE_PAGE = (

@@ -9,7 +9,7 @@ from app.accounts import services as accounts
 from app.core.errors import DomainError, ValidationFailed
 from app.core.permissions import public, require, roles_required
 from app.core.uploads import serve_document
-from app.files import access, candidate_forms, candidates, forms, services
+from app.files import access, candidate_forms, candidates, carry_over, forms, services
 from app.files.web import FILE_READERS, _fail, _int_arg, _me, bp
 
 bp.add_app_template_global(candidates.FIELD_NAMES_FR, "CANDIDATE_FIELD_NAMES")
@@ -110,6 +110,7 @@ def _render_candidate(candidate, status: int = 200, document_form=None, invite_f
         document_form=document_form or forms.DocumentForm(formdata=None),
         invite_form=invite_form or candidate_forms.InviteCandidateForm(formdata=None, email=candidate.email),
         upload_kinds=services.allowed_upload_kinds(_me(), None),
+        path=carry_over.candidate_path(candidate, _me()),
     ), status
 
 
@@ -140,7 +141,8 @@ def secretariat_candidate_show(candidate_id: int):
     candidate = access.get_candidate_for(_me(), candidate_id)
     return render_template("files/candidate_show.html", candidate=candidate,
                            documents=access.candidate_documents(candidate),
-                           rectify_url=_rectification_url(candidate))
+                           rectify_url=_rectification_url(candidate),
+                           path=carry_over.candidate_path(candidate, _me()))
 
 
 @bp.route("/secretariat/candidats/<int:candidate_id>/modifier", methods=["GET", "POST"])
@@ -223,6 +225,7 @@ def _render_own(candidate, form, status=200, document_form=None):
         documents=access.candidate_documents(candidate),
         document_form=document_form or forms.DocumentForm(formdata=None),
         upload_kinds=services.allowed_upload_kinds(_me(), None),
+        path=carry_over.candidate_path(candidate, _me()),
     ), status
 
 

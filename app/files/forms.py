@@ -49,7 +49,8 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
     def pre_validate(self, form):
-        known = {choice.value for choice in self.choices}
+        # An acquired competence (R13) is not offered; asked for anyway, the service names it (422).
+        known = {choice.value for choice in self.choices} | set(getattr(self, "acquired_codes", ()))
         for value in self.data or []:
             if value not in known:
                 raise ValidationError(f"« {value} » n'est pas une compétence de ce CQP.")
@@ -123,12 +124,15 @@ class _FileDefaults:
         self.interview_date = file.planned_interview_date
 
 
-def file_form(cqp, assessors, *, file=None, **defaults) -> FileForm:
-    """The candidature's form: the CQP's competences, the assessors habilitated for it; when `file` is
-    edited, its values on GET (a POST shows what was typed)."""
+def file_form(cqp, assessors, *, file=None, acquired=(), **defaults) -> FileForm:
+    """The candidature's form: the CQP's competences but those `acquired` (R13), the assessors habilitated
+    for it; when `file` is edited, its values on GET (a POST shows what was typed)."""
     obj = _FileDefaults(file) if file is not None and request.method == "GET" else None
     form = FileForm(obj=obj, **defaults)
-    form.competence_codes.choices = choices((c.code, f"{c.code} – {c.title}") for c in cqp.active_competences)
+    held = {row.competence_id for row in acquired}
+    form.competence_codes.choices = choices((c.code, f"{c.code} – {c.title}") for c in cqp.active_competences
+                                            if c.id not in held)
+    form.competence_codes.acquired_codes = [row.competence.code for row in acquired]
     form.assessor_id.choices = choices([("", "— À choisir plus tard —")] + [
         (str(a.id), f"{a.name}{' – ' + a.organisation if a.organisation else ''} "
                     f"(habilité jusqu'au {a.habilitation_until.strftime('%d/%m/%Y')})") for a in assessors])

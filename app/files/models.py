@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.models import Establishment, Role, User
 from app.core.clock import now as app_now
 from app.extensions import db
+from app.files.carry_over_models import AcquiredCompetence, file_carried_competences
 from app.referential.models import Assessor, Competence, Cqp
 
 
@@ -299,6 +300,9 @@ class CandidateFile(db.Model):
         "Decision", back_populates="file", uselist=False)
     parchment: Mapped[Parchment | None] = relationship(  # noqa: F821
         "Parchment", back_populates="file", uselist=False)
+    # R13: the acquired competences (of earlier attempts) this file carries: app.files.carry_over.
+    carried_competences: Mapped[list[AcquiredCompetence]] = relationship(
+        secondary=file_carried_competences, order_by=AcquiredCompetence.jury_date)
     # The correction request waiting for the company's answer (app.files.exchange_models), if any.
     open_correction_request: Mapped[CorrectionRequest | None] = relationship(  # noqa: F821
         "CorrectionRequest", primaryjoin="and_(CorrectionRequest.file_id == CandidateFile.id, "

@@ -17,7 +17,7 @@ from app.core.clock import now, today
 from app.core.errors import Conflict, NotFound, TooLarge, ValidationFailed
 from app.core.validation import as_id, parse_date, required_text
 from app.extensions import db
-from app.files import candidates, workflow
+from app.files import candidates, carry_over, workflow
 from app.files.models import (
     DOCUMENT_KINDS,
     FINAL_STATUSES,
@@ -86,7 +86,10 @@ def _apply_file_fields(file: CandidateFile, cqp: Cqp, data: dict, partial: bool)
     """Validates every field first, then writes: a refusal leaves the file untouched."""
     changes: dict = {}
     if not partial or "competence_codes" in data or file.cqp_id != cqp.id:
+        acquired = carry_over.acquired_for(file.candidate_id, cqp)  # R13: only the others are offered
+        carry_over.refuse_acquired(cqp, data.get("competence_codes"), acquired)
         changes["competences"] = _competences_of(cqp, data.get("competence_codes"))
+        changes["carried_competences"] = acquired
     if not partial or "training_path" in data:
         changes["training_path"] = _check_choice(data.get("training_path"), TRAINING_PATHS, "training_path",
                                                  "Le parcours")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from app.core.errors import DomainError, refusal_goes_back_to
 from app.core.permissions import roles_required
 from app.core.uploads import serve_document
-from app.files import access, forms, progress, services
+from app.files import access, carry_over, forms, progress, services
 from app.files.models import (
     STATUS_LABELS,
     STEPS,
@@ -118,8 +118,9 @@ def file_new():
             choose.cqp_code.errors = [f"Le CQP « {cqp_code} » n'existe pas dans le référentiel."]
             status = 422
         return render_template("files/file_choose_cqp.html", form=choose), status
+    acquired = carry_over.acquired_for(candidate.id, cqp)  # R13: shown as acquired, not offered
     form = forms.file_form(cqp, referential.habilitated_assessors(cqp=cqp), candidate_id=str(candidate.id),
-                           cqp_code=cqp.code)
+                           cqp_code=cqp.code, acquired=acquired)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -133,14 +134,16 @@ def file_new():
                 return redirect(url_for("files.file_show", file_id=file.id))
         else:
             status = 422
-    return render_template("files/file_form.html", form=form, candidate=candidate, cqp=cqp, file=None), status
+    return render_template("files/file_form.html", form=form, candidate=candidate, cqp=cqp, file=None,
+                           acquired=acquired), status
 
 
 @bp.route("/dossiers/<int:file_id>/modifier", methods=["GET", "POST"])
 @roles_required("entreprise")
 def file_edit(file_id: int):
     file = access.get_file_for(_me(), file_id)
-    form = forms.file_form(file.cqp, referential.habilitated_assessors(cqp=file.cqp), file=file)
+    acquired = carry_over.acquired_for(file.candidate_id, file.cqp)  # R13
+    form = forms.file_form(file.cqp, referential.habilitated_assessors(cqp=file.cqp), file=file, acquired=acquired)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -157,7 +160,7 @@ def file_edit(file_id: int):
         flash(f"Le dossier est au statut « {file.status_label} » : il ne peut plus être modifié.", "warning")
         return redirect(url_for("files.file_show", file_id=file.id))
     return render_template("files/file_form.html", form=form, candidate=file.candidate, cqp=file.cqp,
-                           file=file), status
+                           file=file, acquired=acquired), status
 
 
 @bp.route("/dossiers/<int:file_id>/confirmer-evaluateur", methods=["POST"])

@@ -20,6 +20,7 @@ from transitions import EventData, Machine, MachineError
 
 from app.core.clock import now, today
 from app.core.errors import Conflict, RuleViolation
+from app.files import carry_over
 from app.files.exchange_models import open_correction_request
 from app.files.independence import independence_problem
 from app.files.models import (
@@ -240,13 +241,14 @@ def decision_problems(file: CandidateFile, session, results: dict[int, bool], on
     return problems
 
 
-def derived_decision(results: dict[int, bool]) -> FileStatus:
-    """R9: all validated → valide, none → non_valide, otherwise partiel."""
+def derived_decision(results: dict[int, bool], carried: bool = False) -> FileStatus:
+    """R9 read with R13: all validated (with the competences the file carries, the whole of what is asked)
+    → valide, none → partiel when the file carries acquired competences, else non_valide; otherwise partiel."""
     values = list(results.values())
     if values and all(values):
         return S.VALIDE
     if not any(values):
-        return S.NON_VALIDE
+        return S.PARTIEL if carried else S.NON_VALIDE
     return S.PARTIEL
 
 
@@ -294,7 +296,7 @@ def _guard_withdraw(event: EventData) -> bool:
 
 def _decides(status: FileStatus) -> Callable[[EventData], bool]:
     def condition(event: EventData) -> bool:
-        return derived_decision(event.kwargs.get("results") or {}) == status
+        return derived_decision(event.kwargs.get("results") or {}, bool(carry_over.counted(event.model))) == status
 
     condition.__name__ = f"decides_{status.value}"
     return condition

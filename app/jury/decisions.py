@@ -14,9 +14,10 @@ from app.core import audit
 from app.core.clock import now
 from app.core.errors import Conflict, DomainError, RuleViolation
 from app.extensions import db
+from app.files import carry_over as acquired
 from app.files import workflow
 from app.files.models import DECISION_STATUSES, CandidateFile, Evaluation, FileStatus
-from app.jury import notifications
+from app.jury import carry_over, notifications
 from app.jury.models import Decision, DecisionRectification, DecisionResult, JurySession
 from app.jury.parchments import KINDS, assign_parchment
 
@@ -29,6 +30,7 @@ DECISION_SHEET = (
     joinedload(CandidateFile.decision).selectinload(Decision.results),
     # The assessor's result beside each competence: the suggestion, and « Décider conforme à l'évaluation ».
     joinedload(CandidateFile.evaluation).selectinload(Evaluation.results),
+    selectinload(CandidateFile.carried_competences),  # R13: shown as acquired
 )
 
 
@@ -44,6 +46,11 @@ def results_from_codes(file: CandidateFile, results: list[dict]) -> dict[int, bo
             unknown.append(code)
             continue
         out[competence.id] = bool(item.get("validated"))
+    carried = {row.competence.code: row for row in acquired.counted(file)}
+    if any(code in carried for code in unknown):  # R13: acquired at an earlier jury, not decided again
+        message = " ".join(f"Compétence {acquired.describe(carried[code])} : déjà acquise, elle n'est pas décidée "
+                           "à nouveau." for code in unknown if code in carried)
+        raise RuleViolation(message, {"results": [message]})
     if unknown:
         message = ((f"Compétence {unknown[0]} : elle ne fait pas partie du dossier " if len(unknown) == 1 else
                     f"Compétences {', '.join(unknown)} : elles ne font pas partie du dossier ")
@@ -96,6 +103,8 @@ def record_decision(file: CandidateFile, actor, results: dict[int, bool], commen
     db.session.flush()
     if status in KINDS:
         assign_parchment(file, KINDS[status])
+    if event == "rectify_decision":  # R13: what a published partial decision validated stays acquired
+        carry_over.sync_acquired(file)
     audit.record(f"jury.{event}", actor, file, status=status, reason=reason)
     return decision
 
@@ -150,7 +159,7 @@ def decide_as_evaluated(files: list[CandidateFile], actor) -> list[Outcome]:
                 + ("la compétence " if len(missing) == 1 else "les compétences ") + ", ".join(missing)
                 + " ; décidez-le sur sa ligne.")))
             continue
-        if not any(results.values()):
+        if not any(results.values()) and not acquired.counted(file):  # R13: with acquired ones, partiel
             outcomes.append(Outcome(file, error=RuleViolation(
                 "l'évaluation conclut « Non acquis » pour toutes les compétences ; "
                 "une décision « Non validé » se confirme sur la ligne du dossier.")))
@@ -225,6 +234,7 @@ def publish_session(jury_session: JurySession, actor) -> JurySession:
     jury_session.published_at = now()
     db.session.flush()
     decided = [f for f in files if f.is_decided]
+    carry_over.record_published(decided)  # R13
     by_establishment: dict[int, list[CandidateFile]] = {}
     for file in decided:
         by_establishment.setdefault(file.establishment_id, []).append(file)

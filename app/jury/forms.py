@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.core.forms import BaseForm
+from app.files import carry_over
 
 
 class SessionForm(BaseForm):
@@ -74,9 +75,10 @@ class DecisionForm(BaseForm):
 
     @property
     def wants_confirmation(self) -> bool:
-        """Every competence chosen « Non validée »: the whole file would be « Non validé »."""
+        """Every competence chosen « Non validée »: the whole file would be « Non validé » (not when it carries
+        acquired competences: it is then « Partiel », R13)."""
         results = self.results
-        return bool(results) and not self.missing and not any(results.values())
+        return bool(results) and not self.missing and not any(results.values()) and not getattr(self, "carried", None)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -132,6 +134,7 @@ def decision_form_for(file, formdata=None, prefix: str = "", **options):
     if decision is not None and formdata is None and not form.is_submitted():
         form.comment.data = decision.comment
     form.competence_fields = [(c, getattr(form, f"c_{c.id}")) for c in file.competences]
+    form.carried = carry_over.counted(file)  # R13: shown as acquired, counted by the decision
     evaluation = file.evaluation
     by_competence = {r.competence_id: r for r in evaluation.results} if evaluation is not None else {}
     form.suggestions = {c.id: by_competence[c.id].acquired if c.id in by_competence else None

@@ -179,13 +179,18 @@ def remind_secretariat_late(on: date) -> int:
     return sent
 
 
+def remind_carry_over(on: date) -> int:
+    """R13: the company is told 6 months before competences acquired by a partial decision expire."""
+    return remind_expiring(on, once=_once, recipients=company_recipients)
+
+
 REMINDERS = {
     "assessor_window": remind_assessors_window,
     "job_assessor_invitation": remind_job_assessors,
     "company_deadline": remind_companies_deadline,
     "session_unpublished": remind_secretariat_late,
     "habilitation_end": remind_habilitations,
-    "carry_over_expiry": remind_expiring,  # R13: 6 months before acquired competences expire
+    "carry_over_expiry": remind_carry_over,
 }
 
 

@@ -9,6 +9,7 @@ from flask import Response, current_app, make_response, render_template
 from weasyprint import HTML
 
 from app.files.models import CandidateFile
+from app.jury.carry_over import over_juries, where_validated
 from app.jury.models import JurySession, Parchment
 from app.jury.signature import current_signature
 from app.jury.versions import record_of, registration_of
@@ -62,7 +63,11 @@ def _parchment_context(parchment: Parchment, president: str | None = None) -> di
     if president is None:  # the session's president as the attendance recorded it (R14), when it did
         president = getattr(getattr(parchment.file.jury_session, "president", None), "full_name", None)
     return {"parchment": parchment, "record": record, "holder": record.holder,
-            "validated": record.validated_competences, "blocks": _blocks(record.competences),
+            "validated": record.validated_competences,
+            # R13: each competence with the jury that validated it, when the CQP was completed over several
+            "blocks": _blocks(where_validated(record.competences, record.jury_date,
+                                              getattr(parchment.file.jury_session, "location", None))),
+            "over_juries": over_juries(record.competences),
             "registration": registration,
             "repertoire_label": REPERTOIRE_LABELS.get(registration.get("repertoire") or ""),
             # the date of issue: the first version's (a later version says when it was issued besides)

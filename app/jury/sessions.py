@@ -44,6 +44,7 @@ EXAMINED = (
     joinedload(CandidateFile.evaluation).selectinload(Evaluation.results),
     selectinload(CandidateFile.invitations).selectinload(JobAssessorInvitation.observations),
     selectinload(CandidateFile.documents),
+    selectinload(CandidateFile.carried_competences),  # R13: shown as acquired (jury/_carried.html)
 )
 
 

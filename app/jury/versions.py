@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core.clock import now
 from app.core.errors import Conflict
 from app.extensions import db
+from app.jury.carry_over import carried_entries
 from app.jury.models import Decision, Parchment, ParchmentVersion, PrintRecord
 
 CORRECTION_BEFORE_PUBLICATION = "Correction de la décision du jury avant publication"
@@ -41,9 +42,14 @@ def holder_of(candidate) -> dict:
 
 
 def competences_of(decision: Decision) -> list[dict]:
-    """The jury's decision per competence, in the CQP's order, as a document version keeps it."""
-    return [{"code": r.competence.code, "label": r.competence.title, "validated": bool(r.validated)}
-            for r in sorted(decision.results, key=lambda r: r.competence.position)]
+    """The jury's decision per competence, in the CQP's order, as a document version keeps it; with the
+    competences the file carries from an earlier jury (R13), each saying where and when it was validated."""
+    own = [{"code": r.competence.code, "label": r.competence.title, "validated": bool(r.validated),
+            "position": r.competence.position} for r in decision.results]
+    entries = sorted([*own, *carried_entries(decision.file)], key=lambda e: e["position"])
+    for entry in entries:
+        del entry["position"]
+    return entries
 
 
 def _content(parchment: Parchment) -> dict:
