@@ -26,7 +26,7 @@ from app.core.errors import DomainError
 from app.core.permissions import roles_required
 from app.extensions import limiter
 from app.files.models import DECISION_STATUSES, FileStatus
-from app.stats import figures, partners
+from app.stats import cache, partners
 from app.stats.filters import parse_filters
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ class Stats(MethodView):
     @blp.response(200, StatsOut)
     def get(self):
         """Les statistiques de la branche (filtres facultatifs : year, cqp, domain, siret, region)."""
-        return figures.branch_statistics(parse_filters(request.args), session_limit=None)
+        return cache.statistics(parse_filters(request.args), session_limit=None)
 
 
 # ---------------------------------------------------------------- partners

@@ -52,7 +52,7 @@ def _csv_cell(value: Any) -> Any:
     return defuse(value)
 
 
-def _xlsx_cell(value: Any) -> Any:
+def xlsx_cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "oui" if value else "non"
     return defuse(value)
@@ -77,7 +77,7 @@ def xlsx_chunks(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet_tit
     sheet = workbook.create_sheet(title=sheet_title[:31] or "Export")
     sheet.append(list(headers))
     for row in rows:
-        sheet.append([_xlsx_cell(v) for v in row])
+        sheet.append([xlsx_cell(v) for v in row])
     with tempfile.TemporaryFile() as spool:
         workbook.save(spool)
         spool.seek(0)

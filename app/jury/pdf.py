@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import segno
@@ -89,9 +90,29 @@ def parchment_pdf(parchment: Parchment) -> bytes:
     return _documents([_parchment_context(parchment)])
 
 
-def parchments_batch_pdf(parchments: list[Parchment]) -> bytes:
-    """Every parchment and attestation of a session in one PDF, one page each."""
-    return _documents([_parchment_context(p) for p in parchments])
+def parchments_batch_pdf(parchments: list[Parchment], part_size: int | None = None,
+                         on_part: Callable[[int], None] | None = None) -> bytes:
+    """Every parchment and attestation of a session in one PDF, one page each. With `part_size` (the
+    worker's exports) rendered that many at a time, `on_part(documents done)` called after each part,
+    and the parts' pages written as one PDF."""
+    if not part_size or len(parchments) <= part_size:
+        data = _documents([_parchment_context(p) for p in parchments])
+        if on_part:
+            on_part(len(parchments))
+        return data
+    config = current_app.config
+    sig = current_signature()
+    rendered = []
+    for start in range(0, len(parchments), part_size):
+        part = parchments[start:start + part_size]
+        html = render_template("pdf/parchments.html", branch=BRANCH, items=[_parchment_context(p) for p in part],
+                               signature=sig, signature_uri=sig.data_uri() if sig else None,
+                               certifier=config.get("CERTIFIER_NAME") or CERTIFIER,
+                               issue_place=config.get("ISSUE_PLACE") or ISSUE_PLACE)
+        rendered.append(HTML(string=html, base_url=current_app.root_path).render())
+        if on_part:
+            on_part(start + len(part))
+    return rendered[0].copy([page for document in rendered for page in document.pages]).write_pdf()
 
 
 def booklet_pdf(jury_session: JurySession, files: list[CandidateFile]) -> bytes:

@@ -10,7 +10,7 @@ from app.core.errors import DomainError
 from app.core.permissions import roles_required
 from app.files.models import STATUS_LABELS, FileStatus
 from app.files.progress import since_text
-from app.stats import charts, figures, homes, lists, tables
+from app.stats import cache, charts, homes, lists, tables
 from app.stats.filters import StatsFilters, filter_choices, parse_filters
 
 bp = Blueprint("stats", __name__)
@@ -73,7 +73,7 @@ def statistics():
         filters = parse_filters(request.args)
     except DomainError as error:
         filters, errors = StatsFilters(), error.errors
-    stats = figures.branch_statistics(filters)
+    stats = cache.statistics(filters)
     return render_template(
         "stats/statistics.html", stats=stats, filters=filters, errors=errors, choices=filter_choices(),
         charts=charts.statistics_charts(stats), tables=tables.STAT_TABLES, status_labels=STATUS_LABELS,

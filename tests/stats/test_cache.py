@@ -1,0 +1,139 @@
+"""Live statistics (app/stats/cache.py) on the real Redis (127.0.0.1:6379, database 9, a key prefix per test):
+figures reused while fresh, a decision in the figures once they are older than STATS_FRESH_SECONDS or once
+the worker's refresh ran, and Redis down means computed figures, never an error. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+import pytest
+from redis import Redis
+
+import app.models  # noqa: F401  (every model mapped before app.jury.parchments builds its loader options)
+from app.core.clock import today
+from app.extensions import db
+from app.jury.decisions import record_decision
+from app.stats import cache, jobs
+from app.stats.figures import branch_statistics
+from app.stats.filters import StatsFilters
+from tests.factories import get_cqp, make_file, make_session, make_user
+from tests.stats.dataset import build_branch
+
+REDIS_URL = "redis://127.0.0.1:6379/9"
+
+
+@pytest.fixture
+def redis_stats(app, monkeypatch):
+    prefix = f"test-stats-{os.getpid()}-{uuid.uuid4().hex[:8]}:"
+    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
+    monkeypatch.setitem(app.config, "STATS_CACHE_PREFIX", prefix)
+    redis = Redis.from_url(REDIS_URL)
+    yield redis
+    keys = list(redis.scan_iter(prefix + "*"))
+    if keys:
+        redis.delete(*keys)
+
+
+@pytest.fixture
+def secretariat_api(app_ctx, api_as):
+    return api_as(make_user("secretariat"))
+
+
+def _decided(body) -> int:
+    return sum(body["decisions"].values())
+
+
+def _file_to_decide():
+    jury = make_session(on=today() - timedelta(days=1))
+    file = make_file("inscription_jury", session=jury)
+    return file, make_user("secretariat")
+
+
+def test_a_decision_shows_once_the_figures_are_older_than_the_fresh_delay(app, redis_stats, secretariat_api,
+                                                                        monkeypatch):
+    file, actor = _file_to_decide()
+    first = secretariat_api.get("/stats").get_json()
+    assert _decided(first) == 0 and redis_stats.exists(app.config["STATS_CACHE_PREFIX"] + "recent")
+
+    record_decision(file, actor, {c.id: True for c in file.competences})
+    db.session.commit()
+    # Still fresh (40 s by default): the same figures, read from Redis without a query.
+    assert _decided(secretariat_api.get("/stats").get_json()) == 0
+    # Once they are older than STATS_FRESH_SECONDS, the next request recomputes them.
+    monkeypatch.setitem(app.config, "STATS_FRESH_SECONDS", 0)
+    after = secretariat_api.get("/stats").get_json()
+    assert after["decisions"]["valide"] == 1 and after["files_by_status"]["inscription_jury"] == 0
+
+
+def test_the_workers_refresh_puts_a_decision_in_the_figures_of_each_recent_filter_set(app, redis_stats,
+                                                                                      secretariat_api, monkeypatch):
+    from app import worker
+
+    file, actor = _file_to_decide()
+    for url in ("/stats", "/stats?cqp=FAB-OPF", f"/stats?year={file.created_at.year}"):
+        assert _decided(secretariat_api.get(url).get_json()) == 0
+    record_decision(file, actor, {c.id: c.position != 1 for c in file.competences})
+    db.session.commit()
+    monkeypatch.setitem(app.config, "STATS_REFRESH_SECONDS", 0)  # every figure is due for the refresh
+    monkeypatch.setattr(worker, "worker_app", lambda: app)
+    monkeypatch.setattr(worker, "_schedule_from_worker_app", lambda: None)
+    counts = jobs.refresh_statistics_job()
+    assert counts["refreshed"] == 3  # the three filter sets asked for
+    for url in ("/stats", "/stats?cqp=FAB-OPF", f"/stats?year={file.created_at.year}"):
+        assert secretariat_api.get(url).get_json()["decisions"]["partiel"] == 1, url
+    assert secretariat_api.get("/stats?cqp=CND-CLC").get_json()["decisions"]["partiel"] == 0
+
+
+def test_the_page_reads_the_same_figures_as_computed(app, app_ctx, redis_stats, client, login_as):
+    build_branch()
+    login_as(make_user("secretariat"))
+    client.get("/statistiques")  # the login's welcome message shown
+    html = client.get("/statistiques?region=69").get_data(as_text=True)
+    cached = client.get("/statistiques?region=69").get_data(as_text=True)
+    assert cached == html and "Statistiques de la branche" in html  # the second one from Redis
+    name = cache.filter_set(StatsFilters(region="69"), 12)
+    raw = redis_stats.get(app.config["STATS_CACHE_PREFIX"] + "figures:" + name)
+    _at, stats = cache.loads(raw, StatsFilters(region="69"))
+    assert stats == branch_statistics(StatsFilters(region="69"))  # dates, floats and None survive the trip
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_redis_down_means_computed_figures(app, app_ctx, secretariat_api, monkeypatch, caplog):
+    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{_closed_port()}/0")
+    file, actor = _file_to_decide()
+    record_decision(file, actor, {c.id: False for c in file.competences})
+    db.session.commit()
+    response = secretariat_api.get("/stats")
+    assert response.status_code == 200 and response.get_json()["decisions"]["non_valide"] == 1
+    assert "Statistiques calculées sans Redis" in caplog.text
+
+
+def test_without_redis_every_request_computes(app, app_ctx, secretariat_api):
+    assert app.config["REDIS_URL"] is None
+    file, actor = _file_to_decide()
+    assert _decided(secretariat_api.get("/stats").get_json()) == 0
+    record_decision(file, actor, {c.id: True for c in file.competences})
+    db.session.commit()
+    assert secretariat_api.get("/stats").get_json()["decisions"]["valide"] == 1
+
+
+def test_a_stale_filter_set_being_recomputed_elsewhere_is_served_as_it_is(app, app_ctx, redis_stats,
+                                                                          secretariat_api, monkeypatch):
+    file, actor = _file_to_decide()
+    secretariat_api.get("/stats?cqp=FAB-OPF")
+    record_decision(file, actor, {c.id: True for c in file.competences})
+    db.session.commit()
+    monkeypatch.setitem(app.config, "STATS_FRESH_SECONDS", 0)
+    name = cache.filter_set(StatsFilters(cqp=get_cqp("FAB-OPF").code), None)
+    redis_stats.set(app.config["STATS_CACHE_PREFIX"] + "lock:" + name, 1, ex=60)  # the worker is at it
+    assert _decided(secretariat_api.get("/stats?cqp=FAB-OPF").get_json()) == 0
+    redis_stats.delete(app.config["STATS_CACHE_PREFIX"] + "lock:" + name)
+    assert secretariat_api.get("/stats?cqp=FAB-OPF").get_json()["decisions"]["valide"] == 1
