@@ -124,6 +124,16 @@ class User(UserMixin, db.Model):
         return self.role == Role.PARTENAIRE
 
     @property
+    def sees_birth_dates(self) -> bool:
+        """RGPD minimisation: the birth date is shown to those who need it (the company, the secretariat, the
+        candidate themselves); never to assessors; to the jury only as JURY_BOOKLET_SHOWS_BIRTH_DATE says."""
+        if self.role == Role.JURY:
+            from flask import current_app
+
+            return bool(current_app.config.get("JURY_BOOKLET_SHOWS_BIRTH_DATE"))
+        return self.role in (Role.ENTREPRISE, Role.SECRETARIAT, Role.CANDIDAT)
+
+    @property
     def sees_unpublished_decisions(self) -> bool:
         """The secretariat and the jury see a decision before its session is published (R10)."""
         return self.role in (Role.SECRETARIAT, Role.JURY)

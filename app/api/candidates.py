@@ -11,6 +11,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.api.files import EstablishmentRef, blp
 from app.api.schemas import BaseSchema, ComputedList
+from app.core import audit
 from app.core.errors import DomainError, ValidationFailed
 from app.core.permissions import roles_required
 from app.files import access, candidates
@@ -154,7 +155,9 @@ class CandidateItem(MethodView):
     @blp.response(200, CandidateOut)
     def get(self, candidate_id):
         """Un candidat (l'entreprise qui l'a créé, le candidat lui-même, le secrétariat)."""
-        return access.get_candidate_for(_me(), candidate_id)
+        candidate = access.get_candidate_for(_me(), candidate_id)
+        audit.record_read("GET /api/v1/candidates/{id}", candidate.id)
+        return candidate
 
     @roles_required("entreprise", "secretariat")
     @blp.arguments(CandidatePatchIn)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 
 from app.accounts import services as accounts
+from app.core import audit
 from app.core.errors import DomainError, ValidationFailed
 from app.core.permissions import public, require, roles_required
 from app.core.uploads import serve_document
@@ -101,6 +102,7 @@ def candidate_new():
 @roles_required("entreprise")
 def candidate_show(candidate_id: int):
     candidate = access.get_candidate_for(_me(), candidate_id)
+    audit.record_read("fiche du candidat", candidate.id)
     return _render_candidate(candidate)
 
 
@@ -123,6 +125,7 @@ def candidate_edit(candidate_id: int):
 def _edit_candidate(candidate_id: int, show_endpoint: str):
     """The company's and the secretariat's edit page: the same form and service; back to their candidate page."""
     candidate = access.get_candidate_for(_me(), candidate_id)
+    audit.record_read("fiche du candidat (modification)", candidate.id)
     form = _civil_status_form(candidate)
     status = _save_civil_status(candidate, form)
     back = url_for(show_endpoint, candidate_id=candidate.id)
@@ -139,6 +142,7 @@ def _edit_candidate(candidate_id: int, show_endpoint: str):
 @roles_required("secretariat")
 def secretariat_candidate_show(candidate_id: int):
     candidate = access.get_candidate_for(_me(), candidate_id)
+    audit.record_read("fiche du candidat", candidate.id)
     return render_template("files/candidate_show.html", candidate=candidate,
                            documents=access.candidate_documents(candidate),
                            rectify_url=_rectification_url(candidate),

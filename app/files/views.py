@@ -11,6 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import inspect
 from sqlalchemy.orm import selectinload
 
+from app.core import audit
 from app.core.errors import DomainError, refusal_goes_back_to
 from app.core.permissions import roles_required
 from app.core.uploads import serve_document
@@ -76,7 +77,9 @@ def _decision_loads() -> tuple:
 @roles_required(*FILE_READERS)
 def file_show(file_id: int):
     loads = (*access.for_viewer(access.FILE_PAGE, _me()), *_decision_loads())
-    return _render_file(access.get_file_for(_me(), file_id, loads=loads))
+    file = access.get_file_for(_me(), file_id, loads=loads)
+    audit.record_read("dossier", file.candidate_id)
+    return _render_file(file)
 
 
 @bp.route("/entreprise/dossiers/nouveau", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from flask_wtf.file import FileField
 from wtforms import StringField
 from wtforms.validators import Length
 
+from app.core import audit
 from app.core.errors import DomainError, refusal_goes_back_to
 from app.core.forms import BaseForm
 from app.core.permissions import public, roles_required
@@ -21,7 +22,9 @@ from app.jury.web import _file_or_404, _session_or_404, _user, bp
 @bp.route("/dossiers/<int:file_id>/parchemin.pdf")
 @roles_required("secretariat", "entreprise")
 def parchment_pdf(file_id: int):
-    data, filename = parchments.download_parchment(_file_or_404(file_id), _user())
+    file = _file_or_404(file_id)
+    data, filename = parchments.download_parchment(file, _user())
+    audit.record_read("parchemin", file.candidate_id)
     return pdf.as_response(data, filename)
 
 

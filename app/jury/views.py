@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 
+from app.core import audit
 from app.core.errors import DomainError, refusal_goes_back_to
 from app.core.permissions import require, roles_required
 from app.core.templating import pluriel
@@ -219,13 +220,15 @@ def member_sessions():
 @roles_required("jury", "secretariat")
 def member_session(session_id: int):
     jury_session = _examined_session_or_404(session_id)
-    return render_template("jury/member_session.html", jury_session=jury_session,
-                           files=sessions.files_to_examine(jury_session))
+    files = sessions.files_to_examine(jury_session)
+    audit.record_read("dossiers de la session de jury", *(f.candidate_id for f in files))
+    return render_template("jury/member_session.html", jury_session=jury_session, files=files)
 
 
 @bp.route("/jury/sessions/<int:session_id>/livret.pdf")
 @roles_required("jury", "secretariat")
 def member_booklet(session_id: int):
     jury_session = _examined_session_or_404(session_id)
-    return pdf.as_response(pdf.booklet_pdf(jury_session, sessions.files_to_examine(jury_session)),
-                           f"livret-jury-{jury_session.date.isoformat()}.pdf")
+    files = sessions.files_to_examine(jury_session)
+    audit.record_read("livret du jury", *(f.candidate_id for f in files))
+    return pdf.as_response(pdf.booklet_pdf(jury_session, files), f"livret-jury-{jury_session.date.isoformat()}.pdf")
