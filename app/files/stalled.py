@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, func, select
 
 from app.core import audit
 from app.core.clock import now, today
@@ -55,7 +55,7 @@ def last_activity_expression():
     ]
     parts = [f.created_at, *(func.coalesce(part, f.created_at) for part in latest)]
     greatest = func.greatest if db.session.get_bind().dialect.name == "postgresql" else func.max
-    return greatest(*parts)
+    return greatest(*parts, type_=DateTime())
 
 
 def last_activity(file: CandidateFile) -> datetime:

@@ -49,6 +49,7 @@ EVENT_LABELS = {
     "correction_request": "Demande de correction",
     "correction_answer": "Réponse à la demande de correction",
     "relaunch": "Relance du dossier",
+    "take_freed_seat": "Place libérée prise (session demandée)",  # written by app.jury.seat_moves
 }
 
 Listener = Callable[[CandidateFile, str, str, Any, dict], None]

@@ -15,6 +15,7 @@ REMINDER_LABELS = {
     "session_unpublished": "secrétariat (session non publiée 48 heures après le jury)",
     "habilitation_end": "évaluateurs (habilitation finissant dans 9 mois, dans 3 mois, ce jour)",
     "carry_over_expiry": "entreprises (compétences acquises valables encore 6 mois)",
+    "stalled_file": "dossiers sans activité (60 jours : qui doit agir ; 120 jours : abandonner ou relancer)",
 }
 
 

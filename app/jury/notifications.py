@@ -21,6 +21,7 @@ from app.files.models import CandidateFile, FileStatus, JobAssessorInvitation
 from app.files.workflow import results_window
 from app.jury.carry_over import remind_expiring
 from app.jury.models import JurySession
+from app.jury.stalled import remind_stalled_files
 from app.referential.habilitation import remind_habilitations
 
 ASSESSOR_DAYS_BEFORE_WINDOW_CLOSES = 2
@@ -191,6 +192,7 @@ REMINDERS = {
     "session_unpublished": remind_secretariat_late,
     "habilitation_end": remind_habilitations,
     "carry_over_expiry": remind_carry_over,
+    "stalled_file": remind_stalled_files,  # files idle for STALLED_FILE_DAYS, and the offer at twice that
 }
 
 

@@ -13,6 +13,7 @@ from app.core.errors import Conflict, DomainError
 from app.extensions import db
 from app.files import workflow
 from app.files.models import CandidateFile, FileStatus
+from app.jury import seat_offers
 from app.jury.models import JurySession
 
 _sessions = JurySession.__table__
@@ -69,6 +70,7 @@ def free_seat(jury_session: JurySession | None) -> None:
         .values(seats_taken=_sessions.c.seats_taken - 1)
     )
     db.session.refresh(jury_session)
+    seat_offers.offer_freed_seat(jury_session)  # offered first to the files rolled over from this session
 
 
 def place(file: CandidateFile, jury_session: JurySession | None) -> None:

@@ -15,8 +15,8 @@ from app.files.exchange_models import FileMessage
 from app.files.models import FileStatus
 from tests import factories
 from tests.conftest import login, submit_form
-from tests.files.test_correction_requests import plain
 from tests.files.conftest import EXE, PDF
+from tests.files.test_correction_requests import plain
 
 PARTIES = ("company", "assessor", "secretariat")
 OUTSIDERS = ("candidate", "jury", "other_company", "other_assessor")
