@@ -104,7 +104,12 @@ def export_response(fmt: str, filename: str, headers: Sequence[str], rows: Itera
         mimetype = XLSX_MIMETYPE
     else:
         abort(404)
+    return stream_response(body, mimetype, f"{filename}.{fmt}")
+
+
+def stream_response(body: Iterable[str | bytes], mimetype: str, filename: str) -> Response:
+    """The streamed download of chunks already made (a database's COPY, for instance)."""
     response = Response(stream_with_context(body), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response

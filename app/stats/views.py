@@ -10,7 +10,7 @@ from app.core.errors import DomainError
 from app.core.permissions import roles_required
 from app.files.models import STATUS_LABELS, FileStatus
 from app.files.progress import since_text
-from app.stats import cache, charts, homes, lists, tables
+from app.stats import cache, charts, csv_export, homes, lists, tables
 from app.stats.filters import StatsFilters, filter_choices, parse_filters
 
 bp = Blueprint("stats", __name__)
@@ -104,6 +104,9 @@ def file_list():
 @roles_required("secretariat")
 def file_list_export(fmt: str):
     query = lists.parse_file_list_args(request.args)
+    if fmt == "csv":  # formatted by PostgreSQL's COPY when it is there (app/stats/csv_export.py)
+        return exports.stream_response(csv_export.file_list_csv(query), f"{exports.CSV_MIMETYPE}; charset=utf-8",
+                                       "dossiers.csv")
     rows = exports.streamed_rows(lists.file_list_statement(query), lists.file_row)
     return exports.export_response(fmt, "dossiers", lists.FILE_HEADERS, rows, "Dossiers")
 
