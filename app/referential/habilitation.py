@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.accounts.models import Role, User
 from app.core import audit
-from app.core.clock import add_months, today, utcnow
+from app.core.clock import add_months, now, today
 from app.core.errors import Conflict, DomainError, NotFound, RuleViolation, ValidationFailed
 from app.core.mail import queue_email
 from app.core.models import SentReminder
@@ -24,9 +24,14 @@ from app.referential.models import Assessor
 
 # What the branch asks for a renewal (OPQTECC's file: administrative file, certificates, training attestations).
 RENEWAL_DOCUMENTS = {
-    "dossier_administratif": "Dossier administratif (CV à jour, employeur, coordonnées)",
-    "attestations_formation": "Attestations de formation (formation d'évaluateur, actualisation des compétences)",
-    "bilan_activite": "Bilan d'activité d'évaluateur (évaluations réalisées pendant l'habilitation)",
+    "dossier_administratif": "Dossier administratif",
+    "attestations_formation": "Attestations de formation",
+    "bilan_activite": "Bilan d'activité d'évaluateur",
+}
+RENEWAL_DOCUMENT_HINTS = {
+    "dossier_administratif": "CV à jour, employeur, coordonnées.",
+    "attestations_formation": "Formation d'évaluateur, actualisation des compétences.",
+    "bilan_activite": "Les évaluations réalisées pendant l'habilitation.",
 }
 RENEWAL_OPENS_MONTHS = 9  # the request may be filed from 9 months before the end (the first reminder)
 RENEWAL_YEARS = 4  # OPQTECC: « renouvellement tous les 4 ans », the new end date proposed to the secretariat
@@ -98,23 +103,25 @@ def submit_renewal(user, documents: dict[str, FileStorage | None], message: str 
     errors: dict[str, list[str]] = {}
     if message and len(message) > MAX_TEXT:
         errors["message"] = [f"Le message dépasse {MAX_TEXT} caractères."]
-    stored = []
+    stored, summary = [], []
     for kind, label in RENEWAL_DOCUMENTS.items():
         upload = documents.get(kind)
         if upload is None or not getattr(upload, "filename", None):
-            errors[kind] = [f"Pièce manquante : {label}."]
+            errors[kind] = ["Pièce manquante."]
+            summary.append(f"{label} : pièce manquante.")
             continue
         try:
             stored.append((kind, store_upload(upload, field=kind)))
         except DomainError as error:
-            errors[kind] = [f"{label} : {m}" for m in error.errors.get(kind, [error.message])]
+            errors[kind] = list(error.errors.get(kind, [error.message]))
+            summary.append(f"{label} : {' '.join(errors[kind])}")
     if errors:
         for _kind, upload in stored:
             discard(upload.stored_name)
-        raise ValidationFailed("Demande de renouvellement incomplète : "
-                               + " ".join(m for ms in errors.values() for m in ms), errors)
+        summary += errors.get("message", [])
+        raise ValidationFailed("Demande de renouvellement incomplète. " + " ".join(summary), errors)
     renewal = HabilitationRenewal(assessor=assessor, previous_until=assessor.habilitation_until, message=message,
-                                  submitted_at=utcnow())
+                                  submitted_at=now())
     for kind, upload in stored:
         renewal.documents.append(RenewalDocument(kind=kind, filename=upload.filename, stored_name=upload.stored_name,
                                                  content_type=upload.content_type, size=upload.size))
@@ -155,7 +162,7 @@ def _decide(renewal: HabilitationRenewal, actor, status: RenewalStatus, **values
     done = db.session.execute(
         update(HabilitationRenewal)
         .where(HabilitationRenewal.id == renewal.id, HabilitationRenewal.status == RenewalStatus.DEPOSEE.value)
-        .values(status=status.value, decided_at=utcnow(), decided_by_id=getattr(actor, "id", None), **values)
+        .values(status=status.value, decided_at=now(), decided_by_id=getattr(actor, "id", None), **values)
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
         db.session.refresh(renewal)

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.core.clock import utcnow
+from app.core.clock import now
 from app.extensions import db
 from app.referential.models import Assessor
 
@@ -45,7 +45,7 @@ class HabilitationRenewal(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=RenewalStatus.DEPOSEE.value)
     previous_until: Mapped[date] = mapped_column()
     message: Mapped[str | None] = mapped_column(Text)
-    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(default=now)
     decided_at: Mapped[datetime | None] = mapped_column()
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     granted_until: Mapped[date | None] = mapped_column()
@@ -75,6 +75,6 @@ class RenewalDocument(db.Model):
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column()
-    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_at: Mapped[datetime] = mapped_column(default=now)
 
     renewal: Mapped[HabilitationRenewal] = relationship(back_populates="documents")

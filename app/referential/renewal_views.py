@@ -25,7 +25,8 @@ class RenewalForm(BaseForm):
 
 
 for _kind, _label in RENEWAL_DOCUMENTS.items():
-    setattr(RenewalForm, _kind, FileField(f"{_label} (PDF, PNG ou JPEG, 10 Mo au maximum)"))
+    setattr(RenewalForm, _kind, FileField(_label, description=habilitation.RENEWAL_DOCUMENT_HINTS[_kind]
+                                          + " PDF, PNG ou JPEG, 10 Mo au maximum."))
 
 
 class GrantForm(BaseForm):
@@ -97,8 +98,6 @@ def renewal_detail(renewal_id: int):
     grant_form = GrantForm(prefix="accorder")
     refuse_form = RefuseForm(prefix="refuser")
     status = 200
-    if request.method == "GET" and renewal.is_pending:
-        grant_form.habilitation_until.data = habilitation.proposed_until(renewal)
     if request.method == "POST":
         decision = request.form.get("decision")
         form = grant_form if decision == "accorder" else refuse_form
@@ -118,6 +117,8 @@ def renewal_detail(renewal_id: int):
                 return redirect(url_for("renewals.renewal_list"), 303)
         else:
             status = 422
+    if renewal.is_pending and not grant_form.habilitation_until.raw_data:  # not posted: the proposal
+        grant_form.habilitation_until.data = habilitation.proposed_until(renewal)
     return render_template("referential/renewal_detail.html", renewal=renewal, grant_form=grant_form,
                            refuse_form=refuse_form, documents=RENEWAL_DOCUMENTS), status
 

@@ -85,8 +85,8 @@ def test_a_missing_or_wrong_document_is_named_and_nothing_is_written(ending):
     with pytest.raises(ValidationFailed) as refused:
         habilitation.submit_renewal(ending.user, documents)
     errors = refused.value.errors
-    assert errors["bilan_activite"] == ["Pièce manquante : Bilan d'activité d'évaluateur (évaluations réalisées "
-                                        "pendant l'habilitation)."]
+    assert errors["bilan_activite"] == ["Pièce manquante."]
+    assert "Bilan d'activité d'évaluateur : pièce manquante." in refused.value.message
     assert "ni un PDF" in errors["attestations_formation"][0] and "dossier_administratif" not in errors
     db.session.rollback()
     assert db.session.query(HabilitationRenewal).count() == 0
@@ -179,7 +179,7 @@ def test_the_assessor_files_a_request_and_the_secretariat_grants_it_on_the_pages
     page = client.get("/evaluateur/habilitation")
     assert "Demander le renouvellement" in page.get_data(as_text=True)
     refused = submit_form(client, "/evaluateur/habilitation", {"message": "x"}, content_type="multipart/form-data")
-    assert refused.status_code == 422 and "Pièce manquante : Dossier administratif" in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Pièce manquante." in refused.get_data(as_text=True)
     data = {kind: (BytesIO(PDF), f"{kind}.pdf") for kind in habilitation.RENEWAL_DOCUMENTS}
     sent = submit_form(client, "/evaluateur/habilitation", {**data, "message": "Merci"},
                        content_type="multipart/form-data")
