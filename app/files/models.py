@@ -303,6 +303,10 @@ class CandidateFile(db.Model):
     # R13: the acquired competences (of earlier attempts) this file carries: app.files.carry_over.
     carried_competences: Mapped[list[AcquiredCompetence]] = relationship(
         secondary=file_carried_competences, order_by=AcquiredCompetence.jury_date)
+    # What the public list of training organisations (or the Carif-Oref API) says of the SIRET given.
+    training_org: Mapped[TrainingOrganisation | None] = relationship(  # noqa: F821
+        "TrainingOrganisation", primaryjoin="foreign(CandidateFile.training_org_siret) == TrainingOrganisation.siret",
+        viewonly=True, uselist=False)
     # The correction request waiting for the company's answer (app.files.exchange_models), if any.
     open_correction_request: Mapped[CorrectionRequest | None] = relationship(  # noqa: F821
         "CorrectionRequest", primaryjoin="and_(CorrectionRequest.file_id == CandidateFile.id, "

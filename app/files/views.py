@@ -15,7 +15,7 @@ from app.core import audit
 from app.core.errors import DomainError, refusal_goes_back_to
 from app.core.permissions import roles_required
 from app.core.uploads import serve_document
-from app.files import access, carry_over, forms, progress, services
+from app.files import access, carry_over, forms, progress, services, training_org_filter
 from app.files.models import (
     STATUS_LABELS,
     STEPS,
@@ -23,6 +23,7 @@ from app.files.models import (
     FileStatus,
 )
 from app.files.web import FILE_READERS, _fail, _int_arg, _me, _render_evaluation, bp
+from app.referential import quiforme
 from app.referential import services as referential
 
 # What the file inputs accept (the content is checked anyway: app.core.uploads).
@@ -39,9 +40,16 @@ def file_list():
     form = forms.FileSearchForm(request.args)
     form.status.choices = forms.choices([("", "Tous les statuts"), *((s.value, STATUS_LABELS[s]) for s in FileStatus)])
     status = form.status.data if form.status.data in {s.value for s in FileStatus} else None
-    page = access.search_files(me, status=status, q=form.q.data, page=_int_arg("page"))
+    organisme, organisme_error = (request.args.get("organisme") or "").strip(), None
+    try:
+        where = training_org_filter.condition(organisme)
+    except ValueError as error:
+        where, organisme_error = None, str(error)
+    page = access.search_files(me, status=status, q=form.q.data, page=_int_arg("page"), where=where)
     lines = [(f, f.visible_status_for(me), progress.next_action(f, me)) for f in page.items]
-    return render_template("files/file_list.html", form=form, page=page, lines=lines, endpoint=request.endpoint)
+    return render_template("files/file_list.html", form=form, page=page, lines=lines, endpoint=request.endpoint,
+                           organisme=organisme, organisme_error=organisme_error,
+                           organisme_choices=training_org_filter.CHOICES)
 
 
 def _render_file(file: CandidateFile, status: int = 200, **given_forms):
@@ -79,6 +87,7 @@ def file_show(file_id: int):
     loads = (*access.for_viewer(access.FILE_PAGE, _me()), *_decision_loads())
     file = access.get_file_for(_me(), file_id, loads=loads)
     audit.record_read("dossier", file.candidate_id)
+    quiforme.refresh(file.training_org_siret)
     return _render_file(file)
 
 
