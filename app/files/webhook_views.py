@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from wtforms import SelectMultipleField, StringField
+from wtforms import SelectChoice, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core.errors import DomainError, NotFound, refusal_goes_back_to
@@ -20,7 +20,7 @@ OWNERS = ("entreprise", "secretariat")
 
 class WebhookForm(BaseForm):
     url = StringField("Adresse (URL) qui recevra les évènements, en https://")
-    events = SelectMultipleField("Évènements", choices=list(WEBHOOK_EVENTS.items()), validate_choice=False,
+    events = SelectMultipleField("Évènements", choices=[SelectChoice(k, v) for k, v in WEBHOOK_EVENTS.items()], validate_choice=False,
                                  default=["file.status_changed"], widget=ListWidget(prefix_label=False),
                                  option_widget=CheckboxInput())
 

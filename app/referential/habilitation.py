@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
@@ -125,8 +126,13 @@ def submit_renewal(user, documents: dict[str, FileStorage | None], message: str 
     for kind, upload in stored:
         renewal.documents.append(RenewalDocument(kind=kind, filename=upload.filename, stored_name=upload.stored_name,
                                                  content_type=upload.content_type, size=upload.size))
-    db.session.add(renewal)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a request filed at the same moment wins the partial unique index
+            db.session.add(renewal)
+    except IntegrityError:
+        for _kind, upload in stored:
+            discard(upload.stored_name)
+        raise Conflict("Une demande de renouvellement est déjà en cours d'examen.") from None
     audit.record("habilitation.renewal_submitted", user, renewal, assessor_id=assessor.id)
     queue_email("habilitation_renewal_submitted", _secretariat_emails(),
                 f"Demande de renouvellement d'habilitation : {assessor.name}", "habilitation_renewal_submitted",

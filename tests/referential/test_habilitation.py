@@ -202,3 +202,40 @@ def test_the_assessor_files_a_request_and_the_secretariat_grants_it_on_the_pages
     assert granted.status_code == 303
     db.session.refresh(ending)
     assert ending.habilitation_until == date(2031, 6, 30)
+
+
+@pytest.mark.postgres_only
+def test_two_simultaneous_requests_make_one_and_a_409(app, today_is):
+    """The partial unique index decides between two requests filed at the same moment (each its own connection)."""
+    import threading
+
+    today_is("2027-03-01")
+    with app.app_context():
+        user_id = make_assessor(until=date(2027, 10, 10)).user.id
+        db.session.remove()
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def submit():
+        start.wait(timeout=30)
+        with app.app_context():
+            from app.accounts.models import User
+
+            try:
+                habilitation.submit_renewal(db.session.get(User, user_id), every_document())
+                db.session.commit()
+                outcomes.append("created")
+            except Conflict:
+                db.session.rollback()
+                outcomes.append("conflict")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["conflict", "created"]
+    with app.app_context():
+        assert db.session.query(HabilitationRenewal).count() == 1
