@@ -133,6 +133,8 @@ def file_form(cqp, assessors, *, file=None, acquired=(), **defaults) -> FileForm
     form.competence_codes.choices = choices((c.code, f"{c.code} – {c.title}") for c in cqp.active_competences
                                             if c.id not in held)
     form.competence_codes.acquired_codes = [row.competence.code for row in acquired]
+    if acquired:
+        form.competence_codes.label.text = "Compétences restant à évaluer"
     form.assessor_id.choices = choices([("", "— À choisir plus tard —")] + [
         (str(a.id), f"{a.name}{' – ' + a.organisation if a.organisation else ''} "
                     f"(habilité jusqu'au {a.habilitation_until.strftime('%d/%m/%Y')})") for a in assessors])
