@@ -86,6 +86,8 @@ bench: install
 		DATABASE_URL="$$BENCH_JURY_DATABASE_URL" $(BIN)/python tests/perf/bench_decisions.py; \
 	else echo "BENCH_JURY_DATABASE_URL non défini : mesure des pages de jury ignorée."; fi
 	$(BIN)/python tests/perf/bench_cdc.py
+	$(BIN)/python tests/perf/bench_training_orgs.py
+	$(BIN)/python tests/perf/bench_candidate_import.py
 	$(BIN)/python tests/perf/bench_serving.py
 
 # The RQ worker (app/worker.py): the outbox, and with RQ's scheduler the daily reminders and the outbox's
