@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, make_response, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from app.core import audit
 from app.core.permissions import login_required, roles_required
 from app.jury import forms
 from app.stats import export_jobs
@@ -19,6 +20,10 @@ def file_list_export_job():
     if not forms.EmptyForm().validate_on_submit():
         abort(400)
     job = export_jobs.start_export(current_user, "dossiers_xlsx", {"args": request.args.to_dict()})
+    from app.stats import lists
+
+    audit.record_reads_of("export Excel de la liste des dossiers",
+                          lists.file_list_candidate_ids(lists.parse_file_list_args(request.args)))
     return redirect(url_for("stats.export_job", job_id=job.id), 303)
 
 

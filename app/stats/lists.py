@@ -35,6 +35,12 @@ def parse_file_list_args(args) -> ListQuery:
                            filters=FILE_FILTERS)
 
 
+def file_list_candidate_ids(query: ListQuery) -> Select:
+    """The candidates an export of the list names (RGPD: each read is audited, app.core.audit.record_reads_of)."""
+    listed = file_list_statement(query).order_by(None).subquery()
+    return select(CandidateFile.candidate_id).where(CandidateFile.id.in_(select(listed.c.id))).distinct()
+
+
 def file_list_statement(query: ListQuery) -> Select:
     f = CandidateFile
     stmt = (

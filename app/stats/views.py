@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
-from app.core import exports, listing
+from app.core import audit, exports, listing
 from app.core.errors import DomainError
 from app.core.permissions import roles_required
 from app.files.models import STATUS_LABELS, FileStatus
@@ -104,6 +104,7 @@ def file_list():
 @roles_required("secretariat")
 def file_list_export(fmt: str):
     query = lists.parse_file_list_args(request.args)
+    audit.record_reads_of(f"export de la liste des dossiers ({fmt})", lists.file_list_candidate_ids(query))
     if fmt == "csv":  # formatted by PostgreSQL's COPY when it is there (app/stats/csv_export.py)
         return exports.stream_response(csv_export.file_list_csv(query), f"{exports.CSV_MIMETYPE}; charset=utf-8",
                                        "dossiers.csv")

@@ -304,3 +304,26 @@ def test_the_personal_data_page_is_public_and_states_the_configured_durations(ap
         assert 'href="/donnees-personnelles"' in client.get("/connexion").get_data(as_text=True)
     finally:
         app.config["RETENTION_CLOSED_FILE_MONTHS"] = 60
+
+
+def test_an_export_of_the_file_list_audits_every_person_it_names_in_one_statement(secretariat, client, login_as):
+    first, second = make_file(), make_file()
+    other_of_first = make_file(candidate=first.candidate, cqp_code="FAB-CEF")
+    login_as(secretariat)
+    statements: list[str] = []
+
+    def log(conn, cursor, statement, *args):
+        if "audit_log" in statement:
+            statements.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", log)
+    try:
+        answer = client.get("/statistiques/dossiers/export.csv")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", log)
+    assert answer.status_code == 200 and answer.get_data()
+    assert statements == ["INSERT"]
+    for file in (first, second, other_of_first):
+        reads = _reads(file.candidate_id)
+        assert [r.details["what"] for r in reads] == ["export de la liste des dossiers (csv)"], file.id
+        assert reads[0].actor_id == secretariat.id and reads[0].page == "GET /statistiques/dossiers/export.csv"
