@@ -12,6 +12,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import ApiToken, User, UserSession
+from app.core import apart
 from app.core.clock import utcnow
 from app.core.tokens import hash_token
 from app.extensions import db
@@ -105,7 +106,7 @@ def note_token_use(api_token: ApiToken) -> None:
     stale = or_(tokens.c.last_used_at.is_(None), tokens.c.last_used_at < moment - TOKEN_USE_EVERY)
     free = select(tokens.c.id).where(tokens.c.id == api_token.id, stale).with_for_update(skip_locked=True)
     try:
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        with apart.engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(update(tokens).where(tokens.c.id.in_(free)).values(last_used_at=moment))
     except Exception as error:  # the database busy or down: the request itself says so, not this note
         log.warning("Dernière utilisation du jeton %s non enregistrée (%s)", api_token.id, error.__class__.__name__)

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.api.exchanges import CorrectionOut
 from app.api.schemas import (
@@ -51,8 +51,8 @@ _f = CandidateFile
 # What FileOut shows besides a list line (access.FILE_LINE): the history and its actors, the decision
 # and its results, the parchment.
 BEYOND_A_LINE = (
-    selectinload(_f.history).selectinload(StatusChange.actor), selectinload(_f.parchment), selectinload(_f.training_org),
-    selectinload(_f.decision).selectinload(Decision.results).selectinload(DecisionResult.competence),
+    selectinload(_f.history).selectinload(StatusChange.actor), joinedload(_f.parchment), joinedload(_f.training_org),
+    joinedload(_f.decision).selectinload(Decision.results).joinedload(DecisionResult.competence),
     selectinload(_f.open_correction_request),
 )
 
@@ -408,8 +408,7 @@ class Files(MethodView):
         """Les dossiers visibles par l'utilisateur, filtrés par statut et CQP, paginés."""
         page = access.search_files(_me(), status=args["status"], cqp=args["cqp"], q=args["q"],
                                    page=args["page"], per_page=args["per_page"], after=args["after"],
-                                   cursor_field="after")
-        load_beyond_a_line(page.items)
+                                   cursor_field="after", loads=(*access.FILE_LINE, *BEYOND_A_LINE))
         audit.record_read("GET /api/v1/files", *(f.candidate_id for f in page.items))
         return page
 

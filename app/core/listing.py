@@ -1,9 +1,15 @@
 """Lists: pagination, sorting, filtering and search parsed from the query string, run in SQL.
 
 A list page declares its sortable columns and its filters once; `parse_list_args` reads
-`?page=&per_page=&sort=&dir=&q=&<filter>=` tolerantly (a bad value falls back to the default:
-these are links people bookmark, not forms), and `paginate` runs two queries whatever the
+`?page=&per_page=&sort=&dir=&q=&apres=&avant=&<filter>=` tolerantly (a bad value falls back to the
+default: these are links people bookmark, not forms), and `paginate` runs two queries whatever the
 number of rows: one COUNT and one page of rows.
+
+Deep pages never scan: given its sort keys, `paginate` answers the page after (`apres`) or before
+(`avant`) a keyset cursor (the sort values of a row, then its id) with `WHERE (keys) > (cursor)` on
+the ordered index, so page 4,000 costs what page 1 costs. Page numbers (OFFSET) stay for the first
+pages (the links up to MAX_NUMBERED_PAGE); `avant=fin` is the last page. The COUNT reads the listed
+table alone (`count_from`) when the list's filters are conditions on it (joins only for the columns).
 
 Templates build links with the `list_url(**changes)` global (the current arguments with some
 changed; a change of filter, sort or search goes back to page 1).
@@ -11,20 +17,70 @@ changed; a change of filter, sort or search goes back to page 1).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, request, url_for
-from sqlalchemy import Select, func, select
+from sqlalchemy import FromClause, Select, func, literal, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.core.errors import ValidationFailed
 from app.extensions import db
 
 DEFAULT_PER_PAGE = 25
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 MAX_SEARCH_LENGTH = 100
+MAX_CURSOR_LENGTH = 500
+# Page numbers shown as links up to this one; further pages are reached by cursor (« Suivante »).
+MAX_NUMBERED_PAGE = 10
+LAST = "fin"  # avant=fin: the last page
+
+
+class BadCursor(ValueError):
+    """A cursor that is not one of ours (edited, truncated, or of another list)."""
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    """A row's sort values as an opaque, URL-safe cursor (dates and times kept as such)."""
+    def tagged(value):
+        if isinstance(value, datetime):
+            return {"t": value.isoformat()}
+        if isinstance(value, date):
+            return {"d": value.isoformat()}
+        return value
+    raw = json.dumps([tagged(v) for v in values], separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    """The values of `encode_cursor`; BadCursor when it is not a cursor of `length` values."""
+    if not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+        raise BadCursor(cursor)
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise BadCursor(cursor) from error
+    if not isinstance(values, list) or len(values) != length:
+        raise BadCursor(cursor)
+    decoded = []
+    for value in values:
+        try:
+            if isinstance(value, dict) and set(value) == {"t"}:
+                value = datetime.fromisoformat(value["t"])
+            elif isinstance(value, dict) and set(value) == {"d"}:
+                value = date.fromisoformat(value["d"])
+        except (TypeError, ValueError) as error:
+            raise BadCursor(cursor) from error
+        if isinstance(value, (dict, list)) or (isinstance(value, int) and abs(value) >= 2 ** 63):
+            raise BadCursor(cursor)
+        decoded.append(value)
+    return decoded
 
 
 @dataclass(frozen=True)
@@ -35,6 +91,8 @@ class ListQuery:
     direction: str = "asc"
     q: str = ""
     filters: dict[str, str] = field(default_factory=dict)
+    after: str = ""  # keyset cursor: the page after this row
+    before: str = ""  # keyset cursor: the page before this row (LAST: the last page)
 
     @property
     def descending(self) -> bool:
@@ -52,30 +110,52 @@ class ListQuery:
 
 @dataclass
 class Page:
+    """A page of a list. `page` is its number when reached by number (OFFSET), None when reached by a
+    cursor (its rank is not counted); `next_cursor` / `prev_cursor` lead to the neighbours."""
+
     items: list
     total: int
-    page: int
+    page: int | None
     per_page: int
+    next_cursor: str | None = None
+    prev_cursor: str | None = None
+    keyset: bool = False  # the list has sort keys (cursors) at all
 
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
 
     @property
+    def numbered(self) -> bool:
+        return self.page is not None
+
+    @property
     def has_prev(self) -> bool:
-        return self.page > 1
+        return self.prev_cursor is not None if not self.numbered else self.page > 1
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.next_cursor is not None if not self.numbered else self.page < self.pages
 
     @property
     def first_index(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
+        return (self.page - 1) * self.per_page + 1 if self.total and self.numbered else 0
 
     @property
     def last_index(self) -> int:
-        return min(self.page * self.per_page, self.total)
+        return min(self.page * self.per_page, self.total) if self.numbered else 0
+
+    # The links' arguments: page numbers up to MAX_NUMBERED_PAGE, cursors beyond (and once on a cursor).
+    def next_args(self) -> dict[str, Any]:
+        if self.numbered and (not self.keyset or self.page < MAX_NUMBERED_PAGE or self.next_cursor is None):
+            return {"page": self.page + 1}
+        return {"apres": self.next_cursor}
+
+    def prev_args(self) -> dict[str, Any]:
+        return {"page": self.page - 1} if self.numbered else {"avant": self.prev_cursor}
+
+    def last_args(self) -> dict[str, Any]:
+        return {"page": self.pages} if not self.keyset or self.pages <= MAX_NUMBERED_PAGE else {"avant": LAST}
 
 
 def _positive_int(raw: str | None, default: int) -> int:
@@ -111,16 +191,26 @@ def parse_list_args(args: Mapping[str, str], *, sorts: Iterable[str], default_so
         direction=direction,
         q=(args.get("q") or "").strip()[:MAX_SEARCH_LENGTH],
         filters=found,
+        after=(args.get("apres") or "").strip()[:MAX_CURSOR_LENGTH],
+        before=(args.get("avant") or "").strip()[:MAX_CURSOR_LENGTH],
     )
+
+
+def sort_keys(query: ListQuery, sorts: Mapping[str, ColumnElement | tuple[ColumnElement, ...]],
+              tiebreaker: ColumnElement) -> list[ColumnElement]:
+    """The chosen column(s) then a unique column: the ORDER BY, and the keyset of the cursors."""
+    columns = sorts[query.sort]
+    return [*(columns if isinstance(columns, tuple) else (columns,)), tiebreaker]
+
+
+def _ordered(stmt: Select, keys: Sequence[ColumnElement], descending: bool) -> Select:
+    return stmt.order_by(None).order_by(*(k.desc() if descending else k.asc() for k in keys))
 
 
 def apply_sort(stmt: Select, query: ListQuery, sorts: Mapping[str, ColumnElement | tuple[ColumnElement, ...]],
                tiebreaker: ColumnElement) -> Select:
     """ORDER BY the chosen column(s) then a unique column, so that pages never overlap."""
-    columns = sorts[query.sort]
-    columns = columns if isinstance(columns, tuple) else (columns,)
-    ordered = [c.desc() if query.descending else c.asc() for c in columns]
-    return stmt.order_by(*ordered, tiebreaker.desc() if query.descending else tiebreaker.asc())
+    return _ordered(stmt, sort_keys(query, sorts, tiebreaker), query.descending)
 
 
 def like_pattern(text: str) -> str:
@@ -129,24 +219,93 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def paginate(stmt: Select, query: ListQuery, *, scalars: bool = False) -> Page:
-    """Two queries: the total (COUNT over the unordered statement) and the rows of the page (the ORM
-    objects with `scalars`, plus the queries of the statement's eager loads). A page past the end shows
-    the last page."""
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    pages = max(1, math.ceil(total / query.per_page))
-    page = min(query.page, pages)
-    window = stmt.limit(query.per_page).offset((page - 1) * query.per_page)
-    rows = db.session.scalars(window).unique().all() if scalars else db.session.execute(window).all()
-    return Page(items=list(rows), total=total, page=page, per_page=query.per_page)
+def count_rows(stmt: Select, count_from: FromClause | None = None) -> int:
+    """COUNT(*) of the statement's rows: over `count_from` alone with the statement's WHERE when given
+    (its conditions must then be on that table, subqueries allowed), else over the whole statement."""
+    if count_from is not None:
+        counted = select(func.count()).select_from(count_from)
+        if stmt.whereclause is not None:
+            counted = counted.where(stmt.whereclause)
+    else:
+        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+    return db.session.scalar(counted) or 0
+
+
+def paginate(stmt: Select, query: ListQuery, *, scalars: bool = False, keys: Sequence[ColumnElement] | None = None,
+             count_from: FromClause | None = None, cursor_field: str | None = None) -> Page:
+    """Two queries: the total (COUNT, see count_rows) and the rows of the page (the ORM objects with
+    `scalars`, plus the queries of the statement's eager loads). A page number past the end shows the
+    last page.
+
+    `keys`: the statement's sort keys (sort_keys: unique as a whole, ORDER BY them in the query's
+    direction); with them the page after / before a cursor is read through the index (no OFFSET),
+    and the page carries the cursors of its neighbours. A cursor that is not one: a 422 naming
+    `cursor_field` when given (the API), else the first page (a web link edited by hand)."""
+    if keys and (query.after or query.before):
+        try:
+            if query.after:
+                decode_cursor(query.after, len(keys))
+            if query.before and query.before != LAST:
+                decode_cursor(query.before, len(keys))
+        except BadCursor:
+            if cursor_field:
+                raise ValidationFailed.for_field(cursor_field, (
+                    f"Curseur de pagination « {cursor_field} » invalide : reprenez la liste depuis sa première "
+                    "page et suivez ses liens.")) from None
+            query = replace(query, after="", before="", page=1)
+    total = count_rows(stmt, count_from)
+    per_page = query.per_page
+    if not keys:
+        pages = max(1, math.ceil(total / per_page))
+        page = min(query.page, pages)
+        window = stmt.limit(per_page).offset((page - 1) * per_page)
+        rows = db.session.scalars(window).unique().all() if scalars else db.session.execute(window).all()
+        return Page(items=list(rows), total=total, page=page, per_page=per_page)
+    keys = list(keys)
+    labelled = stmt.add_columns(*(key.label(f"_cursor_{i}") for i, key in enumerate(keys)))
+    descending = query.descending
+    page: int | None = None
+    if query.after:
+        values = decode_cursor(query.after, len(keys))
+        window = _ordered(labelled, keys, descending).where(_beyond(keys, values, forward=not descending))
+        rows = _rows(window.limit(per_page + 1))
+        more, rows = len(rows) > per_page, rows[:per_page]
+        has_prev, has_next = True, more
+    elif query.before:
+        window = _ordered(labelled, keys, not descending)
+        if query.before != LAST:
+            window = window.where(_beyond(keys, decode_cursor(query.before, len(keys)), forward=descending))
+        rows = _rows(window.limit(per_page + 1))
+        more, rows = len(rows) > per_page, rows[:per_page][::-1]
+        has_prev, has_next = more, query.before != LAST and bool(rows)
+    else:
+        pages = max(1, math.ceil(total / per_page))
+        page = min(query.page, pages)
+        rows = _rows(_ordered(labelled, keys, descending).limit(per_page).offset((page - 1) * per_page))
+        has_prev, has_next = page > 1, page < pages
+    width = len(keys)
+    items = [row[0] for row in rows] if scalars else [row for row in rows]
+    return Page(items=items, total=total, page=page, per_page=per_page, keyset=True,
+                next_cursor=encode_cursor(list(rows[-1][-width:])) if has_next and rows else None,
+                prev_cursor=encode_cursor(list(rows[0][-width:])) if has_prev and rows else None)
+
+
+def _beyond(keys: Sequence[ColumnElement], values: Sequence[Any], *, forward: bool) -> ColumnElement:
+    """(keys) > (values), or < when not `forward`: a row comparison the index answers."""
+    row = tuple_(*keys)
+    bound = tuple_(*(literal(value, key.type) for key, value in zip(keys, values, strict=True)))
+    return row > bound if forward else row < bound
+
+
+def _rows(window: Select) -> list:
+    return list(db.session.execute(window).unique().all())
 
 
 def list_url(endpoint: str | None = None, **changes: Any) -> str:
     """The current page's URL with some arguments changed (None or '' removes one). Any change
     other than the page itself goes back to page 1."""
-    args = {k: v for k, v in request.args.items()}
-    if "page" not in changes:
-        args.pop("page", None)
+    # A page is reached by one means (its number or one cursor); any other change goes back to page 1.
+    args = {k: v for k, v in request.args.items() if k not in ("page", "apres", "avant")}
     for key, value in changes.items():
         if value is None or value == "":
             args.pop(key, None)

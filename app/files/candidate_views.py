@@ -74,7 +74,8 @@ def _render_candidate_form(candidate, form, status: int, back: str):
 @roles_required("entreprise")
 def candidate_list():
     form = candidate_forms.CandidateSearchForm(request.args)
-    page = access.search_candidates(_me(), form.q.data, _int_arg("page"))
+    page = access.search_candidates(_me(), form.q.data, _int_arg("page"), after=request.args.get("apres"),
+                                    before=request.args.get("avant"))
     return render_template("files/candidate_list.html", form=form, page=page)
 
 

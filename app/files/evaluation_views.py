@@ -25,14 +25,17 @@ def assessor_file_list():
     status = form.status.data if form.status.data in {s.value for s in FileStatus} else None
     groups = []
     if status:
-        page = access.search_files(me, status=status, q=form.q.data, page=_int_arg("page"))
+        page = access.search_files(me, status=status, q=form.q.data, page=_int_arg("page"),
+                                   after=request.args.get("apres"), before=request.args.get("avant"))
         groups.append(("filtre", f"Dossiers « {STATUS_LABELS[FileStatus(status)]} »", page))
     else:
         for key, title, condition in evaluation.assessor_list_groups():
             paged = key == "clos"  # the closed files grow without end; the others stay few
             groups.append((key, title, access.search_files(me, where=condition, q=form.q.data,
                                                            page=_int_arg("page") if paged else 1,
-                                                           per_page=20 if paged else 100)))
+                                                           per_page=20 if paged else 100,
+                                                           after=request.args.get("apres") if paged else None,
+                                                           before=request.args.get("avant") if paged else None)))
     lines = {key: [(f, f.visible_status_for(me), progress.next_action(f, me)) for f in page.items]
              for key, _title, page in groups}
     return render_template("files/assessor_file_list.html", form=form, groups=groups, lines=lines,

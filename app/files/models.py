@@ -116,6 +116,11 @@ class Candidate(db.Model):
     __tablename__ = "candidates"
     __table_args__ = (
         UniqueConstraint("establishment_id", "last_name_key", "first_name_key", "birth_date"),
+        # Name search (LIKE '%mot%' on the keys): trigram indexes on PostgreSQL (pg_trgm), plain ones elsewhere.
+        Index("ix_candidates_last_name_key_trgm", "last_name_key", postgresql_using="gin",
+              postgresql_ops={"last_name_key": "gin_trgm_ops"}),
+        Index("ix_candidates_first_name_key_trgm", "first_name_key", postgresql_using="gin",
+              postgresql_ops={"first_name_key": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -244,6 +249,12 @@ class CandidateFile(db.Model):
             name="jury_session_required",
         ),
         Index("ix_candidate_files_establishment_id_status", "establishment_id", "status"),
+        # The lists, newest first, read by keyset (app.core.listing): all files, per status, per company,
+        # per assessor.
+        Index("ix_candidate_files_created_at_id", "created_at", "id"),
+        Index("ix_candidate_files_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_candidate_files_establishment_id_created_at_id", "establishment_id", "created_at", "id"),
+        Index("ix_candidate_files_assessor_id_created_at_id", "assessor_id", "created_at", "id"),
         # Statistics (app/stats), read from the index alone: files per CQP and status, files and
         # roll-overs per jury session. They also serve every lookup by cqp_id or jury_session_id.
         Index("ix_candidate_files_cqp_id_status", "cqp_id", "status"),
@@ -300,6 +311,10 @@ class CandidateFile(db.Model):
         "Decision", back_populates="file", uselist=False)
     parchment: Mapped[Parchment | None] = relationship(  # noqa: F821
         "Parchment", back_populates="file", uselist=False)
+    # The correction request waiting for the company's answer (app.files.exchange_models), if any.
+    open_correction_request: Mapped[CorrectionRequest | None] = relationship(  # noqa: F821
+        "CorrectionRequest", primaryjoin="and_(CorrectionRequest.file_id == CandidateFile.id, "
+        "CorrectionRequest.resolved_at.is_(None))", viewonly=True, uselist=False)
     # R13: the acquired competences (of earlier attempts) this file carries: app.files.carry_over.
     carried_competences: Mapped[list[AcquiredCompetence]] = relationship(
         secondary=file_carried_competences, order_by=AcquiredCompetence.jury_date)
@@ -307,10 +322,6 @@ class CandidateFile(db.Model):
     training_org: Mapped[TrainingOrganisation | None] = relationship(  # noqa: F821
         "TrainingOrganisation", primaryjoin="foreign(CandidateFile.training_org_siret) == TrainingOrganisation.siret",
         viewonly=True, uselist=False)
-    # The correction request waiting for the company's answer (app.files.exchange_models), if any.
-    open_correction_request: Mapped[CorrectionRequest | None] = relationship(  # noqa: F821
-        "CorrectionRequest", primaryjoin="and_(CorrectionRequest.file_id == CandidateFile.id, "
-        "CorrectionRequest.resolved_at.is_(None))", viewonly=True, uselist=False)
 
     @property
     def status_enum(self) -> FileStatus:

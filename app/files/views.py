@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import inspect
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.core import audit
 from app.core.errors import DomainError, refusal_goes_back_to
@@ -45,7 +45,8 @@ def file_list():
         where = training_org_filter.condition(organisme)
     except ValueError as error:
         where, organisme_error = None, str(error)
-    page = access.search_files(me, status=status, q=form.q.data, page=_int_arg("page"), where=where)
+    page = access.search_files(me, status=status, q=form.q.data, page=_int_arg("page"), where=where,
+                               after=request.args.get("apres"), before=request.args.get("avant"))
     lines = [(f, f.visible_status_for(me), progress.next_action(f, me)) for f in page.items]
     return render_template("files/file_list.html", form=form, page=page, lines=lines, endpoint=request.endpoint,
                            organisme=organisme, organisme_error=organisme_error,
@@ -76,8 +77,8 @@ def _decision_loads() -> tuple:
     The jury's classes are reached through the relationships (this area never imports the jury)."""
     decision_class = inspect(CandidateFile).relationships["decision"].mapper.class_
     result_class = inspect(decision_class).relationships["results"].mapper.class_
-    return (selectinload(CandidateFile.decision).selectinload(decision_class.results)
-            .selectinload(result_class.competence), selectinload(CandidateFile.parchment))
+    return (joinedload(CandidateFile.decision).selectinload(decision_class.results)
+            .joinedload(result_class.competence), joinedload(CandidateFile.parchment))
 
 
 @bp.route("/dossiers/<int:file_id>")

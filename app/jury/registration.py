@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import audit
 from app.core.errors import Conflict, DomainError
 from app.extensions import db
 from app.files import workflow
 from app.files.models import CandidateFile, FileStatus
-from app.jury import seat_offers
+from app.jury import seat_offers, seats_apart
 from app.jury.models import JurySession
 
 _sessions = JurySession.__table__
@@ -36,18 +37,21 @@ def _sessions_with_a_seat(after: JurySession | None = None) -> list[JurySession]
 
 
 def take_seat(jury_session: JurySession) -> bool:
-    """One conditional UPDATE: the row lock it takes serialises concurrent registrations, and the
-    WHERE re-checked after the lock means a seat is never sold twice (plus the CHECK constraint)."""
-    result = db.session.execute(
-        update(_sessions)
-        .where(_sessions.c.id == jury_session.id, _sessions.c.seats_taken < _sessions.c.capacity,
-               _sessions.c.cancelled_at.is_(None))
-        .values(seats_taken=_sessions.c.seats_taken + 1)
-    )
-    if result.rowcount == 1:
-        db.session.refresh(jury_session)
-        return True
-    return False
+    """One conditional UPDATE: the WHERE re-checked under the row lock means a seat is never sold twice
+    (plus the CHECK constraint). On PostgreSQL it runs in its own autocommit transaction (seats_apart),
+    so that the session's row is locked for that UPDATE only, not until the registering request
+    commits: concurrent registrations to one session no longer queue behind each other's requests."""
+    taking = (update(_sessions)
+              .where(_sessions.c.id == jury_session.id, _sessions.c.seats_taken < _sessions.c.capacity,
+                     _sessions.c.cancelled_at.is_(None))
+              .values(seats_taken=_sessions.c.seats_taken + 1).returning(_sessions.c.seats_taken))
+    taken = seats_apart.take(taking, jury_session.id)
+    if taken is None:
+        taken = db.session.execute(taking).scalar()
+    if taken is None:
+        return False
+    set_committed_value(jury_session, "seats_taken", taken)
+    return True
 
 
 def take_first_seat(jury_sessions: list[JurySession]) -> JurySession | None:
@@ -65,6 +69,7 @@ def next_session_with_a_seat(after: JurySession) -> JurySession | None:
 def free_seat(jury_session: JurySession | None) -> None:
     if jury_session is None:
         return
+    seats_apart.locked_here(jury_session.id)  # this transaction holds the row now: a later take_seat stays in it
     db.session.execute(
         update(_sessions).where(_sessions.c.id == jury_session.id, _sessions.c.seats_taken > 0)
         .values(seats_taken=_sessions.c.seats_taken - 1)

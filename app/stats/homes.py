@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from app.accounts.models import AccountRequest, PartnerAccessLog, User
 from app.core.clock import add_months, now, today
@@ -225,10 +225,10 @@ def assessor_home(user: User) -> AssessorHome:
     files = list(db.session.scalars(
         select(CandidateFile).where(CandidateFile.assessor_id == assessor.id,
                                     CandidateFile.status == S.EN_ATTENTE_EVALUATION.value)
-        .options(selectinload(CandidateFile.candidate), selectinload(CandidateFile.cqp),
-                 selectinload(CandidateFile.establishment), selectinload(CandidateFile.competences),
+        .options(joinedload(CandidateFile.candidate), joinedload(CandidateFile.cqp),
+                 joinedload(CandidateFile.establishment), selectinload(CandidateFile.competences),
                  selectinload(CandidateFile.invitations),
-                 selectinload(CandidateFile.evaluation).selectinload(Evaluation.results))
+                 joinedload(CandidateFile.evaluation).selectinload(Evaluation.results))
     ))
     lines = []
     for file in files:
@@ -349,14 +349,14 @@ def secretariat_home() -> SecretariatHome:
     ) or 0
     habilitations = list(db.session.scalars(
         select(Assessor).join(User, User.id == Assessor.user_id).where(ending)
-        .options(selectinload(Assessor.user)).order_by(Assessor.habilitation_until, Assessor.id).limit(HOME_LIST_LIMIT)
+        .options(contains_eager(Assessor.user)).order_by(Assessor.habilitation_until, Assessor.id).limit(HOME_LIST_LIMIT)
     ))
     stuck_days = int(current_app.config.get("STUCK_FILE_DAYS", 30))
     stuck_condition = and_(f.status.not_in(FINAL), f.status_changed_at < now() - timedelta(days=stuck_days))
     stuck_count = db.session.scalar(select(func.count()).where(stuck_condition)) or 0
     stuck = list(db.session.scalars(
         select(f).where(stuck_condition)
-        .options(selectinload(f.candidate), selectinload(f.cqp), selectinload(f.establishment))
+        .options(joinedload(f.candidate), joinedload(f.cqp), joinedload(f.establishment))
         .order_by(f.status_changed_at, f.id).limit(HOME_LIST_LIMIT)
     ))
     in_progress = dict(db.session.execute(

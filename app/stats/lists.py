@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, or_, select
 
 from app.accounts.models import Establishment, PartnerAccessLog, User
-from app.core.listing import ListQuery, Page, apply_sort, like_pattern, paginate, parse_list_args
+from app.core.listing import ListQuery, Page, apply_sort, like_pattern, paginate, parse_list_args, sort_keys
 from app.extensions import db
 from app.files.models import STATUS_LABELS, Candidate, CandidateFile, FileStatus, name_key
 from app.jury.models import JurySession
@@ -53,26 +53,35 @@ def file_list_statement(query: ListQuery) -> Select:
         .join(Establishment, Establishment.id == f.establishment_id)
         .outerjoin(JurySession, JurySession.id == f.jury_session_id)
     )
+    # Every filter is a condition on candidate_files (subqueries for the other tables), so that the
+    # page's COUNT reads candidate_files alone; the joins above only bring the columns.
     filters = query.filters
     if filters.get("status") in {s.value for s in FileStatus}:
         stmt = stmt.where(f.status == filters["status"])
     if filters.get("cqp"):
-        stmt = stmt.where(Cqp.code == filters["cqp"].upper())
+        stmt = stmt.where(f.cqp_id.in_(select(Cqp.id).where(Cqp.code == filters["cqp"].upper())))
     if filters.get("siret"):
-        stmt = stmt.where(Establishment.siret == "".join(filters["siret"].split()))
+        stmt = stmt.where(f.establishment_id.in_(
+            select(Establishment.id).where(Establishment.siret == "".join(filters["siret"].split()))))
     year = filters.get("year", "")
     if year.isdigit() and 2000 <= int(year) <= 2100:
         stmt = stmt.where(f.created_at >= datetime(int(year), 1, 1), f.created_at < datetime(int(year) + 1, 1, 1))
-    # Search on the candidate's name, accent- and case-insensitive: every word must match.
-    for word in name_key(query.q).split():
-        pattern = like_pattern(word)
-        stmt = stmt.where(or_(Candidate.last_name_key.like(pattern, escape="\\"),
-                              Candidate.first_name_key.like(pattern, escape="\\")))
+    # Search on the candidate's name, accent- and case-insensitive: every word must match (the
+    # pg_trgm indexes of the names answer the LIKE on PostgreSQL).
+    words = name_key(query.q).split()
+    if words:
+        matching = select(Candidate.id)
+        for word in words:
+            pattern = like_pattern(word)
+            matching = matching.where(or_(Candidate.last_name_key.like(pattern, escape="\\"),
+                                          Candidate.first_name_key.like(pattern, escape="\\")))
+        stmt = stmt.where(f.candidate_id.in_(matching))
     return apply_sort(stmt, query, FILE_SORTS, f.id)
 
 
 def file_list_page(query: ListQuery) -> Page:
-    return paginate(file_list_statement(query), query)
+    return paginate(file_list_statement(query), query, keys=sort_keys(query, FILE_SORTS, CandidateFile.id),
+                    count_from=CandidateFile.__table__)
 
 
 def file_row(row) -> list:

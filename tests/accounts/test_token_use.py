@@ -12,6 +12,7 @@ from sqlalchemy import event, select, text, update
 
 from app.accounts.auth import TOKEN_USE_EVERY
 from app.accounts.models import ApiToken
+from app.core import apart
 from app.core.clock import utcnow
 from app.extensions import db
 from tests.factories import make_user
@@ -24,9 +25,12 @@ def statements(app_ctx):
     def record(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", record)
+    engines = {db.engine, apart.engine()}  # the request's, and the writes apart (their own pool on PostgreSQL)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def _last_used() -> object:
