@@ -35,7 +35,7 @@ def _page(candidate: Candidate, form: EraseForm, status: int = 200):
     entries = privacy.audit_entries(candidate.id)
     actors = privacy.actor_emails(entries)
     return render_template("jury/personal_data.html", candidate=candidate, form=form,
-                           entries=[privacy.audit_answer(e, actors) for e in entries]), status
+                           entries=[{**privacy.audit_answer(e, actors), "at": e.at} for e in entries]), status
 
 
 @bp.route("/secretariat/candidats/<int:candidate_id>/donnees-personnelles", methods=["GET", "POST"])
