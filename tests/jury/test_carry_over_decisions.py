@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from app.accounts.models import Role
 from app.core.clock import add_months
 from app.core.errors import RuleViolation
 from app.extensions import db
@@ -21,7 +22,7 @@ from app.jury.carry_over import valid_until
 from app.jury.notifications import send_reminders
 from app.jury.pdf import parchment_pdf
 from tests.carry_over_helpers import FIRST_JURY, SECOND_JURY, company_user, first_attempt, next_file, to_jury
-from tests.factories import get_cqp
+from tests.factories import get_cqp, make_user
 from tests.jury.helpers import decide
 
 REMAINING = ("C4", "C5", "C6", "C7")
@@ -211,3 +212,62 @@ def test_no_reminder_while_an_open_file_or_once_the_cqp_is_held(app_ctx, second,
     db.session.commit()
     assert file.status == FileStatus.VALIDE
     assert send_reminders()["carry_over_expiry"] == 0  # the CQP is held
+
+
+# ---------------------------------------------------------------- the jury's screens
+
+
+def test_the_decision_page_shows_the_acquired_ones_and_none_new_is_partiel_without_confirmation(
+        app_ctx, second, secretariat, login_as):
+    from html import unescape
+
+    from tests.conftest import submit_form
+
+    _, file = second
+    client = login_as(secretariat)
+    url = f"/secretariat/dossiers/{file.id}/decision"
+    page = unescape(client.get(url).get_data(as_text=True))
+    assert "Compétences déjà acquises" in page
+    assert "C1 — " in page and "acquise au jury du 15 juin 2027, jusqu'au 15 juin 2032" in page
+    assert "Je confirme la décision « Non validé »" not in page
+    assert f'name="c_{file.cqp.competences[0].id}"' not in page  # C1 is not decided again
+    done = submit_form(client, url, {f"c_{c.id}": "non_validee" for c in file.competences})
+    assert done.status_code == 302, unescape(done.get_data(as_text=True))[:2000]
+    db.session.refresh(file)
+    assert file.status == FileStatus.PARTIEL and file.parchment.kind == "attestation"
+    listed = [c["code"] for c in file.parchment.current_version.competences if c["validated"]]
+    assert listed == ["C1", "C2", "C3"]  # the attestation keeps what was acquired
+
+
+def test_deciding_as_evaluated_a_file_with_acquired_ones_and_nothing_new_gives_partiel(app_ctx, second, secretariat):
+    _, file = second
+    for result in file.evaluation.results:
+        result.acquired = False
+    db.session.commit()
+    (outcome,) = decisions.decide_as_evaluated([file], secretariat)
+    assert outcome.error is None and file.status == FileStatus.PARTIEL
+
+
+def test_the_session_screen_and_the_booklet_show_the_acquired_ones(app, app_ctx, second, secretariat, login_as):
+    import io
+    from html import unescape
+
+    from pypdf import PdfReader
+
+    from tests.factories import sit_on
+
+    _, file = second
+    client = login_as(secretariat)
+    screen = unescape(client.get(f"/secretariat/jurys/{file.jury_session_id}/decisions").get_data(as_text=True))
+    assert "Déjà acquises (jury précédent) : C1 (jusqu'au 15 juin 2032), C2" in screen
+    juror = make_user(Role.JURY)
+    sit_on(file.jury_session, juror)
+    from tests.conftest import login
+    from tests.factories import PASSWORD
+
+    juror_client = app.test_client()
+    login(juror_client, juror.email, PASSWORD)
+    booklet = juror_client.get(f"/jury/sessions/{file.jury_session_id}/livret.pdf")
+    assert booklet.status_code == 200
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(booklet.data)).pages)
+    assert "Compétences déjà acquises" in text and "acquise au jury du 15 juin 2027" in text
