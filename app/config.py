@@ -97,10 +97,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RETENTION_OUTBOX_MONTHS": _int_env("RETENTION_OUTBOX_MONTHS", 3),
         "RETENTION_NOTICE_DAYS": _int_env("RETENTION_NOTICE_DAYS", 30),
         "REDIS_URL": redis_url,
-        # Statistics (app/stats/cache.py), with Redis: figures kept per filter set, recomputed once older
-        # than STATS_FRESH_SECONDS (a decision shows within a minute); the worker recomputes the filter
-        # sets asked for lately every STATS_REFRESH_SECONDS. Exports in the worker, kept EXPORT_KEEP_HOURS.
-        "STATS_FRESH_SECONDS": _int_env("STATS_FRESH_SECONDS", 40),
+        # Statistics (app/stats/cache.py), with Redis: figures kept per filter set, recomputed in the
+        # background once older than STATS_FRESH_SECONDS (a decision shows within a minute); the worker
+        # recomputes the filter sets asked for lately every STATS_REFRESH_SECONDS. Exports in the worker,
+        # kept EXPORT_KEEP_HOURS.
+        "STATS_FRESH_SECONDS": _int_env("STATS_FRESH_SECONDS", 30),
         "STATS_REFRESH_SECONDS": _int_env("STATS_REFRESH_SECONDS", 30),
         "STATS_CACHE_PREFIX": os.environ.get("STATS_CACHE_PREFIX") or "certifia:stats:",
         "EXPORT_KEEP_HOURS": _int_env("EXPORT_KEEP_HOURS", 24),

@@ -6,10 +6,11 @@ percentile cannot be summed from partial aggregates; computing them exactly over
 seconds (measured in tests/perf/bench_stats.py, figures in the README's "Mesures"). So the figures stay
 computed by app/stats/figures.py, exactly as defined there, and are reused:
 
-- a request reads the figures of its filter set when they are younger than STATS_FRESH_SECONDS (40 s),
-  else one request recomputes them (a lock per filter set) while the others keep reading the previous
-  ones: a decision shows in the figures within a minute, and the page waits for a computation only for a
-  filter set nobody asked for lately;
+- a request reads the figures of its filter set; once they are older than STATS_FRESH_SECONDS (30 s) the
+  first request to see it hands their recomputation to a thread of its process (a lock per filter set, so
+  one computation at a time across processes and hosts) and, like every request meanwhile, answers with
+  the previous figures: a decision shows within the fresh delay plus one computation (under a minute at a
+  million files), and a page waits for a computation only for a filter set nobody asked for lately;
 - the worker recomputes every STATS_REFRESH_SECONDS (30 s) the filter sets asked for during the last
   HOT_WINDOW_SECONDS, so that the pages read figures that are already there.
 
@@ -22,12 +23,14 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
 from dataclasses import asdict
 from datetime import date
 from functools import cache
 
-from flask import current_app
+from flask import Flask, current_app
 
 from app.stats.figures import BranchStatistics, branch_statistics
 from app.stats.filters import StatsFilters
@@ -91,9 +94,45 @@ def _compute_and_store(redis, name: str, filters: StatsFilters, session_limit: i
     return stats
 
 
+class BackgroundRefresher:
+    """A daemon thread of the process that recomputes the stale filter sets handed to it, one at a time."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.jobs: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="certifia-stats", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        from app.extensions import db
+
+        while True:
+            name, filters, session_limit = self.jobs.get()
+            with self.app.app_context():
+                try:
+                    _compute_and_store(redis_client(), name, filters, session_limit)
+                except Exception:  # the lock expires: the next request or the worker tries again
+                    log.exception("Statistiques non recalculées (%s)", name)
+                finally:
+                    db.session.remove()
+                    self.jobs.task_done()
+
+
+_refreshers: dict[int, BackgroundRefresher] = {}
+_refreshers_lock = threading.Lock()
+
+
+def background_refresher(app: Flask) -> BackgroundRefresher:
+    with _refreshers_lock:
+        refresher = _refreshers.get(id(app))
+        if refresher is None or not refresher.thread.is_alive():
+            refresher = _refreshers[id(app)] = BackgroundRefresher(app)
+        return refresher
+
+
 def statistics(filters: StatsFilters, session_limit: int | None = 12) -> BranchStatistics:
-    """The figures of `filters`, at most STATS_FRESH_SECONDS old (a stale set while another request
-    recomputes it)."""
+    """The figures of `filters`: the stored ones (a recomputation handed to a thread once they are older
+    than STATS_FRESH_SECONDS), computed here only when there are none yet."""
     redis = redis_client()
     if redis is None:
         return branch_statistics(filters, session_limit)
@@ -108,8 +147,10 @@ def statistics(filters: StatsFilters, session_limit: int | None = 12) -> BranchS
             computed_at, stats = loads(raw, filters)
             if now - computed_at < current_app.config["STATS_FRESH_SECONDS"]:
                 return stats
-            if not redis.set(_prefix() + "lock:" + name, 1, nx=True, ex=LOCK_SECONDS):
-                return stats  # another request or the worker is recomputing them
+            if redis.set(_prefix() + "lock:" + name, 1, nx=True, ex=LOCK_SECONDS):
+                app = current_app._get_current_object()
+                background_refresher(app).jobs.put((name, filters, session_limit))
+            return stats  # the previous figures while they are recomputed (here, elsewhere or by the worker)
         return _compute_and_store(redis, name, filters, session_limit)
     except RedisError as exc:
         log.warning("Statistiques calculées sans Redis (%s)", exc)
@@ -142,6 +183,28 @@ def refresh_recent(budget_seconds: float = REFRESH_BUDGET_SECONDS) -> int:
         db.session.rollback()  # each filter set reads the data as committed now
         done += 1
     return done
+
+
+def filter_choices() -> dict[str, list]:
+    """The filter form's choices (years, CQPs, domains, departments), kept as long as the figures."""
+    from app.stats.filters import filter_choices as compute
+
+    redis = redis_client()
+    if redis is None:
+        return compute()
+    from redis.exceptions import RedisError
+
+    key = _prefix() + "choices"
+    try:
+        raw = redis.get(key)
+        if raw is not None:
+            return json.loads(raw)
+        choices = compute()
+        choices["cqps"] = [list(row) for row in choices["cqps"]]  # (code, title) rows
+        redis.set(key, json.dumps(choices), ex=current_app.config["STATS_FRESH_SECONDS"] or 1)
+        return choices
+    except RedisError:
+        return compute()
 
 
 def _typed(args: dict[str, str]) -> dict:

@@ -75,7 +75,7 @@ def statistics():
         filters, errors = StatsFilters(), error.errors
     stats = cache.statistics(filters)
     return render_template(
-        "stats/statistics.html", stats=stats, filters=filters, errors=errors, choices=filter_choices(),
+        "stats/statistics.html", stats=stats, filters=filters, errors=errors, choices=cache.filter_choices(),
         charts=charts.statistics_charts(stats), tables=tables.STAT_TABLES, status_labels=STATUS_LABELS,
     ), (422 if errors else 200)
 

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.jury.decisions import record_decision
 from app.stats import cache, jobs
 from app.stats.figures import branch_statistics
-from app.stats.filters import StatsFilters
+from app.stats.filters import StatsFilters, filter_choices
 from tests.factories import get_cqp, make_file, make_session, make_user
 from tests.stats.dataset import build_branch
 
@@ -60,10 +60,14 @@ def test_a_decision_shows_once_the_figures_are_older_than_the_fresh_delay(app, r
 
     record_decision(file, actor, {c.id: True for c in file.competences})
     db.session.commit()
-    # Still fresh (40 s by default): the same figures, read from Redis without a query.
+    # Still fresh (30 s by default): the same figures, read from Redis without a query.
     assert _decided(secretariat_api.get("/stats").get_json()) == 0
-    # Once they are older than STATS_FRESH_SECONDS, the next request recomputes them.
+    # Once they are older than STATS_FRESH_SECONDS, the next request answers at once with them and hands
+    # their recomputation to its process's thread; the requests after it read the new figures.
     monkeypatch.setitem(app.config, "STATS_FRESH_SECONDS", 0)
+    assert _decided(secretariat_api.get("/stats").get_json()) == 0
+    cache.background_refresher(app).jobs.join()
+    monkeypatch.setitem(app.config, "STATS_FRESH_SECONDS", 30)
     after = secretariat_api.get("/stats").get_json()
     assert after["decisions"]["valide"] == 1 and after["files_by_status"]["inscription_jury"] == 0
 
@@ -87,7 +91,7 @@ def test_the_workers_refresh_puts_a_decision_in_the_figures_of_each_recent_filte
     assert secretariat_api.get("/stats?cqp=CND-CLC").get_json()["decisions"]["partiel"] == 0
 
 
-def test_the_page_reads_the_same_figures_as_computed(app, app_ctx, redis_stats, client, login_as):
+def test_the_page_reads_the_same_figures_and_choices_as_computed(app, app_ctx, redis_stats, client, login_as):
     build_branch()
     login_as(make_user("secretariat"))
     client.get("/statistiques")  # the login's welcome message shown
@@ -98,6 +102,9 @@ def test_the_page_reads_the_same_figures_as_computed(app, app_ctx, redis_stats, 
     raw = redis_stats.get(app.config["STATS_CACHE_PREFIX"] + "figures:" + name)
     _at, stats = cache.loads(raw, StatsFilters(region="69"))
     assert stats == branch_statistics(StatsFilters(region="69"))  # dates, floats and None survive the trip
+    expected = filter_choices()
+    assert cache.filter_choices() == {**expected, "cqps": [list(row) for row in expected["cqps"]]}
+    assert redis_stats.ttl(app.config["STATS_CACHE_PREFIX"] + "choices") <= app.config["STATS_FRESH_SECONDS"]
 
 
 def _closed_port() -> int:
@@ -135,5 +142,10 @@ def test_a_stale_filter_set_being_recomputed_elsewhere_is_served_as_it_is(app, a
     name = cache.filter_set(StatsFilters(cqp=get_cqp("FAB-OPF").code), None)
     redis_stats.set(app.config["STATS_CACHE_PREFIX"] + "lock:" + name, 1, ex=60)  # the worker is at it
     assert _decided(secretariat_api.get("/stats?cqp=FAB-OPF").get_json()) == 0
+    assert cache.background_refresher(app).jobs.unfinished_tasks == 0  # nothing handed over twice
     redis_stats.delete(app.config["STATS_CACHE_PREFIX"] + "lock:" + name)
+    assert _decided(secretariat_api.get("/stats?cqp=FAB-OPF").get_json()) == 0  # stale, recomputation handed over
+    cache.background_refresher(app).jobs.join()
     assert secretariat_api.get("/stats?cqp=FAB-OPF").get_json()["decisions"]["valide"] == 1
+    cache.background_refresher(app).jobs.join()
+    assert not redis_stats.exists(app.config["STATS_CACHE_PREFIX"] + "lock:" + name)  # released once stored
