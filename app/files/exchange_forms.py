@@ -16,16 +16,18 @@ from app.files.forms import choices
 
 
 class CorrectionRequestForm(BaseForm):
-    message = TextAreaField("Ce que l'entreprise doit corriger", validators=[Length(max=5000)])
-    fields = SelectMultipleField("Éléments concernés (facultatif)", choices=choices(CORRECTABLE_FIELDS.items()),
+    message = TextAreaField("Ce que l'entreprise doit corriger", validators=[Length(max=5000)], id="correction-message")
+    fields = SelectMultipleField("Éléments concernés (facultatif)", id="correction-fields", choices=choices(CORRECTABLE_FIELDS.items()),
                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                                  validate_choice=False)
 
 
 class CorrectionAnswerForm(BaseForm):
-    message = TextAreaField("Votre réponse (ce qui a été corrigé)", validators=[Length(max=5000)])
+    message = TextAreaField("Votre réponse (ce qui a été corrigé)", validators=[Length(max=5000)],
+                            id="correction-answer")
 
 
 class MessageForm(BaseForm):
-    body = TextAreaField("Votre message", validators=[Length(max=5000)])
-    file = FileField("Pièce jointe facultative (PDF, PNG ou JPEG, 10 Mo au maximum)")
+    body = TextAreaField("Votre message", validators=[Length(max=5000)], id="message-body")
+    # Not `file`: the documents' upload form of the same page has that id.
+    attachment = FileField("Pièce jointe facultative (PDF, PNG ou JPEG, 10 Mo au maximum)", id="message-attachment")

@@ -106,7 +106,7 @@ def file_message(file_id: int):
     if not form.validate_on_submit():
         return _render_file(file, 422, message_form=form)
     try:
-        exchanges.post_message(file, _me(), body=form.body.data, upload=request.files.get("file"))
+        exchanges.post_message(file, _me(), body=form.body.data, upload=request.files.get("attachment"))
     except DomainError as error:
         return _render_file(file, _fail(form, error), message_form=form)
     flash("Votre message est envoyé ; les autres participants sont prévenus par email.", "success")

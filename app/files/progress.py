@@ -173,6 +173,10 @@ def next_action(file: CandidateFile, viewer) -> NextAction | None:
     """What `file` waits for, told to `viewer` (any role; None for an anonymous viewer is fine)."""
     status = FileStatus(file.visible_status_for(viewer))
     is_company = viewer is not None and viewer.belongs_to(file.establishment_id)
+    correction = file.open_correction_request if not file.is_final else None
+    if correction is not None:  # every step waits for the company's answer (app.files.exchanges)
+        return _for(is_company, COMPANY, "répondre à la demande de correction",
+                    "réponse à la demande de correction", correction.requested_at)
     if status == S.EN_COURS_INSCRIPTION:
         if is_company:
             missing = _own(file, viewer)

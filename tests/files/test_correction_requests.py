@@ -248,6 +248,7 @@ def test_web_banner_answer_and_refused_step(app, client, login_as, mailbox):
     login(client, company.email, factories.PASSWORD)
     html = client.get(page).get_data(as_text=True)
     assert "Correction demandée" in html and "Le diplôme est illisible." in html and "Diplôme" in html
+    assert "À vous : répondre à la demande de correction" in html
     refused = submit_form(client, f"{page}/confirmer-evaluateur", {}, form_url=page)
     assert refused.status_code == 409 and "demande de correction n°" in refused.get_data(as_text=True)
     with app.app_context():

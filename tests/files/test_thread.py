@@ -124,10 +124,16 @@ def test_the_thread_on_the_file_page(app, client, cast, mailbox):
     page = f"/dossiers/{file_id}"
     empty = submit_form(client, f"{page}/messages", {"body": ""}, form_url=page)
     assert empty.status_code == 422 and "Le message est vide" in empty.get_data(as_text=True)
-    sent = submit_form(client, f"{page}/messages", {"body": "Entretien déplacé au 12."}, form_url=page)
+    sent = submit_form(client, f"{page}/messages", {"body": "Entretien déplacé au 12.",
+                                                     "attachment": (BytesIO(PDF), "convocation.pdf")},
+                       form_url=page, content_type="multipart/form-data")
     assert sent.status_code == 303
     html = client.get(page).get_data(as_text=True)
-    assert "Échanges sur le dossier" in html and "Entretien déplacé au 12." in html
+    assert "Échanges sur le dossier" in html and "Entretien déplacé au 12." in html and "convocation.pdf" in html
+    refused = submit_form(client, f"{page}/messages", {"body": "Un exécutable.",
+                                                        "attachment": (BytesIO(EXE), "x.pdf")},
+                          form_url=page, content_type="multipart/form-data")
+    assert refused.status_code == 422 and "Un exécutable." not in client.get(page).get_data(as_text=True)
     candidate = app.test_client()
     login(candidate, people["candidate"].email, factories.PASSWORD)
     seen = candidate.get(f"/candidat/dossiers/{file_id}").get_data(as_text=True)
