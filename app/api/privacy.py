@@ -63,6 +63,8 @@ class CandidateExportOut(BaseSchema):
     files = fields.List(fields.Dict())
     documents = fields.List(fields.Dict())
     emails = fields.List(fields.Dict())
+    messages = fields.List(fields.Dict())
+    correction_requests = fields.List(fields.Dict())
     audit = fields.List(fields.Nested(AuditEntryOut))
 
 

@@ -16,6 +16,7 @@ from app.core.models import AuditEntry, OutboxEmail
 from app.extensions import db
 from app.files import services as file_services
 from app.files import workflow
+from app.files.exchange_models import CorrectionRequest, FileMessage
 from app.files.models import (
     FINAL_STATUSES,
     Candidate,
@@ -99,6 +100,11 @@ def export_candidate(candidate: Candidate, actor) -> dict:
         if email_scope is not None else []
     entries = audit_entries(candidate.id, limit=10_000)
     actors = actor_emails(entries)
+    file_ids = [f.id for f in files]
+    messages = db.session.scalars(select(FileMessage).where(FileMessage.file_id.in_(file_ids))
+                                  .order_by(FileMessage.id)).all() if file_ids else []
+    corrections = db.session.scalars(select(CorrectionRequest).where(CorrectionRequest.file_id.in_(file_ids))
+                                     .order_by(CorrectionRequest.id)).all() if file_ids else []
     audit.record("candidate.export", actor, candidate)
     identity = {name: getattr(candidate, name) for name in (
         "first_name", "last_name", "usage_name", "other_first_names", "sex", "birth_place", "birth_place_code",
@@ -116,6 +122,11 @@ def export_candidate(candidate: Candidate, actor) -> dict:
         "emails": [{"id": e.id, "kind": e.kind, "recipients": e.recipient_list, "subject": e.subject,
                     "status": e.status, "created_at": _iso(e.created_at), "sent_at": _iso(e.sent_at),
                     "body_text": e.body_text} for e in emails],
+        "messages": [{"id": m.id, "file_id": m.file_id, "at": _iso(m.at), "body": m.body,
+                      "attachment": m.attachment_filename} for m in messages],
+        "correction_requests": [{"id": c.id, "file_id": c.file_id, "message": c.message, "answer": c.answer,
+                                 "requested_at": _iso(c.requested_at), "resolved_at": _iso(c.resolved_at)}
+                                for c in corrections],
         "audit": [audit_answer(e, actors) for e in entries],
     }
 
@@ -193,6 +204,14 @@ def erase_candidate(candidate: Candidate, actor, reason) -> dict:
                            .values(comment=ERASED_TEXT).execution_options(synchronize_session=False))
         db.session.execute(update(JobAssessorInvitation).where(JobAssessorInvitation.file_id.in_(file_ids))
                            .values(general_comment=None).execution_options(synchronize_session=False))
+        for stored_name in db.session.scalars(select(FileMessage.attachment_stored_name).where(
+                FileMessage.file_id.in_(file_ids), FileMessage.attachment_stored_name.is_not(None))):
+            file_services._discard_after_commit(stored_name)  # noqa: SLF001
+        db.session.execute(update(FileMessage).where(FileMessage.file_id.in_(file_ids)).values(
+            body=ERASED_TEXT, attachment_filename=None, attachment_stored_name=None, attachment_content_type=None,
+            attachment_size=None).execution_options(synchronize_session=False))
+        db.session.execute(update(CorrectionRequest).where(CorrectionRequest.file_id.in_(file_ids)).values(
+            message=ERASED_TEXT, answer=None).execution_options(synchronize_session=False))
     if candidate.user is not None:
         candidate.user.active = False
         candidate.user.email = f"efface-{candidate.user.id}@anonyme.invalid"

@@ -24,6 +24,7 @@ from app.core.retention import notice_days, policy
 from app.extensions import db
 from app.files import services as file_services
 from app.files import workflow
+from app.files.exchange_models import FileMessage
 from app.files.models import FINAL_STATUSES, Candidate, CandidateFile, Document
 from app.jury import privacy
 from app.jury.notifications import company_recipients
@@ -139,13 +140,19 @@ def _scans(months: int, moment: datetime, report: PurgeReport) -> None:
         Document.file_id.in_(closed_file)
         | (Document.file_id.is_(None) & Document.candidate_id.not_in(still_used) & (Document.uploaded_at <= cutoff)))
     ).all()
-    report.deleted_documents += len(documents)
+    attachments = db.session.scalars(select(FileMessage).where(
+        FileMessage.file_id.in_(closed_file), FileMessage.attachment_stored_name.is_not(None))).all()
+    report.deleted_documents += len(documents) + len(attachments)
     if report.dry_run:
         return
     for document in documents:
         audit.record("document.retention_delete", None, document, kind=document.kind, filename=document.filename)
         file_services._discard_after_commit(document.stored_name)  # noqa: SLF001 (the scan goes with the commit)
         db.session.delete(document)
+    for message in attachments:  # the thread's attachments (app.files.exchanges) go with the scans
+        file_services._discard_after_commit(message.attachment_stored_name)  # noqa: SLF001
+        message.attachment_filename = message.attachment_stored_name = None
+        message.attachment_content_type, message.attachment_size = None, None
 
 
 def _audit_log(months: int, report: PurgeReport) -> None:

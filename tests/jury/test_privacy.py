@@ -327,3 +327,20 @@ def test_an_export_of_the_file_list_audits_every_person_it_names_in_one_statemen
         reads = _reads(file.candidate_id)
         assert [r.details["what"] for r in reads] == ["export de la liste des dossiers (csv)"], file.id
         assert reads[0].actor_id == secretariat.id and reads[0].page == "GET /statistiques/dossiers/export.csv"
+
+
+def test_the_file_thread_is_exported_then_erased_with_its_attachment(company, secretariat, api_as):
+    from app.files import exchanges
+    from app.files.exchange_models import FileMessage
+
+    file = make_file(establishment=company.establishment)
+    message = exchanges.post_message(file, company, body="Zoé sera absente le 12", upload=upload(PDF, name="arret.pdf"))
+    db.session.commit()
+    stored = upload_dir() / message.attachment_stored_name
+    exported = api_as(secretariat).get(f"/candidates/{file.candidate_id}/export").json
+    assert [(m["body"], m["attachment"]) for m in exported["messages"]] == [("Zoé sera absente le 12", "arret.pdf")]
+    assert api_as(secretariat).post(f"/candidates/{file.candidate_id}/erase", json={"reason": "Demande"}).status_code \
+        == 200
+    db.session.expire_all()
+    erased = db.session.get(FileMessage, message.id)
+    assert erased.body == "[effacé]" and erased.attachment_stored_name is None and not stored.exists()
