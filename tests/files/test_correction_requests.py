@@ -259,3 +259,33 @@ def test_web_banner_answer_and_refused_step(app, client, login_as, mailbox):
     html = client.get(page).get_data(as_text=True)
     assert "Correction demandée" not in html and "Réponse à la demande de correction" in html
     assert "Diplôme rescanné." in mailbox.text_of(mailbox.last_to(secretariat.email))
+
+
+def test_api_registration_and_decision_are_409_and_no_seat_is_taken(app, api_as):
+    """Through the jury's endpoints: the seat taken before the refused transition is given back (rolled back)."""
+    from app.jury.models import JurySession
+
+    with app.app_context():
+        session = factories.make_session(capacity=3)
+        ready = factories.make_file(FileStatus.VALIDATION_EVALUATION)
+        registered = factories.make_file(FileStatus.INSCRIPTION_JURY, session=session)
+        secretariat = factories.make_user("secretariat")
+        company = plain(factories.make_user("entreprise", establishment=ready.establishment))
+        for file in (ready, registered):
+            exchanges.request_correction(file, secretariat, message="Pièce manquante.")
+        db.session.commit()
+        ids = ready.id, registered.id, session.id, db.session.get(JurySession, session.id).seats_taken
+        codes = [c.code for c in registered.competences]
+        secretariat = plain(secretariat)
+    ready_id, registered_id, session_id, seats = ids
+    refused = api_as(company).post(f"/files/{ready_id}/register-jury", json={"jury_session_id": session_id})
+    assert refused.status_code == 409 and "demande de correction n°" in refused.get_json()["detail"]
+    with app.app_context():
+        assert db.session.get(JurySession, session_id).seats_taken == seats
+    decided = api_as(secretariat).post(f"/files/{registered_id}/decision", json={
+        "results": [{"competence_code": code, "validated": True} for code in codes]})
+    assert decided.status_code == 409 and "demande de correction n°" in decided.get_json()["detail"]
+    unregistered = api_as(secretariat).post(f"/files/{registered_id}/unregister-jury")
+    assert unregistered.status_code == 409 and "demande de correction n°" in unregistered.get_json()["detail"]
+    with app.app_context():
+        assert db.session.get(JurySession, session_id).seats_taken == seats
