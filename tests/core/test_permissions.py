@@ -62,6 +62,9 @@ PUBLIC_ALLOWLIST = {
     "files.job_assessor_observations", "files.candidate_invitation", "api_files.JobAssessorObservations",
     # accounts: the company account request and the emailed password links
     "accounts.account_request", "accounts.account_request_sent", "accounts.forgot_password", "accounts.set_password",
+    # referential: the public list of habilitated assessors (issue 14), page, CSV and API, no email in any of them
+    "public_assessors.assessor_list", "public_assessors.assessor_csv", "api_assessors.PublicAssessors",
+    "api_assessors.PublicAssessorsCsv",
 }
 
 
