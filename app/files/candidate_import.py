@@ -99,14 +99,19 @@ class Preview:
 
     @property
     def error_rows(self) -> int:
-        return len({e.row for e in self.errors})
+        """Data rows with a mistake (the header's mistakes apart)."""
+        return len({e.row for e in self.errors if e.row > 1})
+
+    @property
+    def header_errors(self) -> list[RowError]:
+        return [e for e in self.errors if e.row == 1]
 
 
 class ImportRefused(ValidationFailed):
     """Some rows are wrong: nothing is written. `row_errors` lists each one."""
 
     def __init__(self, preview: Preview):
-        count = preview.error_rows
+        count = len({e.row for e in preview.errors})
         super().__init__(f"Le fichier contient des erreurs ({count} ligne{'s' if count > 1 else ''}) : "
                          "aucun candidat n'a été créé. Corrigez-les puis déposez le fichier à nouveau.",
                          {"file": [f"Ligne {e.row}, {FIELD_NAMES_FR.get(e.field, e.field)} : {e.message}"
@@ -197,13 +202,20 @@ def _cell(value) -> str | date | None:
 
 
 def _birth_date(value):
-    """A French HR export writes JJ/MM/AAAA; the identity rules read AAAA-MM-JJ (or a date cell)."""
-    if isinstance(value, str):
-        match = FRENCH_DATE.fullmatch(value.strip())
+    """A French HR export writes JJ/MM/AAAA, or AAAA-MM-JJ, or has a date cell: the date, for the identity rules
+    to judge (plausible, not in the future…). A text that is no date of the calendar: ValidationFailed."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    text = value.strip()
+    match = FRENCH_DATE.fullmatch(text)
+    try:
         if match:
             day, month, year = match.groups()
-            return f"{year}-{int(month):02d}-{int(day):02d}"
-    return value
+            return date(int(year), int(month), int(day))
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed.for_field("birth_date", f"La date de naissance « {text[:20]} » n'est pas une date du "
+                                         "calendrier (JJ/MM/AAAA ou AAAA-MM-JJ).") from None
 
 
 def _header(row: list, preview: Preview) -> list[str | None]:
@@ -247,14 +259,15 @@ def preview(establishment, data: bytes, filename: str = "") -> Preview:
         if not any(cells.values()):
             continue  # an empty row of the spreadsheet
         result.rows += 1
-        cells["birth_date"] = _birth_date(cells.get("birth_date"))
+        errors = FieldErrors()
+        cells["birth_date"] = errors.run(_birth_date, cells.get("birth_date"))
         code = cells.get("birth_place_code")
         if isinstance(code, str) and code.isdigit() and len(code) == 4:
             cells["birth_place_code"] = code.zfill(5)  # a spreadsheet's number lost the leading zero (01053)
         for name in REQUIRED:
             cells.setdefault(name, None)
-        errors = FieldErrors()
-        identity = clean_identity({k: v for k, v in cells.items() if k in IDENTITY_FIELDS}, errors)
+        identity = clean_identity({k: v for k, v in cells.items() if k in IDENTITY_FIELDS
+                                   and k not in errors}, errors)
         contact = clean_contact({k: v for k, v in cells.items() if k in CONTACT_FIELDS}, errors)
         if errors:
             result.errors.extend(RowError(number, name, message) for name, messages in errors.items()

@@ -165,3 +165,17 @@ def test_a_bom_and_crlf_lines_are_read(app_ctx, runner, tmp_path, sirets):
     result = run_import(runner, path)
     assert result.exit_code == 0, result.output
     assert org(sirets[0]).name == "BOM"
+
+
+def test_the_inline_siret_check_agrees_with_python_stdnum():
+    import random
+
+    from stdnum.fr import siret as stdnum_siret
+
+    from app.referential.training_orgs import valid_siret as inline
+
+    draw = random.Random(14)
+    numbers = ["35600000000048", "35600000000049", valid_siret(1), *(
+        ("356000000" if n % 3 == 0 else "") + "".join(draw.choice("0123456789") for _ in range(14 if n % 3 else 5))
+        for n in range(3000))]
+    assert [bool(inline(n)) for n in numbers] == [stdnum_siret.is_valid(n) for n in numbers]
