@@ -79,6 +79,13 @@ def counted(file) -> list[AcquiredCompetence]:
     return [row for row in file.carried_competences if row.counts and row.competence.cqp_id == file.cqp_id]
 
 
+def completes_cqp(file) -> bool:
+    """The file's competences and those it carries make every competence of the CQP's referential (a file
+    carrying acquired ones is `valide` only then: R13)."""
+    held = {row.competence_id for row in counted(file)} | {c.id for c in file.competences}
+    return all(c.id in held for c in file.cqp.active_competences)
+
+
 # ---------------------------------------------------------------- the candidate's path
 
 

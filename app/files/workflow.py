@@ -242,12 +242,13 @@ def decision_problems(file: CandidateFile, session, results: dict[int, bool], on
     return problems
 
 
-def derived_decision(results: dict[int, bool], carried: bool = False) -> FileStatus:
-    """R9 read with R13: all validated (with the competences the file carries, the whole of what is asked)
-    → valide, none → partiel when the file carries acquired competences, else non_valide; otherwise partiel."""
+def derived_decision(results: dict[int, bool], carried: bool = False, completes_cqp: bool = True) -> FileStatus:
+    """R9 read with R13: all validated → valide (for a file carrying acquired competences, only when they and
+    this jury's make every competence of the CQP), none → partiel when the file carries acquired competences,
+    else non_valide; otherwise partiel."""
     values = list(results.values())
     if values and all(values):
-        return S.VALIDE
+        return S.VALIDE if completes_cqp or not carried else S.PARTIEL
     if not any(values):
         return S.PARTIEL if carried else S.NON_VALIDE
     return S.PARTIEL
@@ -297,7 +298,9 @@ def _guard_withdraw(event: EventData) -> bool:
 
 def _decides(status: FileStatus) -> Callable[[EventData], bool]:
     def condition(event: EventData) -> bool:
-        return derived_decision(event.kwargs.get("results") or {}, bool(carry_over.counted(event.model))) == status
+        file = event.model
+        return derived_decision(event.kwargs.get("results") or {}, bool(carry_over.counted(file)),
+                                carry_over.completes_cqp(file)) == status
 
     condition.__name__ = f"decides_{status.value}"
     return condition

@@ -115,6 +115,37 @@ def test_status_derived_from_acquired_and_this_jury(app_ctx, second, secretariat
     assert file.parchment.kind == kind
 
 
+def test_all_validated_but_the_cqp_not_complete_is_partiel(app_ctx, secretariat, today_is):
+    """A new file on part of the remaining competences (C6 and C7 left for later): all validated → partiel,
+    the CQP is not complete; the competences it validated become acquired at publication."""
+    first = first_attempt(secretariat, today_is)
+    today_is("2027-11-02")
+    file = next_file(first, ("C4", "C5"))
+    to_jury(file, SECOND_JURY)
+    today_is(SECOND_JURY)
+    decide(file, secretariat, True)
+    assert file.status == FileStatus.PARTIEL and file.parchment.kind == "attestation"
+    decisions.publish_session(file.jury_session, secretariat)
+    db.session.commit()
+    assert set(_acquired(file)) == {"C4", "C5"}
+    listed = [c["code"] for c in file.parchment.current_version.competences]
+    assert listed == ["C1", "C2", "C3", "C4", "C5"]
+
+
+def test_a_rectified_first_decision_no_longer_completes_the_next_file(app_ctx, second, secretariat, today_is):
+    """C2 taken out of the first decision after the next file carried it: that file no longer completes
+    the CQP, its all-validated decision is partiel."""
+    first, file = second
+    today_is(SECOND_JURY)
+    results = {c.id: c.code in ("C1", "C3") for c in first.competences}
+    decisions.record_decision(first, secretariat, results, reason="C2 validée par erreur")
+    db.session.commit()
+    db.session.expire(file)
+    assert [r.competence.code for r in file.carried_competences] == ["C1", "C3"]
+    decide(file, secretariat, True)
+    assert file.status == FileStatus.PARTIEL
+
+
 def test_without_acquired_competences_none_validated_is_still_non_valide(app_ctx, secretariat, today_is):
     first = first_attempt(secretariat, today_is, validated=())
     assert first.status == FileStatus.NON_VALIDE and first.parchment is None
