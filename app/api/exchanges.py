@@ -13,7 +13,10 @@ from app.api.schemas import BaseSchema, ComputedNested
 from app.core.errors import NotFound
 from app.core.permissions import roles_required
 from app.core.uploads import serve_document
+from app.extensions import db
 from app.files import access, exchanges
+from app.referential import independence
+from app.referential.models import Assessor
 
 blp = Blueprint("api_exchanges", __name__, description="Échanges sur un dossier : demandes de correction, messages")
 
@@ -143,3 +146,34 @@ class MessageAttachment(MethodView):
         if message.attachment is None:
             raise NotFound("Ce message n'a pas de pièce jointe.")
         return serve_document(message.attachment)
+
+
+class OrganisationIn(BaseSchema):
+    organisation_siret = fields.String(load_default=None, allow_none=True)
+    organisation = fields.String(load_default=None, allow_none=True)
+
+
+class OrganisationOut(BaseSchema):
+    """An assessor's declared organisation (independence)."""
+
+    id = fields.Integer()
+    name = fields.String()
+    organisation = fields.String(allow_none=True)
+    organisation_siret = fields.String(allow_none=True)
+
+
+@blp.route("/assessors/<int:assessor_id>/organisation")
+class AssessorOrganisation(MethodView):
+    @roles_required("secretariat", "evaluateur")
+    @blp.arguments(OrganisationIn)
+    @blp.response(200, OrganisationOut)
+    def put(self, data, assessor_id):
+        """Déclare l'organisme de l'évaluateur (SIRET ; vide : retire la déclaration) : le secrétariat pour tout
+        évaluateur, l'évaluateur pour lui-même (404 pour un autre). Un évaluateur ne peut pas être confirmé sur un
+        dossier de cet établissement ni de cet organisme de formation. SIRET invalide → 422."""
+        assessor = db.session.get(Assessor, assessor_id)
+        me = _me()
+        if assessor is None or not (me.is_secretariat or assessor.user_id == me.id):
+            raise NotFound("Cet évaluateur n'existe pas, ou vous n'y avez pas accès.")
+        return independence.declare_organisation(assessor, me, organisation_siret=data["organisation_siret"],
+                                                 organisation=data["organisation"])

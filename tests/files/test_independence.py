@@ -138,3 +138,20 @@ def test_the_secretariat_records_it_for_the_assessor(app, client):
         from app.referential.models import Assessor
 
         assert db.session.get(Assessor, assessor_id).organisation_siret == siret
+
+
+def test_api_declaration_by_the_assessor_and_the_secretariat(app, api_as):
+    with app.app_context():
+        assessor, other = factories.make_assessor(), factories.make_assessor()
+        secretariat = plain(factories.make_user("secretariat"))
+        ids = assessor.id, plain(assessor.user), other.id, factories.valid_siret()
+    assessor_id, assessor_user, other_id, siret = ids
+    mine = api_as(assessor_user).put(f"/assessors/{assessor_id}/organisation",
+                                     json={"organisation_siret": siret, "organisation": "Chimie SA"})
+    assert mine.status_code == 200 and mine.get_json()["organisation_siret"] == siret
+    assert api_as(assessor_user).put(f"/assessors/{other_id}/organisation",
+                                     json={"organisation_siret": siret}).status_code == 404
+    bad = api_as(secretariat).put(f"/assessors/{other_id}/organisation", json={"organisation_siret": "42"})
+    assert bad.status_code == 422 and "organisation_siret" in bad.get_json()["errors"]
+    cleared = api_as(secretariat).put(f"/assessors/{assessor_id}/organisation", json={"organisation_siret": ""})
+    assert cleared.status_code == 200 and cleared.get_json()["organisation_siret"] is None
