@@ -77,11 +77,18 @@ mutants: install
 lint: install
 	$(BIN)/ruff check app tests scripts
 
-# Statistics on a synthetic branch (DATABASE_URL, generated once), then a 300-file jury session's pages
+# Statistics on a synthetic branch (DATABASE_URL, generated once; BENCH_STATS_1M_DATABASE_URL: a second one of
+# 1,000,000 files, generated once with COPY, with the exports' figures, BENCH_PDF_DATABASE_URL: WIPED), then a 300-file jury session's pages
 # (BENCH_JURY_DATABASE_URL: a database the benchmark WIPES; skipped when unset); then /health and a file page
-# at 16 clients through HAProxy, one vs two gunicorn hosts (BENCH_SERVING_DATABASE_URL: WIPED; skipped when unset).
+# at 16 clients through HAProxy, one vs two gunicorn hosts (BENCH_SERVING_DATABASE_URL: WIPED; skipped when unset);
+# then the key pages at 16 clients and jury registration at 50 through the API, each against GET /health of the
+# same run, with their SQL statements (BENCH_PAGES_DATABASE_URL: 100,000 files generated once, kept; skipped when unset).
 bench: install
 	$(BIN)/python tests/perf/bench_stats.py
+	@if [ -n "$$BENCH_STATS_1M_DATABASE_URL" ]; then \
+		DATABASE_URL="$$BENCH_STATS_1M_DATABASE_URL" BENCH_FILES=1000000 $(BIN)/python tests/perf/bench_stats.py && \
+		DATABASE_URL="$$BENCH_STATS_1M_DATABASE_URL" $(BIN)/python tests/perf/bench_exports.py; \
+	else echo "BENCH_STATS_1M_DATABASE_URL non défini : statistiques et exports à 1 000 000 de dossiers ignorés."; fi
 	@if [ -n "$$BENCH_JURY_DATABASE_URL" ]; then \
 		DATABASE_URL="$$BENCH_JURY_DATABASE_URL" $(BIN)/python tests/perf/bench_decisions.py; \
 	else echo "BENCH_JURY_DATABASE_URL non défini : mesure des pages de jury ignorée."; fi
@@ -89,6 +96,8 @@ bench: install
 	$(BIN)/python tests/perf/bench_training_orgs.py
 	$(BIN)/python tests/perf/bench_candidate_import.py
 	$(BIN)/python tests/perf/bench_serving.py
+	$(BIN)/python tests/perf/bench_pages.py
+	$(BIN)/python tests/perf/bench_registration.py
 
 # The RQ worker (app/worker.py): the outbox, and with RQ's scheduler the daily reminders and the outbox's
 # retries; REDIS_URL=redis://127.0.0.1:6379/0 for instance.
