@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -31,12 +32,14 @@ class Receiver:
     def __init__(self):
         self.requests: list[dict] = []
         self.answers: list[int] = []
+        self.delay = 0.0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                time.sleep(receiver.delay)
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
@@ -46,7 +49,13 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                pass  # a client that gave up (the sender's timeout): nothing to report
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/certifia?source=test"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -246,3 +255,26 @@ def test_outbox_send_delivers_the_webhook_calls(app, company, receiver, runner):
     result = runner.invoke(args=["outbox", "send"])
     assert result.exit_code == 0, result.output
     assert "Webhooks : 1 appel livré" in result.output and len(receiver.requests) == 1
+
+
+def test_a_receiver_slower_than_the_timeout_is_a_failure_retried(app, company, receiver, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_TIMEOUT_SECONDS", 0.3)
+    webhooks.register_webhook(company, receiver.url, ["file.status_changed"])
+    db.session.commit()
+    withdraw(make_file(establishment=company.establishment), company)
+    receiver.delay = 1.5
+    started = time.monotonic()
+    assert webhooks.deliver_pending()["retry"] == 1
+    assert time.monotonic() - started < 1.5
+    delivery = db.session.scalar(select(WebhookDelivery))
+    assert "timed out" in delivery.last_error and delivery.last_status_code is None
+
+
+def test_private_addresses_are_refused_by_default_in_production(monkeypatch, tmp_path):
+    from app.config import load_config
+
+    monkeypatch.delenv("WEBHOOK_ALLOW_PRIVATE", raising=False)
+    assert load_config(str(tmp_path), {"APP_ENV": "production", "SECRET_KEY": "x"})["WEBHOOK_ALLOW_PRIVATE"] is False
+    assert load_config(str(tmp_path), {"APP_ENV": "development"})["WEBHOOK_ALLOW_PRIVATE"] is True
+    monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "true")
+    assert load_config(str(tmp_path), {"APP_ENV": "production", "SECRET_KEY": "x"})["WEBHOOK_ALLOW_PRIVATE"] is True
