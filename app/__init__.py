@@ -66,12 +66,12 @@ def create_app(config: dict | None = None) -> Flask:
     from app.core import cache_headers, input_safety, request_log, static_files, templating
 
     request_log.init_app(app)  # first: the request id exists before any other hook can refuse
-    input_safety.init_app(app)  # control characters and non-finite numbers refused before any view reads them
     cache_headers.init_app(app)
     templating.init_app(app)
     static_files.init_app(app)
     _register_blueprints(app)
     _register_request_hooks(app)
+    input_safety.init_app(app)  # after the role check (401/403 first): bad characters refused before any view
     _register_error_pages(app)
     _register_index(app)
     _register_cli(app)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http
 
+from apispec import BasePlugin
 from flask import Flask, render_template, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -17,6 +18,9 @@ from app.api.problems import problem
 from app.extensions import csrf
 
 
+FIELD_ERRORS = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+
+
 class ProblemSchema(Schema):
     """RFC 9457 problem details, as every error path answers (documented in openapi.json)."""
 
@@ -24,7 +28,15 @@ class ProblemSchema(Schema):
     title = fields.String()
     status = fields.Integer()
     detail = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    errors = fields.Raw(metadata={
+        "description": "chaque champ invalide et ses messages ; pour un import de fichier, chaque erreur de chaque "
+                       "ligne ({row, field, message})",
+        "oneOf": [
+            FIELD_ERRORS,
+            {"type": "array", "items": {"type": "object", "properties": {
+                "row": {"type": "integer", "nullable": True}, "field": {"type": "string", "nullable": True},
+                "message": {"type": "string"}}}},
+        ]})
 
 
 class CertifiaApi(Api):
@@ -46,6 +58,26 @@ class CertifiaApi(Api):
         response = {"description": "Erreur", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, "application/problem+json")
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+class ProblemResponses(BasePlugin):
+    """Every error answer of the API is problem+json (RFC 9457): an error response a handler documents with a
+    schema (`@blp.alt_response(422, schema=…)`) is described under that content type, not application/json;
+    a list schema there is what the problem's `errors` holds (an import's row errors), wrapped in the problem."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            for status, response in (operation.get("responses") or {}).items():
+                content = response.get("content") if isinstance(response, dict) else None
+                if not content or str(status)[:1] not in "45" or "application/json" not in content:
+                    continue
+                media = content.setdefault("application/problem+json", content.pop("application/json"))
+                schema = media.get("schema")
+                if isinstance(schema, dict) and schema.get("type") == "array":
+                    # Or the fields' messages, when the input-safety layer refuses the request first.
+                    media["schema"] = {"type": "object", "properties": {
+                        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                        "detail": {"type": "string"}, "errors": {"oneOf": [schema, FIELD_ERRORS]}}}
 
 
 def _messages_from_webargs(error: HTTPException) -> tuple[int, str, dict]:
@@ -87,6 +119,7 @@ def init_api(app: Flask) -> None:
     app.config["OPENAPI_URL_PREFIX"] = "/api/v1"
     app.config["OPENAPI_JSON_PATH"] = "openapi.json"
     api.init_app(app, spec_kwargs={
+        "extra_plugins": [ProblemResponses()],
         "info": {"description": "API Certifia : dossiers candidats CQP, jurys, résultats. Voir docs/api.md."},
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],

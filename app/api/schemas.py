@@ -87,6 +87,9 @@ def secure_field(field: fields.Field, column=None) -> None:
     """Adds the input-safety validators to `field` (and to a list's items), `column` giving the bounds."""
     if type(field) is fields.DateTime:
         field.__class__ = OffsetDateTime
+    enum = field.metadata.get("enum")
+    if field.allow_none and enum is not None and None not in enum:
+        field.metadata = {**field.metadata, "enum": [*enum, None]}  # a nullable closed list lists null too
     if isinstance(field, fields.Nested):
         return  # its own BaseSchema checks its fields
     if isinstance(field, fields.List):

@@ -19,6 +19,8 @@ def _range_errors(field) -> list[str]:
         return []
     if isinstance(data, int) and not input_safety.int32(data):
         return [input_safety.INTEGER_MESSAGE]
+    if isinstance(data, list) and any(isinstance(v, int) and not input_safety.int32(v) for v in data):
+        return [input_safety.INTEGER_MESSAGE]
     if isinstance(data, date) and input_safety.date_problem(data):
         return [input_safety.date_problem(data)]
     message = input_safety.control_message(data) if isinstance(data, str | list) else None
@@ -28,6 +30,20 @@ def _range_errors(field) -> list[str]:
 class BaseForm(FlaskForm):
     class Meta:
         locales = ["fr_FR", "fr"]
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs) -> None:
+        """A date or integer out of range becomes, as soon as the form reads it, what an unreadable value is:
+        no data and a processing error, so that a view looking at `form.date.data` before validating (to ask
+        a confirmation) never adds days to the year 9999."""
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+        for field in _leaves(self):
+            value = field.data
+            out_of_range = not isinstance(value, bool) and (
+                (isinstance(value, int) and not input_safety.int32(value))
+                or (isinstance(value, date) and input_safety.date_problem(value)))
+            if out_of_range:
+                field.process_errors.append(_range_errors(field)[0])
+                field.data = None
 
     def validate(self, extra_validators=None) -> bool:
         """WTForms' validation, then the input-safety ranges on every field, so that each invalid field shows
