@@ -11,7 +11,7 @@ import pytest
 
 from app.files.models import TRAINING_PATHS, TRAINING_SCHEMES
 from tests.conftest import submit_form
-from tests.factories import make_candidate, make_file, make_user
+from tests.factories import make_file, make_user
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}$")
 
