@@ -17,6 +17,7 @@ import json
 import logging
 import secrets
 import socket
+import threading
 import time
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -233,8 +234,24 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
+TOTAL_TIMEOUT_FACTOR = 3  # the whole call, however slowly a server drips its answer: 3 × the socket timeout
+
+
+def _abort(connection: http.client.HTTPConnection, fired: threading.Event) -> None:
+    """The whole call took too long (a server dripping bytes just under the socket timeout): cut it. A cut
+    socket reads as the end of the answer, so the caller checks `fired`, never what was read."""
+    fired.set()
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_private: bool) -> int:
-    """POSTs and returns the HTTP status; raises RefusedAddress or OSError/HTTPException."""
+    """POSTs and returns the HTTP status; raises RefusedAddress or OSError/HTTPException. Each socket operation
+    waits at most `timeout`, the whole call TOTAL_TIMEOUT_FACTOR × `timeout`."""
     parts, port = _parts(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RefusedAddress("adresse non http(s)")
@@ -242,12 +259,25 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, allo
     cls = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
     connection = cls(parts.hostname, port, sockaddr, timeout=timeout)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    fired = threading.Event()
+    watchdog = threading.Timer(timeout * TOTAL_TIMEOUT_FACTOR, _abort, args=(connection, fired))
+    watchdog.daemon = True
+    too_long = TimeoutError(f"pas de réponse complète en {timeout * TOTAL_TIMEOUT_FACTOR:g} s")
+    watchdog.start()
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         response.read(4096)
+    except (OSError, http.client.HTTPException):
+        if fired.is_set():
+            raise too_long from None
+        raise
+    else:
+        if fired.is_set():
+            raise too_long
         return response.status
     finally:
+        watchdog.cancel()
         connection.close()
 
 

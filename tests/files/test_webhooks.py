@@ -33,6 +33,7 @@ class Receiver:
         self.requests: list[dict] = []
         self.answers: list[int] = []
         self.delay = 0.0
+        self.drip = False
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,6 +41,13 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                 time.sleep(receiver.delay)
+                if receiver.drip:  # an answer dripped a byte at a time, each just under the socket timeout
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for _ in range(40):
+                        self.wfile.write(b"X")
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                    return
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
@@ -278,3 +286,15 @@ def test_private_addresses_are_refused_by_default_in_production(monkeypatch, tmp
     assert load_config(str(tmp_path), {"APP_ENV": "development"})["WEBHOOK_ALLOW_PRIVATE"] is True
     monkeypatch.setenv("WEBHOOK_ALLOW_PRIVATE", "true")
     assert load_config(str(tmp_path), {"APP_ENV": "production", "SECRET_KEY": "x"})["WEBHOOK_ALLOW_PRIVATE"] is True
+
+
+def test_a_receiver_dripping_its_answer_is_cut_at_the_total_timeout(app, company, receiver, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_TIMEOUT_SECONDS", 0.3)
+    webhooks.register_webhook(company, receiver.url, ["file.status_changed"])
+    db.session.commit()
+    withdraw(make_file(establishment=company.establishment), company)
+    receiver.drip = True
+    started = time.monotonic()
+    assert webhooks.deliver_pending()["retry"] == 1
+    assert time.monotonic() - started < 2.5  # 3 × 0.3 s, never the 4 s the server would take
+    assert "pas de réponse complète en 0.9 s" in db.session.scalar(select(WebhookDelivery.last_error))
