@@ -12,6 +12,7 @@ import logging
 import re
 import smtplib
 from datetime import timedelta
+from email import charset
 
 from flask import current_app, render_template
 from flask_mail import Connection, Message
@@ -22,6 +23,11 @@ from app.core.clock import utcnow
 from app.core.errors import Conflict
 from app.core.models import OutboxEmail
 from app.extensions import db, mail
+
+# flask-mail registers UTF-8 bodies as 8bit, unwrapped: a user's 5,000-character comment quoted in an email is
+# a line SMTP refuses (RFC 5321: 998 characters at most) and the email never leaves. Quoted-printable wraps
+# long lines losslessly (soft line breaks) and keeps short French text readable.
+charset.add_charset("utf-8", charset.SHORTEST, charset.QP, "utf-8")
 
 log = logging.getLogger(__name__)
 QUEUED_FLAG = "outbox_queued"
