@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
+import app.models  # noqa: F401  (every mapped class known before the jury modules build loader options)
 from app.accounts.models import Role
 from app.core.errors import ValidationFailed
 from app.extensions import db

@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+import app.models  # noqa: F401  (every mapped class known before the jury modules build loader options)
 from app.accounts.models import Role
 from app.core.clock import add_months
 from app.core.errors import RuleViolation
