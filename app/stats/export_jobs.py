@@ -5,7 +5,8 @@ page; once its transaction is committed the job goes
 - without Redis, or while Redis does not answer, to a background thread of the process (one per process).
 The job writes its file under UPLOAD_DIR/exports/, counts its rows or documents as it goes (PostgreSQL: on a
 connection of its own, so that the progress shows while the export reads), and only the user who asked
-may download it. Jobs and their files are removed EXPORT_KEEP_HOURS (24) after they were asked for."""
+may download it. Jobs and their files are removed EXPORT_KEEP_HOURS (24) after they were asked for (by the
+worker's refresh job, and whenever an export is asked for)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ def start_export(user, kind: str, params: dict) -> ExportJob:
 
         if db.session.get(JurySession, params["session_id"]) is None:
             raise NotFound("Cette session de jury n'existe pas.")
+    remove_expired()  # also without the worker (its refresh job removes them every 30 s otherwise)
     job = ExportJob(user_id=user.id, kind=kind, params=params, status="en_attente", done=0)
     db.session.add(job)
     db.session.flush()
