@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import request
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import ApiToken, User, UserSession
@@ -81,6 +82,7 @@ def load_user_from_token(req) -> User | None:
         return None
     api_token = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
+        .options(joinedload(ApiToken.user))  # the caller in the same statement
     )
     if api_token is None or not api_token.user.active:
         return None

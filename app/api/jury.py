@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from app.api.files import FileOut, file_json
+from app.api.files import FileOut, file_answer_loads, file_json
 from app.api.schemas import BaseSchema
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.permissions import AUTHENTICATED, public, roles_required
@@ -347,7 +347,7 @@ class RegisterJury(MethodView):
     @blp.response(200, FileOut)
     def post(self, data, file_id):
         """Inscrit le dossier à la session demandée ou à la suivante qui a une place (R7–R8)."""
-        file = get_file_for(_user(), file_id)
+        file = get_file_for(_user(), file_id, loads=file_answer_loads(_user()))  # the answer's, in a few statements
         requested = _session_by_id(data["jury_session_id"]) if data.get("jury_session_id") not in (None, "") else None
         return _file_answer(registration.register_to_jury(file, _user(), requested).file)
 

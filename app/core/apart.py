@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 
 from app.extensions import db
 
+LOCK_TIMEOUT = "2s"
 _engines: dict[int, Engine] = {}
 _lock = threading.Lock()
 
@@ -28,6 +29,18 @@ def engine() -> Engine:
         with _lock:
             apart = _engines.get(id(main))
             if apart is None:
-                apart = create_engine(main.url, pool_size=2, max_overflow=30, pool_timeout=10, pool_pre_ping=True)
+                # Autocommit: each write is its one statement (no BEGIN/COMMIT round trips); a row held
+                # elsewhere beyond LOCK_TIMEOUT fails the write instead of waiting on.
+                apart = create_engine(main.url, pool_size=2, max_overflow=30, pool_timeout=10,
+                                      isolation_level="AUTOCOMMIT")
+                event.listen(apart, "connect", _set_lock_timeout)
                 _engines[id(main)] = apart
     return apart
+
+
+def _set_lock_timeout(dbapi_connection, _record) -> None:
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+    dbapi_connection.autocommit = autocommit

@@ -13,7 +13,7 @@ from datetime import UTC, date
 from itertools import groupby
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g
 from lxml import etree
 from sqlalchemy import and_, exists, func, insert, select
 
@@ -246,14 +246,32 @@ def overdue_count() -> int:
     return sum(count for day, count in db.session.execute(query) if deadline_of(day) < current)
 
 
-def cpf_of_file(file: CandidateFile) -> dict | None:
-    """`cpf: {status, deadline, error}` of a `valide` file on a registered CQP, published; else None."""
+def _cpf_session(file: CandidateFile) -> JurySession | None:
+    """The published session of a `valide` file on a registered CQP (its CPF status is due), else None."""
     if file.status != FileStatus.VALIDE.value or file.decision is None:
         return None
     session = file.decision.jury_session
     if session is None or session.published_at is None or not getattr(file.cqp, "repertoire_code", None):
         return None
-    passage = _last_passages([file.id]).get(file.id)
+    return session
+
+
+def preload_cpf(files: Iterable[CandidateFile]) -> None:
+    """The last passage of each `valide` file of a list, read in one statement for the request (g), so that
+    cpf_of_file reads none per file."""
+    ids = [f.id for f in files if _cpf_session(f) is not None]
+    if ids:
+        found = _last_passages(ids)
+        g.setdefault("cpf_passages", {}).update({i: found.get(i) for i in ids})
+
+
+def cpf_of_file(file: CandidateFile) -> dict | None:
+    """`cpf: {status, deadline, error}` of a `valide` file on a registered CQP, published; else None."""
+    session = _cpf_session(file)
+    if session is None:
+        return None
+    preloaded = g.get("cpf_passages", {})
+    passage = preloaded[file.id] if file.id in preloaded else _last_passages([file.id]).get(file.id)
     return {"status": passage.status if passage else "a_transmettre",
             "deadline": deadline_of(session.date).isoformat(), "error": passage.error if passage else None}
 

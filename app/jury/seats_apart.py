@@ -11,7 +11,7 @@ CHECK constraint); a process killed between the two leaves a seat counted and un
 SQLite (development) has no row locks worth avoiding and one writer at a time: the UPDATE stays in the
 request's transaction there. So does it on PostgreSQL when this transaction already holds the row (it
 freed a seat of that session: free_seat marks it), since a second connection would wait for it forever;
-and when the row stays locked by another transaction beyond LOCK_TIMEOUT."""
+and when the row stays locked by another transaction beyond apart.LOCK_TIMEOUT."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 TAKEN = "jury_seats_taken_apart"  # session.info: [(jury session id, SessionTransaction taken in)]
 LOCKED = "jury_sessions_locked_here"  # session.info: ids of the sessions' rows this transaction updated
-LOCK_TIMEOUT = "2s"
 
 
 def take(taking: Update, session_id: int) -> int | None:
@@ -39,8 +38,7 @@ def take(taking: Update, session_id: int) -> int | None:
     if db.engine.dialect.name != "postgresql" or session_id in session.info.get(LOCKED, set()):
         return None
     try:
-        with apart.engine().begin() as connection:
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        with apart.engine().connect() as connection:  # autocommit, lock_timeout (app.core.apart)
             taken = connection.execute(taking).scalar()
     except OperationalError as error:  # lock_timeout: that row is held by a long transaction; wait in ours
         log.warning("Place de la session %s prise dans la transaction de la requête (%s)", session_id,
@@ -69,7 +67,7 @@ def _give_back(session: Session, seats: list[int]) -> None:
 
     sessions = JurySession.__table__
     try:
-        with apart.engine().begin() as connection:
+        with apart.engine().connect() as connection:  # autocommit: each statement on its own
             for session_id in seats:
                 connection.execute(update(sessions).where(sessions.c.id == session_id, sessions.c.seats_taken > 0)
                                    .values(seats_taken=sessions.c.seats_taken - 1))
