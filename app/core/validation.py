@@ -6,17 +6,20 @@ from datetime import date
 
 from app.core.errors import ValidationFailed
 
-MAX_ID_DIGITS = 11  # beyond, no row has that id (and PostgreSQL's integer would overflow)
+MAX_ID_DIGITS = 11
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: beyond, no row has that id and PostgreSQL refuses the parameter
 
 
 def as_id(value) -> int | None:
-    """An integer id from an int or a string of digits; None for anything else."""
+    """An integer id (1 to 2**31 - 1) from an int or a string of digits; None for anything else."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
+        return value if 0 < value <= MAX_ID else None
     text = str(value or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS else None
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS):
+        return None
+    return int(text) if 0 < int(text) <= MAX_ID else None
 
 
 def required_text(value, field: str, label: str) -> str:

@@ -123,3 +123,21 @@ def test_timestamps_are_rfc3339_with_the_offset_of_paris(app_ctx, api_as):
     invitations = api_as(file.assessor.user).get(f"/files/{file.id}/job-assessor-invitations").get_json()
     assert invitations[0]["id"] == invitation.id
     assert RFC3339.match(invitations[0]["created_at"]) and RFC3339.match(invitations[0]["expires_at"])
+
+
+@pytest.mark.parametrize("value, expected", [
+    (1, 1), ("42", 42), (2**31 - 1, 2**31 - 1), (2**31, None), ("2147483648", None), (0, None), (-3, None),
+    ("99999999999", None), ("1e308", None), (True, None), ("", None)])
+def test_an_id_beyond_the_integer_column_is_no_id(value, expected):
+    """Found on PostgreSQL by the fuzz: `db.session.get(JurySession, 2**31)` is an « integer out of range »
+    error, a 500, where an unknown id must be a 404 or a 422."""
+    from app.core.validation import as_id
+
+    assert as_id(value) == expected
+
+
+def test_a_jury_session_id_beyond_32_bits_is_a_422_naming_it(app_ctx, api_as):
+    company = make_user("entreprise")
+    file = make_file("validation_evaluation", establishment=company.establishment)
+    answer = api_as(company).post(f"/files/{file.id}/register-jury", json={"jury_session_id": 2**31})
+    assert list(_problem(answer)["errors"]) == ["jury_session_id"]
