@@ -87,17 +87,23 @@ def _register_blueprints(app: Flask) -> None:
     # The files and jury blueprints' routes are in several modules: importing them registers the routes.
     from app.files import candidate_views, evaluation_views, exchange_views, views  # noqa: F401
     from app.files import habilitation_views as _habilitation_views  # noqa: F401
-    from app.files import webhook_views as _webhook_views  # noqa: F401  (and the webhooks' workflow listener)
     from app.files import import_views as _import_views  # noqa: F401  (candidates from an HR export)
+    from app.files import webhook_views as _webhook_views  # noqa: F401  (and the webhooks' workflow listener)
     from app.files.web import bp as files_bp
-    from app.jury import attendance_views, cdc_views, decision_views, parchment_views, record_views  # noqa: F401
-    from app.jury import privacy_views  # noqa: F401
-    from app.jury import seat_offer_views  # noqa: F401
+    from app.jury import (  # noqa: F401
+        attendance_views,
+        cdc_views,
+        decision_views,
+        parchment_views,
+        privacy_views,  # noqa: F401
+        record_views,
+        seat_offer_views,  # noqa: F401
+    )
     from app.jury import views as jury_views  # noqa: F401
     from app.jury.web import bp as jury_bp
+    from app.referential import independence_views  # noqa: F401
     from app.referential.public_assessors import bp as public_assessors_bp
     from app.referential.renewal_views import bp as renewals_bp
-    from app.referential import independence_views  # noqa: F401
     from app.referential.views import bp as referential_bp
     from app.stats import export_views as _export_views  # noqa: F401  (exports prepared by the worker)
     from app.stats.views import bp as stats_bp

@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
+import app.models  # noqa: F401  (every model mapped before a test module builds loader options at import)
 from app import create_app
 from app.extensions import db, limiter
 

@@ -17,7 +17,6 @@ from werkzeug.exceptions import HTTPException
 from app.api.problems import problem
 from app.extensions import csrf
 
-
 FIELD_ERRORS = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
 
 
@@ -124,11 +123,21 @@ def init_api(app: Flask) -> None:
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })
-    from app.api import candidates, cdc, files, geography, jury, referential, stats  # noqa: F401 (candidates: routes on files.blp)
-
-    from app.api import assessors, exchanges, webhooks
-    from app.api import privacy
-    from app.api import candidate_import, training_orgs  # noqa: F401 (candidate_import: a route on files.blp)
+    from app.api import (  # noqa: F401 (candidates: routes on files.blp)  # noqa: F401 (candidate_import: a route on files.blp)
+        assessors,
+        candidate_import,
+        candidates,
+        cdc,
+        exchanges,
+        files,
+        geography,
+        jury,
+        privacy,
+        referential,
+        stats,
+        training_orgs,
+        webhooks,
+    )
 
     for module in (referential, geography, files, jury, cdc, stats, assessors, webhooks, exchanges, privacy,
                    training_orgs):

@@ -241,7 +241,7 @@ def test_a_session_is_answered_with_every_key(secretariat, api_as, today_is):
     db.session.commit()
     today_is("2027-06-20")
     again = api_as(secretariat).get(f"/jury-sessions/{body['id']}").json
-    assert (again["published_at"], again["state"]) == ("2027-06-16T09:30:15.000250", "publiee")
+    assert (again["published_at"], again["state"]) == ("2027-06-16T11:30:15+02:00", "publiee")  # RFC 3339, Paris offset
 
 
 def test_an_unknown_session_is_404(secretariat, api_as):
