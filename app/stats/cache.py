@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
-import threading
 import time
 from dataclasses import asdict
 from datetime import date
@@ -32,6 +30,7 @@ from functools import cache
 
 from flask import Flask, current_app
 
+from app.core.background import JobThread, job_thread
 from app.stats.figures import BranchStatistics, branch_statistics
 from app.stats.filters import StatsFilters
 
@@ -94,40 +93,14 @@ def _compute_and_store(redis, name: str, filters: StatsFilters, session_limit: i
     return stats
 
 
-class BackgroundRefresher:
-    """A daemon thread of the process that recomputes the stale filter sets handed to it, one at a time."""
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self.jobs: queue.Queue = queue.Queue()
-        self.thread = threading.Thread(target=self._run, name="certifia-stats", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        from app.extensions import db
-
-        while True:
-            name, filters, session_limit = self.jobs.get()
-            with self.app.app_context():
-                try:
-                    _compute_and_store(redis_client(), name, filters, session_limit)
-                except Exception:  # the lock expires: the next request or the worker tries again
-                    log.exception("Statistiques non recalculées (%s)", name)
-                finally:
-                    db.session.remove()
-                    self.jobs.task_done()
+def _recompute(name: str, filters: StatsFilters, session_limit: int | None) -> None:
+    _compute_and_store(redis_client(), name, filters, session_limit)
 
 
-_refreshers: dict[int, BackgroundRefresher] = {}
-_refreshers_lock = threading.Lock()
-
-
-def background_refresher(app: Flask) -> BackgroundRefresher:
-    with _refreshers_lock:
-        refresher = _refreshers.get(id(app))
-        if refresher is None or not refresher.thread.is_alive():
-            refresher = _refreshers[id(app)] = BackgroundRefresher(app)
-        return refresher
+def background_refresher(app: Flask) -> JobThread:
+    """The thread that recomputes the stale filter sets handed to it (the lock expires on a failure: the next
+    request or the worker tries again)."""
+    return job_thread(app, "stats", _recompute, "Statistiques non recalculées (%s)")
 
 
 def statistics(filters: StatsFilters, session_limit: int | None = 12) -> BranchStatistics:
@@ -149,7 +122,7 @@ def statistics(filters: StatsFilters, session_limit: int | None = 12) -> BranchS
                 return stats
             if redis.set(_prefix() + "lock:" + name, 1, nx=True, ex=LOCK_SECONDS):
                 app = current_app._get_current_object()
-                background_refresher(app).jobs.put((name, filters, session_limit))
+                background_refresher(app).put(name, filters, session_limit)
             return stats  # the previous figures while they are recomputed (here, elsewhere or by the worker)
         return _compute_and_store(redis, name, filters, session_limit)
     except RedisError as exc:

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import secrets
 import tempfile
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +23,7 @@ from openpyxl import Workbook
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from app.core.background import JobThread, job_thread
 from app.core.clock import utcnow
 from app.core.errors import NotFound, ValidationFailed
 from app.core.exports import XLSX_MIMETYPE, xlsx_cell
@@ -114,41 +113,12 @@ def dispatch(job_id: int) -> None:
             return
         except Exception as exc:  # Redis down: this process's thread prepares it
             log.warning("File RQ des exports indisponible, export en arrière-plan (%s)", exc)
-    background_runner(current_app._get_current_object()).jobs.put(job_id)
+    background_runner(current_app._get_current_object()).put(job_id)
 
 
-class BackgroundRunner:
-    """A daemon thread of the process that runs the exports handed to it, one at a time."""
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self.jobs: queue.Queue[int] = queue.Queue()
-        self.thread = threading.Thread(target=self._run, name="certifia-exports", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while True:
-            job_id = self.jobs.get()
-            with self.app.app_context():
-                try:
-                    run_export(job_id)
-                except Exception:
-                    log.exception("Export %s interrompu", job_id)
-                finally:
-                    db.session.remove()
-                    self.jobs.task_done()
-
-
-_runners: dict[int, BackgroundRunner] = {}
-_runners_lock = threading.Lock()
-
-
-def background_runner(app: Flask) -> BackgroundRunner:
-    with _runners_lock:
-        runner = _runners.get(id(app))
-        if runner is None or not runner.thread.is_alive():
-            runner = _runners[id(app)] = BackgroundRunner(app)
-        return runner
+def background_runner(app: Flask) -> JobThread:
+    """The thread that runs the exports handed to it, one at a time (without an RQ worker)."""
+    return job_thread(app, "exports", run_export, "Export %s interrompu")
 
 
 # ---------------------------------------------------------------- running it (worker or thread)
