@@ -245,6 +245,8 @@ def test_stats_and_certifications_run_the_same_queries_for_5_and_500_files(app_c
             counts[name] = len(statements)
         return counts
 
+    for call in calls.values():  # each token's first call notes its use (at most every 5 minutes): warm it first
+        call()
     add_files(5, **world)
     with_5 = measure()
     add_files(495, offset=5, **world)

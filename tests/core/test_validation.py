@@ -11,7 +11,8 @@ from app.core.validation import as_id, parse_date, required_text
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
-    (12, 12), ("12", 12), (" 7 ", 7), ("99999999999", 99999999999),
+    (12, 12), ("12", 12), (" 7 ", 7), ("2147483647", 2147483647), ("2147483648", None),  # ids are INTEGER columns: 1 to 2**31 - 1
+    ("99999999999", None),
     (True, None), (False, None), ("", None), (None, None), ("abc", None), ("-3", None), ("1.5", None),
     ("999999999999", None),  # 12 digits: beyond any row (and PostgreSQL's integer)
     ("²", None), ("١٢", None),  # digits for str.isdigit(), not for int() or not ASCII: never a 500
