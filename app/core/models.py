@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
@@ -66,3 +66,11 @@ class SentReminder(db.Model):
     kind: Mapped[str] = mapped_column(String(64))
     target_key: Mapped[str] = mapped_column(String(128))
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @classmethod
+    def first_time(cls, kind: str, target_key: str) -> bool:
+        """True the first time (kind, target_key) is seen; records it (flushed with the caller's transaction)."""
+        if db.session.scalar(select(cls.id).where(cls.kind == kind, cls.target_key == target_key)):
+            return False
+        db.session.add(cls(kind=kind, target_key=target_key))
+        return True

@@ -78,16 +78,6 @@ def ready_for_jury(file: CandidateFile, event: str, from_status: str, actor, dat
 # ---------------------------------------------------------------- reminders
 
 
-def _once(kind: str, target_key: str) -> bool:
-    """True the first time (kind, target_key) is seen; records it."""
-    exists = db.session.scalar(select(SentReminder.id).where(SentReminder.kind == kind,
-                                                             SentReminder.target_key == target_key))
-    if exists:
-        return False
-    db.session.add(SentReminder(kind=kind, target_key=target_key))
-    return True
-
-
 def _results_missing(file: CandidateFile) -> bool:
     evaluation = file.evaluation
     results = {r.competence_id: r for r in evaluation.results} if evaluation else {}
@@ -109,7 +99,8 @@ def remind_assessors_window(on: date) -> int:
         opens, closes = results_window(interview)
         if not (opens <= on and 0 <= (closes - on).days <= ASSESSOR_DAYS_BEFORE_WINDOW_CLOSES):
             continue
-        if not _results_missing(file) or not _once("assessor_window", f"file:{file.id}:{closes.isoformat()}"):
+        key = f"file:{file.id}:{closes.isoformat()}"
+        if not _results_missing(file) or not SentReminder.first_time("assessor_window", key):
             continue
         queue_email("reminder_assessor_window", file.assessor.user.email,
                     f"Rappel : saisie des résultats à terminer avant le {closes.strftime('%d/%m/%Y')}",
@@ -129,7 +120,7 @@ def remind_job_assessors(on: date) -> int:
             continue  # the link is dead: the assessor has to invite again
         if invitation.file.status != FileStatus.EN_ATTENTE_EVALUATION.value:
             continue
-        if not _once("job_assessor_invitation", f"invitation:{invitation.id}"):
+        if not SentReminder.first_time("job_assessor_invitation", f"invitation:{invitation.id}"):
             continue
         queue_email("reminder_job_assessor", invitation.email,
                     "Rappel : vos observations d'évaluateur métier sont attendues", "jury_reminder_job_assessor",
@@ -154,7 +145,8 @@ def remind_companies_deadline(on: date) -> int:
     sent = 0
     for jury_session in jury_sessions:
         for establishment_id, files in waiting.items():
-            if not _once("company_deadline", f"session:{jury_session.id}:establishment:{establishment_id}"):
+            key = f"session:{jury_session.id}:establishment:{establishment_id}"
+            if not SentReminder.first_time("company_deadline", key):
                 continue
             establishment = db.session.get(Establishment, establishment_id)
             queue_email("reminder_company_deadline", company_recipients(establishment),
@@ -171,7 +163,7 @@ def remind_secretariat_late(on: date) -> int:
     recipients = secretariat_recipients()
     late = list(db.session.scalars(select(JurySession).where(JurySession.is_late).order_by(JurySession.date)))
     for jury_session in late:
-        if not _once("session_unpublished", f"session:{jury_session.id}"):
+        if not SentReminder.first_time("session_unpublished", f"session:{jury_session.id}"):
             continue
         queue_email("reminder_session_unpublished", recipients,
                     f"Résultats du jury du {jury_session.date.strftime('%d/%m/%Y')} non publiés",
@@ -182,7 +174,7 @@ def remind_secretariat_late(on: date) -> int:
 
 def remind_carry_over(on: date) -> int:
     """R13: the company is told 6 months before competences acquired by a partial decision expire."""
-    return remind_expiring(on, once=_once, recipients=company_recipients)
+    return remind_expiring(on, once=SentReminder.first_time, recipients=company_recipients)
 
 
 REMINDERS = {

@@ -20,15 +20,6 @@ from app.files.notifications import company_recipients
 from app.files.stalled import idle_since, last_activity_expression, stalled_file_days, who_must_act
 
 
-def _once(kind: str, target_key: str) -> bool:
-    """True the first time (kind, target_key) is seen; records it (the same table as the other reminders)."""
-    if db.session.scalar(select(SentReminder.id).where(SentReminder.kind == kind,
-                                                       SentReminder.target_key == target_key)):
-        return False
-    db.session.add(SentReminder(kind=kind, target_key=target_key))
-    return True
-
-
 def _link(file: CandidateFile) -> str:
     return f"{current_app.config['BASE_URL'].rstrip('/')}/dossiers/{file.id}"
 
@@ -50,13 +41,13 @@ def remind_stalled_files(on: date | None = None) -> int:
         idle = (on - last.date()).days
         key = f"file:{file.id}:{last.date().isoformat()}"
         waiting = who_must_act(file, on)
-        if waiting is not None and waiting.emails and _once("stalled_file", key):
+        if waiting is not None and waiting.emails and SentReminder.first_time("stalled_file", key):
             queue_email("reminder_stalled_file", waiting.emails,
                         f"Rappel : le dossier de {file.candidate.full_name} ({file.cqp.code}) est sans activité depuis "
                         f"{idle} jours", "jury_reminder_stalled_file", file=file, f=file, waiting=waiting, idle=idle,
                         link=_link(file))
             sent += 1
-        if idle >= 2 * days and _once("stalled_file_offer", key):
+        if idle >= 2 * days and SentReminder.first_time("stalled_file_offer", key):
             queue_email("reminder_stalled_offer", company_recipients(file),
                         f"Dossier de {file.candidate.full_name} ({file.cqp.code}) sans activité depuis {idle} jours : "
                         "abandonner ou relancer ?", "jury_reminder_stalled_offer", file=file, f=file,

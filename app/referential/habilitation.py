@@ -244,14 +244,6 @@ def reminder_stage(assessor: Assessor, on: date) -> str | None:
     return None
 
 
-def _once(target_key: str) -> bool:
-    if db.session.scalar(select(SentReminder.id).where(SentReminder.kind == REMINDER_KIND,
-                                                       SentReminder.target_key == target_key)):
-        return False
-    db.session.add(SentReminder(kind=REMINDER_KIND, target_key=target_key))
-    return True
-
-
 def remind_habilitations(on: date) -> int:
     """Each stage once per end date (a renewal moves the end date: the cycle starts again). The 9- and 3-month
     reminders wait while a request is under examination; the last-day one is always sent."""
@@ -267,7 +259,8 @@ def remind_habilitations(on: date) -> int:
         pending = pending_renewal(assessor)
         if pending is not None and stage != "end":
             continue
-        if not _once(f"assessor:{assessor.id}:{assessor.habilitation_until.isoformat()}:{stage}"):
+        key = f"assessor:{assessor.id}:{assessor.habilitation_until.isoformat()}:{stage}"
+        if not SentReminder.first_time(REMINDER_KIND, key):
             continue
         queue_email("reminder_habilitation", assessor.user.email,
                     STAGE_SUBJECTS[stage].format(until=_fr(assessor.habilitation_until)),
