@@ -138,7 +138,13 @@ def app(tmp_path_factory, smtp_server):
 
         load_referential()
         db.session.commit()
-    return application
+    yield application
+    with application.app_context():  # every pool closed here, not left to the garbage collector at exit
+        from app.core import apart
+
+        db.session.remove()
+        apart.engine().dispose()
+        db.engine.dispose()
 
 
 KEEP_TABLES = {"cqps", "competences", "alembic_version"}

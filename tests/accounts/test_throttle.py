@@ -15,6 +15,8 @@ from requests.adapters import HTTPAdapter
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.core import apart
+from app.extensions import db
 from tests.conftest import CSRF_RE, submit_form
 from tests.factories import PASSWORD, make_user
 
@@ -115,9 +117,14 @@ def test_behind_a_trusted_proxy_the_forwarded_client_address_is_counted(app, app
         return submit_form(client, "/connexion", {"email": user.email, "password": password},
                            headers={"X-Forwarded-For": forwarded})
 
-    attacker = behind.test_client()
-    for _ in range(10):
-        assert post(attacker, "203.0.113.7", "faux").status_code == 422
-    assert post(attacker, "203.0.113.7", PASSWORD).status_code == 429
-    # Same proxy (REMOTE_ADDR 127.0.0.1 for both), another client behind it: accepted.
-    assert post(behind.test_client(), "198.51.100.20", PASSWORD).status_code == 302
+    try:
+        attacker = behind.test_client()
+        for _ in range(10):
+            assert post(attacker, "203.0.113.7", "faux").status_code == 422
+        assert post(attacker, "203.0.113.7", PASSWORD).status_code == 429
+        # Same proxy (REMOTE_ADDR 127.0.0.1 for both), another client behind it: accepted.
+        assert post(behind.test_client(), "198.51.100.20", PASSWORD).status_code == 302
+    finally:  # this second app's pools (its own engine, and the writes apart on PostgreSQL) closed, not collected
+        with behind.app_context():
+            apart.engine().dispose()
+            db.engine.dispose()
