@@ -100,31 +100,34 @@ def register_to_jury(file: CandidateFile, actor, requested: JurySession | None =
             f"(il doit être au statut « {FileStatus.VALIDATION_EVALUATION.label} »).",
             {"status": [file.status]},
         )
-    candidates: list[JurySession] = []
-    if requested is not None and requested.is_open:
-        candidates.append(requested)
-    candidates += [s for s in _sessions_with_a_seat(after=requested) if s is not requested]
-    jury_session = take_first_seat(candidates)
+    # The session asked first; the later ones are read only when it has no seat (R8).
+    jury_session = requested if requested is not None and requested.is_open and take_seat(requested) else None
+    if jury_session is None:
+        jury_session = take_first_seat([s for s in _sessions_with_a_seat(after=requested) if s is not requested])
     if jury_session is None:
         message = ("Aucune session de jury ouverte n'a de place disponible"
                    + (f" après celle du {requested.date.strftime('%d/%m/%Y')}" if requested else "")
                    + " : le dossier reste au statut « Validation de l'évaluation ». Contactez le secrétariat CQP.")
         raise Conflict(message, {"jury_session_id": [message]})
     rolled_over = requested is not None and jury_session.id != requested.id
-    # Set before the transition: the CHECK constraint ties inscription_jury to a session.
-    previous = file.jury_session
-    place(file, jury_session)
-    try:
-        workflow.fire(file, "register_jury", actor, session=jury_session,
-                      comment=f"Session du {jury_session.date.strftime('%d/%m/%Y')}" + (" (report)" if rolled_over else ""))
-    except Exception:
-        place(file, previous)
-        raise
-    file.requested_jury_session = requested or jury_session
-    file.rolled_over = rolled_over
+    # Nothing is flushed before the end (the workflow's reads do not need the file's new row): one UPDATE
+    # of the file, its history line and the audit entry, instead of an UPDATE before each read.
+    with db.session.no_autoflush:
+        # Set before the transition: the CHECK constraint ties inscription_jury to a session.
+        previous = file.jury_session
+        place(file, jury_session)
+        try:
+            workflow.fire(file, "register_jury", actor, session=jury_session,
+                          comment=f"Session du {jury_session.date.strftime('%d/%m/%Y')}"
+                          + (" (report)" if rolled_over else ""))
+        except Exception:
+            place(file, previous)
+            raise
+        file.requested_jury_session = requested or jury_session
+        file.rolled_over = rolled_over
+        audit.record("jury.register", actor, file, session=jury_session.id,
+                     requested=requested.id if requested else None, rolled_over=rolled_over)
     db.session.flush()
-    audit.record("jury.register", actor, file, session=jury_session.id,
-                 requested=requested.id if requested else None, rolled_over=rolled_over)
     return Registration(file, jury_session, requested, rolled_over)
 
 
