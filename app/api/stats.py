@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.api.problems import problem
 from app.api.schemas import (
     BaseSchema,
     CodeTitle,
@@ -144,9 +145,19 @@ class Stats(MethodView):
     @roles_required("secretariat")
     @blp.doc(parameters=FILTER_PARAMETERS)
     @blp.response(200, StatsOut)
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE", description=(
+        "Les chiffres de ces filtres, non demandés récemment, sont en cours de calcul : réessayer après le "
+        "délai de l'en-tête Retry-After (secondes)."))
     def get(self):
         """Les statistiques de la branche (filtres facultatifs : year, cqp, domain, siret, region)."""
-        return cache.statistics(parse_filters(request.args), session_limit=None)
+        filters = parse_filters(request.args)
+        stats = cache.statistics(filters, session_limit=None)
+        if stats is None:
+            response = problem(503, f"Statistiques en cours de calcul ({filters.describe()}) : réessayez dans "
+                                    f"{cache.RETRY_AFTER_SECONDS} secondes.")
+            response.headers["Retry-After"] = str(cache.RETRY_AFTER_SECONDS)
+            return response
+        return stats
 
 
 # ---------------------------------------------------------------- partners

@@ -10,7 +10,12 @@ computed by app/stats/figures.py, exactly as defined there, and are reused:
   first request to see it hands their recomputation to a thread of its process (a lock per filter set, so
   one computation at a time across processes and hosts) and, like every request meanwhile, answers with
   the previous figures: a decision shows within the fresh delay plus one computation (under a minute at a
-  million files), and a page waits for a computation only for a filter set nobody asked for lately;
+  million files);
+- a filter set with no figures at all (nobody asked for it lately) is computed the same way, in the
+  background: the request waits for it at most STATS_MISS_WAIT_SECONDS (0.25 s, enough for a narrow filter
+  set) and otherwise answers at once that the figures are being computed (`None`): the page says so and
+  reloads itself every few seconds, the API answers 503 with Retry-After. No request holds a web thread for
+  the seconds a broad filter set takes at a million files;
 - the worker recomputes every STATS_REFRESH_SECONDS (30 s) the filter sets asked for during the last
   HOT_WINDOW_SECONDS, so that the pages read figures that are already there.
 
@@ -24,13 +29,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from functools import cache
 
 from flask import Flask, current_app
 
 from app.core.background import JobThread, job_thread
+from app.core.clock import today
 from app.stats.figures import BranchStatistics, branch_statistics
 from app.stats.filters import StatsFilters
 
@@ -38,6 +44,10 @@ log = logging.getLogger(__name__)
 HOT_WINDOW_SECONDS = 600
 HOT_MAX = 20
 LOCK_SECONDS = 120
+MISS_WAIT_SECONDS = 0.25  # STATS_MISS_WAIT_SECONDS: how long a request waits for figures computed for it
+MISS_POLL_SECONDS = 0.05
+QUEUED_MAX = 2  # computations running or waiting in a process's thread
+RETRY_AFTER_SECONDS = 3  # what the page's reload and the API's Retry-After say while figures are computed
 REFRESH_BUDGET_SECONDS = 20  # one refresh job stops there: the worker also sends the emails
 
 
@@ -57,9 +67,19 @@ def _prefix() -> str:
     return current_app.config["STATS_CACHE_PREFIX"]
 
 
-def filter_set(filters: StatsFilters, session_limit: int | None) -> str:
-    """The cache's name of a filter set (and of the number of sessions listed)."""
-    return json.dumps({"filters": filters.as_args(), "sessions": session_limit}, sort_keys=True)
+def filter_set(filters: StatsFilters) -> str:
+    """The cache's name of a filter set. One entry serves the page and the API: it holds every session, and the
+    page keeps the latest ones already held (`latest_held`), so a filter set is computed once, not twice."""
+    return json.dumps({"filters": filters.as_args()}, sort_keys=True)
+
+
+def latest_held(stats: BranchStatistics, session_limit: int | None) -> BranchStatistics:
+    """The figures with only the `session_limit` latest sessions already held, as session_rows(filters, limit)
+    lists them (every session is in date order, the latest first)."""
+    if not session_limit:
+        return stats
+    held = [s for s in stats.sessions if s["date"] <= today()][:session_limit]
+    return replace(stats, sessions=held)
 
 
 def _encode(value):
@@ -85,16 +105,16 @@ def loads(raw: bytes | str, filters: StatsFilters) -> tuple[float, BranchStatist
     return entry["at"], BranchStatistics(filters=filters, **entry["figures"])
 
 
-def _compute_and_store(redis, name: str, filters: StatsFilters, session_limit: int | None) -> BranchStatistics:
+def _compute_and_store(redis, name: str, filters: StatsFilters) -> BranchStatistics:
     started = time.time()  # the figures are as old as the moment their reading began
-    stats = branch_statistics(filters, session_limit)
+    stats = branch_statistics(filters, None)
     redis.set(_prefix() + "figures:" + name, dumps(stats, started), ex=HOT_WINDOW_SECONDS * 2)
     redis.delete(_prefix() + "lock:" + name)
     return stats
 
 
-def _recompute(name: str, filters: StatsFilters, session_limit: int | None) -> None:
-    _compute_and_store(redis_client(), name, filters, session_limit)
+def _recompute(name: str, filters: StatsFilters) -> None:
+    _compute_and_store(redis_client(), name, filters)
 
 
 def background_refresher(app: Flask) -> JobThread:
@@ -103,28 +123,49 @@ def background_refresher(app: Flask) -> JobThread:
     return job_thread(app, "stats", _recompute, "Statistiques non recalculées (%s)")
 
 
-def statistics(filters: StatsFilters, session_limit: int | None = 12) -> BranchStatistics:
+def _hand_over(redis, name: str, filters: StatsFilters) -> None:
+    """The computation of `name` handed to this process's thread, unless one is already under way (here,
+    in another process or in the worker), or the thread already has QUEUED_MAX computations to do: many
+    filter sets asked for at once (at ~10 s each at a million files) are then computed a few at a time, as
+    their pages reload, instead of queueing minutes of work that nobody may wait for."""
+    thread = background_refresher(current_app._get_current_object())
+    if thread.jobs.unfinished_tasks >= QUEUED_MAX:
+        return
+    if redis.set(_prefix() + "lock:" + name, 1, nx=True, ex=LOCK_SECONDS):
+        thread.put(name, filters)
+
+
+def statistics(filters: StatsFilters, session_limit: int | None = 12) -> BranchStatistics | None:
     """The figures of `filters`: the stored ones (a recomputation handed to a thread once they are older
-    than STATS_FRESH_SECONDS), computed here only when there are none yet."""
+    than STATS_FRESH_SECONDS); when there are none yet, their computation is handed to the thread and
+    awaited at most STATS_MISS_WAIT_SECONDS: None means they are being computed (ask again shortly)."""
     redis = redis_client()
     if redis is None:
         return branch_statistics(filters, session_limit)
     from redis.exceptions import RedisError
 
-    name = filter_set(filters, session_limit)
+    name = filter_set(filters)
+    key = _prefix() + "figures:" + name
     now = time.time()
     try:
-        redis.zadd(_prefix() + "recent", {name: now})
-        raw = redis.get(_prefix() + "figures:" + name)
+        pipe = redis.pipeline(transaction=False)  # one round trip: noted as asked for, and read
+        pipe.zadd(_prefix() + "recent", {name: now})
+        pipe.get(key)
+        raw = pipe.execute()[1]
         if raw is not None:
             computed_at, stats = loads(raw, filters)
-            if now - computed_at < current_app.config["STATS_FRESH_SECONDS"]:
-                return stats
-            if redis.set(_prefix() + "lock:" + name, 1, nx=True, ex=LOCK_SECONDS):
-                app = current_app._get_current_object()
-                background_refresher(app).put(name, filters, session_limit)
-            return stats  # the previous figures while they are recomputed (here, elsewhere or by the worker)
-        return _compute_and_store(redis, name, filters, session_limit)
+            if now - computed_at >= current_app.config["STATS_FRESH_SECONDS"]:
+                _hand_over(redis, name, filters)
+            # The previous figures while they are recomputed (here, elsewhere or by the worker).
+            return latest_held(stats, session_limit)
+        _hand_over(redis, name, filters)
+        deadline = now + current_app.config.get("STATS_MISS_WAIT_SECONDS", MISS_WAIT_SECONDS)
+        while time.time() < deadline:
+            time.sleep(MISS_POLL_SECONDS)
+            raw = redis.get(key)
+            if raw is not None:
+                return latest_held(loads(raw, filters)[1], session_limit)
+        return None
     except RedisError as exc:
         log.warning("Statistiques calculées sans Redis (%s)", exc)
         return branch_statistics(filters, session_limit)
@@ -152,7 +193,7 @@ def refresh_recent(budget_seconds: float = REFRESH_BUDGET_SECONDS) -> int:
         if not redis.set(_prefix() + "lock:" + name, 1, nx=True, ex=LOCK_SECONDS):
             continue
         spec = json.loads(name)
-        _compute_and_store(redis, name, StatsFilters(**_typed(spec["filters"])), spec["sessions"])
+        _compute_and_store(redis, name, StatsFilters(**_typed(spec["filters"])))
         db.session.rollback()  # each filter set reads the data as committed now
         done += 1
     return done

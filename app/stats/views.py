@@ -74,6 +74,10 @@ def statistics():
     except DomainError as error:
         filters, errors = StatsFilters(), error.errors
     stats = cache.statistics(filters)
+    if stats is None:  # a filter set nobody asked for lately, computed in the background: the page reloads
+        page = render_template("stats/statistics.html", stats=None, filters=filters, errors=errors,
+                               choices=cache.filter_choices(), retry_after=cache.RETRY_AFTER_SECONDS)
+        return page, (422 if errors else 200), {"Refresh": str(cache.RETRY_AFTER_SECONDS)}
     return render_template(
         "stats/statistics.html", stats=stats, filters=filters, errors=errors, choices=cache.filter_choices(),
         charts=charts.statistics_charts(stats), tables=tables.STAT_TABLES, status_labels=STATUS_LABELS,

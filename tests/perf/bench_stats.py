@@ -157,6 +157,7 @@ def serve_and_measure(database_url: str, scope_args: dict) -> None:
             clients = [server.client(cookies=dict(cookies)) for _ in range(CLIENTS)]
             api_clients = [server.client(token=token) for _ in range(CLIENTS)]
             health = load(lambda i: clients[i].send("GET", "/health")[0], CLIENTS, SECONDS)
+            peak_rss = 0
             print(f"\nSous charge : gunicorn {server.env['GUNICORN_WORKERS']} workers, {CLIENTS} clients, "
                   f"{SECONDS:.0f} s par adresse, Redis et le worker qui recalcule")
             print(f"{'adresse':<58}{'req/s':>8}{'médiane':>10}{'p95':>9}{'/health':>9}")
@@ -166,15 +167,33 @@ def serve_and_measure(database_url: str, scope_args: dict) -> None:
                 query = ("?" + urlencode(args)) if args else ""
                 for name, url, pool in (("/statistiques", f"/statistiques{query}", clients),
                                         ("GET /api/v1/stats", f"/api/v1/stats{query}", api_clients)):
-                    status, _ = pool[0].send("GET", url)  # the first request of a filter set computes it
-                    assert status == 200, (url, status)
+                    ready = _until_computed(pool[0], url)  # the first request hands the computation over
                     run = load(lambda i, u=url, p=pool: p[i].send("GET", u)[0], CLIENTS, SECONDS)
                     ratio = 100 * run.per_second / health.per_second
+                    rss = worker_rss(server.process.pid)
+                    peak_rss = max(peak_rss, *rss)
                     print(f"{name + ' (' + label + ')':<58}{run.per_second:8.1f}{run.median:8.1f}ms"
-                          f"{run.percentile(95):7.1f}ms{ratio:8.1f} %" + (f"  ({run.errors} erreurs)" if run.errors
-                                                                         else ""), flush=True)
-            print(f"Mémoire des workers web après ces requêtes (RSS) : "
-                  f"{', '.join(f'{m} Mo' for m in worker_rss(server.process.pid))}")
+                          f"{run.percentile(95):7.1f}ms{ratio:8.1f} %  prêts en {ready:.1f} s, RSS max {max(rss)} Mo"
+                          + (f"  ({run.errors} erreurs)" if run.errors else ""), flush=True)
+            for name, pool, prefix_url in (("/statistiques", clients, "/statistiques"),
+                                           ("GET /api/v1/stats", api_clients, "/api/v1/stats")):
+                fresh = _never_asked(database_url, prefix_url)
+                answers = {"chiffres": 0, "en cours": 0}
+
+                def call(i, p=pool, f=fresh, a=answers):
+                    status, body = p[i].send("GET", f())
+                    a["en cours" if status == 503 or PENDING_MARK in body else "chiffres"] += status in (200, 503)
+                    return status
+
+                run = load(call, CLIENTS, SECONDS, ok=(200, 503))
+                ratio = 100 * run.per_second / health.per_second
+                print(f"{name + ' (filtres jamais demandés)':<58}{run.per_second:8.1f}{run.median:8.1f}ms"
+                      f"{run.percentile(95):7.1f}ms{ratio:8.1f} %  {answers['chiffres']} avec les chiffres, "
+                      f"{answers['en cours']} « calcul en cours »" + (f"  ({run.errors} erreurs)" if run.errors
+                                                                      else ""), flush=True)
+            rss = worker_rss(server.process.pid)
+            print(f"Mémoire des workers web après ces requêtes (RSS) : {', '.join(f'{m} Mo' for m in rss)} "
+                  f"(max pendant la mesure {max(peak_rss, *rss)} Mo)")
         finally:
             refresher.terminate()
             refresher.wait(timeout=30)
@@ -184,6 +203,52 @@ def serve_and_measure(database_url: str, scope_args: dict) -> None:
             keys = list(redis.scan_iter(prefix + "*"))
             if keys:
                 redis.delete(*keys)
+
+
+PENDING_MARK = b"Calcul en cours des chiffres"
+
+
+def _until_computed(client, url: str, timeout: float = 300) -> float:
+    """Seconds until `url` answers with its figures (the page says « calcul en cours », the API 503 meanwhile)."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        status, body = client.send("GET", url)
+        if status == 200 and PENDING_MARK not in body:
+            return time.perf_counter() - start
+        assert status in (200, 503), (url, status)
+        time.sleep(0.5)
+    raise SystemExit(f"{url} : chiffres toujours pas prêts après {timeout:.0f} s")
+
+
+def _never_asked(database_url: str, path: str):
+    """A function giving distinct filter sets (department × CQP × year), each asked once, in random order: what
+    a secretariat gets for a filter set nobody asked for lately (this run's cache prefix is new)."""
+    import itertools
+    import random
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        regions = connection.execute(text(
+            "SELECT DISTINCT substr(postcode, 1, 2) FROM establishments WHERE postcode ~ '^[0-9]{5}$' "
+            "AND substr(postcode, 1, 2) NOT IN ('20', '97')")).scalars().all()
+        cqps = connection.execute(text("SELECT code FROM cqps")).scalars().all()
+        years = [int(y) for y in connection.execute(text(
+            "SELECT DISTINCT extract(year FROM created_at) FROM candidate_files")).scalars()]
+    engine.dispose()
+    combos = [f"{path}?region={r}&cqp={c}" + (f"&year={y}" if y else "")
+              for r, c, y in itertools.product(regions, cqps, [None, *years])]
+    random.shuffle(combos)
+    pending = iter(combos)
+    lock = threading.Lock()
+
+    def next_url() -> str:
+        with lock:
+            return next(pending)
+
+    return next_url
 
 
 def _api_token(database_url: str) -> str:

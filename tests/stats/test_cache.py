@@ -30,6 +30,9 @@ def redis_stats(app, monkeypatch):
     prefix = f"test-stats-{os.getpid()}-{uuid.uuid4().hex[:8]}:"
     monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
     monkeypatch.setitem(app.config, "STATS_CACHE_PREFIX", prefix)
+    # A first request waits for its figures (computed by the background thread), whatever the machine's load;
+    # the tests of a request that does not wait set it to 0.
+    monkeypatch.setitem(app.config, "STATS_MISS_WAIT_SECONDS", 60)
     redis = Redis.from_url(REDIS_URL)
     yield redis
     keys = list(redis.scan_iter(prefix + "*"))
@@ -98,10 +101,13 @@ def test_the_page_reads_the_same_figures_and_choices_as_computed(app, app_ctx, r
     html = client.get("/statistiques?region=69").get_data(as_text=True)
     cached = client.get("/statistiques?region=69").get_data(as_text=True)
     assert cached == html and "Statistiques de la branche" in html  # the second one from Redis
-    name = cache.filter_set(StatsFilters(region="69"), 12)
+    name = cache.filter_set(StatsFilters(region="69"))
     raw = redis_stats.get(app.config["STATS_CACHE_PREFIX"] + "figures:" + name)
     _at, stats = cache.loads(raw, StatsFilters(region="69"))
-    assert stats == branch_statistics(StatsFilters(region="69"))  # dates, floats and None survive the trip
+    assert stats == branch_statistics(StatsFilters(region="69"), None)  # dates, floats and None survive the trip
+    # One entry for the page and the API: every session stored, the page's 12 latest held ones taken from them.
+    assert cache.latest_held(stats, 12) == branch_statistics(StatsFilters(region="69"), 12)
+    assert cache.latest_held(stats, 1).sessions == branch_statistics(StatsFilters(region="69"), 1).sessions
     expected = filter_choices()
     assert cache.filter_choices() == {**expected, "cqps": [list(row) for row in expected["cqps"]]}
     assert redis_stats.ttl(app.config["STATS_CACHE_PREFIX"] + "choices") <= app.config["STATS_FRESH_SECONDS"]
@@ -139,7 +145,7 @@ def test_a_stale_filter_set_being_recomputed_elsewhere_is_served_as_it_is(app, a
     record_decision(file, actor, {c.id: True for c in file.competences})
     db.session.commit()
     monkeypatch.setitem(app.config, "STATS_FRESH_SECONDS", 0)
-    name = cache.filter_set(StatsFilters(cqp=get_cqp("FAB-OPF").code), None)
+    name = cache.filter_set(StatsFilters(cqp=get_cqp("FAB-OPF").code))
     redis_stats.set(app.config["STATS_CACHE_PREFIX"] + "lock:" + name, 1, ex=60)  # the worker is at it
     assert _decided(secretariat_api.get("/stats?cqp=FAB-OPF").get_json()) == 0
     assert cache.background_refresher(app).jobs.unfinished_tasks == 0  # nothing handed over twice
@@ -149,3 +155,60 @@ def test_a_stale_filter_set_being_recomputed_elsewhere_is_served_as_it_is(app, a
     assert secretariat_api.get("/stats?cqp=FAB-OPF").get_json()["decisions"]["valide"] == 1
     cache.background_refresher(app).jobs.join()
     assert not redis_stats.exists(app.config["STATS_CACHE_PREFIX"] + "lock:" + name)  # released once stored
+
+
+def test_a_filter_set_nobody_asked_for_is_computed_in_the_background_while_the_request_answers_at_once(
+        app, app_ctx, redis_stats, secretariat_api, client, login_as, monkeypatch):
+    file, actor = _file_to_decide()
+    record_decision(file, actor, {c.id: True for c in file.competences})
+    db.session.commit()
+    monkeypatch.setitem(app.config, "STATS_MISS_WAIT_SECONDS", 0)
+    prefix = app.config["STATS_CACHE_PREFIX"]
+    name = cache.filter_set(StatsFilters(cqp=file.cqp.code))  # the page's and the API's
+    redis_stats.set(prefix + "lock:" + name, 1, ex=60)  # being computed elsewhere (another process, the worker)
+
+    response = secretariat_api.get(f"/stats?cqp={file.cqp.code}")
+    assert response.status_code == 503 and response.headers["Retry-After"] == str(cache.RETRY_AFTER_SECONDS)
+    assert response.mimetype == "application/problem+json"
+    assert "Statistiques en cours de calcul (CQP " + file.cqp.code + ")" in response.get_json()["detail"]
+    login_as(make_user("secretariat"))
+    client.get("/statistiques")  # the login's welcome message shown
+    cache.background_refresher(app).jobs.join()  # (its figures, the whole branch's, computed meanwhile)
+    page = client.get(f"/statistiques?cqp={file.cqp.code}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Refresh"] == str(cache.RETRY_AFTER_SECONDS)
+    assert "Calcul en cours des chiffres de : CQP " + file.cqp.code in html
+    assert "Dossiers par statut" not in html and 'name="cqp"' in html  # no figures, the filter form
+    assert cache.background_refresher(app).jobs.unfinished_tasks == 0  # nothing computed twice
+
+    redis_stats.delete(prefix + "lock:" + name)
+    assert secretariat_api.get(f"/stats?cqp={file.cqp.code}").status_code == 503  # handed to the thread
+    assert client.get(f"/statistiques?cqp={file.cqp.code}").headers.get("Refresh")
+    cache.background_refresher(app).jobs.join()
+    body = secretariat_api.get(f"/stats?cqp={file.cqp.code}").get_json()
+    assert body["decisions"]["valide"] == 1 and body["filters"] == {"cqp": file.cqp.code}
+    page = client.get(f"/statistiques?cqp={file.cqp.code}")
+    assert "Refresh" not in page.headers and "Dossiers par statut" in page.get_data(as_text=True)
+
+
+def test_a_narrow_filter_set_computed_within_the_wait_is_answered_by_the_same_request(app, app_ctx, redis_stats,
+                                                                                      secretariat_api):
+    file, _actor = _file_to_decide()
+    response = secretariat_api.get(f"/stats?year={file.created_at.year}")  # STATS_MISS_WAIT_SECONDS: 60 here
+    assert response.status_code == 200 and response.get_json()["files_by_status"]["inscription_jury"] == 1
+
+
+def test_a_thread_with_enough_to_do_takes_no_more_filter_sets_until_a_later_request(app, app_ctx, redis_stats,
+                                                                                    secretariat_api, monkeypatch):
+    make_file("en_cours_inscription")
+    monkeypatch.setitem(app.config, "STATS_MISS_WAIT_SECONDS", 0)
+    monkeypatch.setattr(cache, "QUEUED_MAX", 0)  # as if the thread already had its share of computations
+    name = cache.filter_set(StatsFilters(region="69"))
+    assert secretariat_api.get("/stats?region=69").status_code == 503
+    assert not redis_stats.exists(app.config["STATS_CACHE_PREFIX"] + "lock:" + name)  # left to a later request
+    assert cache.background_refresher(app).jobs.unfinished_tasks == 0
+    monkeypatch.setattr(cache, "QUEUED_MAX", 2)
+    assert secretariat_api.get("/stats?region=69").status_code == 503
+    assert redis_stats.exists(app.config["STATS_CACHE_PREFIX"] + "lock:" + name)
+    cache.background_refresher(app).jobs.join()
+    assert secretariat_api.get("/stats?region=69").status_code == 200
