@@ -96,6 +96,8 @@ ROLES = (*OUTSIDER_ROLES, "secretariat")
 TARGET_OF = {"entreprise_b": "A", "evaluateur_b": "A"}  # every other role targets B
 OWN_TENANT = {"entreprise_a": "A", "evaluateur_a": "A", "candidat_a": "A", "entreprise_b": "B", "evaluateur_b": "B"}
 CDC_SETTINGS = {"CDC_ID_CLIENT": "03VML243", "CDC_ID_CONTRAT": "MCFCER000209"}
+# The development mailbox on (as on a demo instance without SMTP): /boite-mail/<email_id> reaches a real email.
+DEV_MAILBOX = {"MAIL_DEV_MAILBOX": True, "MAIL_SERVER_CONFIGURED": False}
 
 
 @dataclass
@@ -168,7 +170,7 @@ def _build_tenant(name: str, jury_session, secretariat) -> tuple[Tenant, dict]:
 
 def _world(app, monkeypatch):
     _today(monkeypatch, "2027-05-01")
-    for key, value in CDC_SETTINGS.items():
+    for key, value in {**CDC_SETTINGS, **DEV_MAILBOX}.items():
         monkeypatch.setitem(app.config, key, value)
     cqp = factories.get_cqp("FAB-CEF")  # registered in the RNCP: its holders go to the CPF register
     cqp.repertoire, cqp.repertoire_code = "RNCP", "RNCP35842"
@@ -464,4 +466,5 @@ def _controls(tenants, callers) -> dict[str, bool]:
         "cpf_flux": shows("secretariat", f"/secretariat/registre-cpf/flux/{b['export_id']}.xml"),
         "cpf_flux_api": shows("secretariat", f"/api/v1/cdc-exports/{b['export_id']}/flux.xml", api=True),
         "export_job": shows("secretariat", f"/exports/{a['job_id']}/fichier"),
+        "dev_mailbox": shows("secretariat", f"/boite-mail/{b['email_id']}", "Etablissement MarqueurB"),
     }
