@@ -5,10 +5,11 @@ COUNT reads the listed table alone."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.core.listing import LAST, ListQuery, decode_cursor, encode_cursor, paginate
 from app.extensions import db
@@ -97,6 +98,63 @@ def test_a_deep_page_by_cursor_has_no_offset_and_the_count_reads_candidate_files
     assert "(candidate_files.created_at, candidate_files.id) <" in " ".join(rows.split())
     if db.engine.dialect.name == "postgresql":  # SQLite writes « LIMIT ? OFFSET ? » with an offset of 0
         assert "OFFSET" not in rows.upper()
+
+
+def test_a_page_reads_its_keys_on_the_listed_table_alone_then_its_rows_by_id_in_the_keys_order(files):
+    """The joins and loads of the rows are planned over the page's ids only (PostgreSQL weighs every join
+    order against every ordered index of the listed table otherwise)."""
+    from sqlalchemy.orm import joinedload
+
+    stmt = select(CandidateFile).options(joinedload(CandidateFile.candidate), joinedload(CandidateFile.cqp))
+    query = ListQuery(per_page=10, direction="desc")
+    with count_queries() as statements:
+        page = paginate(stmt, query, scalars=True, keys=(CandidateFile.created_at, CandidateFile.id),
+                        count_from=CandidateFile.__table__)
+    assert [f.id for f in page.items] == files[:10]
+    assert len(statements) == 3
+    keys, rows = (" ".join(s.split()).lower() for s in statements[1:])
+    assert keys.startswith("select candidate_files.created_at, candidate_files.id from candidate_files ")
+    assert " join " not in keys and "order by candidate_files.created_at desc" in keys
+    assert " join " in rows and "candidate_files.id in (" in rows and "order by" not in rows
+    after = paginate(stmt, replace(query, after=page.next_cursor), scalars=True,
+                     keys=(CandidateFile.created_at, CandidateFile.id), count_from=CandidateFile.__table__)
+    assert [f.id for f in after.items] == files[10:20]
+
+
+@pytest.fixture
+def remembered_counts(monkeypatch):
+    from app.core import listing
+
+    listing._remembered_counts.clear()
+    yield listing
+    listing._remembered_counts.clear()
+
+
+def test_a_long_list_count_is_remembered_a_while_and_a_short_one_counted_every_time(files, remembered_counts):
+    listing, keys = remembered_counts, (CandidateFile.created_at, CandidateFile.id)
+    open_files = select(CandidateFile).where(CandidateFile.status != "abandonne")
+
+    def page(per_page=25):
+        return paginate(open_files, ListQuery(per_page=per_page), scalars=True, keys=keys,
+                        count_from=CandidateFile.__table__)
+
+    def withdraw(file_id):
+        db.session.execute(update(CandidateFile).where(CandidateFile.id == file_id).values(status="abandonne"))
+
+    counted = db.session.scalar(select(func.count()).select_from(open_files.subquery()))
+    assert page().total == counted and not listing._remembered_counts  # below REMEMBERED_COUNT_FROM
+    withdraw(files[0])
+    assert page().total == counted - 1  # counted again
+    saved, listing.REMEMBERED_COUNT_FROM = listing.REMEMBERED_COUNT_FROM, 1
+    try:
+        assert page().total == counted - 1
+        withdraw(files[1])
+        remembered = page(per_page=100)
+        assert remembered.total == counted - 1 and len(remembered.items) == counted - 2  # rows read live
+        listing._remembered_counts.clear()  # as REMEMBERED_COUNT_SECONDS later
+        assert page().total == counted - 2
+    finally:
+        listing.REMEMBERED_COUNT_FROM = saved
 
 
 def test_the_web_list_follows_its_links_and_a_forged_cursor_is_the_first_page(files, app, client):
