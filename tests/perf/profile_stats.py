@@ -4,8 +4,8 @@ HTML to PROFILE_DIR (default /work/notes/profiles_stats) under PROFILE_LABEL (de
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/certifia_stats_bench \\
         PROFILE_LABEL=avant .venv/bin/python tests/perf/profile_stats.py
 
-With REDIS_URL set, the first call fills the cache of the filter set and the profiled call reads it (the
-page as the users see it); without, the profiled call computes every figure."""
+With REDIS_URL set, the warm-up waits until the filter set's figures are in the cache and the profiled call
+reads them (the page as the users see it); without, the profiled call computes every figure."""
 
 from __future__ import annotations
 
@@ -39,7 +39,11 @@ def main() -> int:
     client = app.test_client()
     login_secretariat(client)
     for url in ("/statistiques", "/statistiques?cqp=FAB-OPF&region=69"):
-        client.get(url).get_data()  # warm-up (and, with Redis, the cache of this filter set)
+        # Warm-up; with Redis, until the figures of this filter set are computed (in the background: the page
+        # says « calcul en cours » meanwhile), so that the profiled call reads them as the users do.
+        deadline = time.monotonic() + 300
+        while b"Calcul en cours des chiffres" in client.get(url).get_data() and time.monotonic() < deadline:
+            time.sleep(0.5)
         profiler = Profiler(interval=0.001)
         start = time.perf_counter()
         profiler.start()
