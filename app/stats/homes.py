@@ -18,6 +18,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from app.accounts.models import AccountRequest, PartnerAccessLog, User
 from app.core.clock import add_months, now, today
 from app.core.models import OutboxEmail
+from app.db import date_add_days
 from app.extensions import db
 from app.files import access, evaluation, workflow
 from app.files.models import (
@@ -82,22 +83,52 @@ class Deadline:
 
 @dataclass
 class CompanyHome:
-    groups: list[tuple[str, list[FileLine]]]
-    counts: dict[str, int]
-    deadlines: list[Deadline]
+    groups: list[tuple[str, list[FileLine]]]  # per step: the files waiting longest (COMPANY_GROUP_LIMIT at most)
+    counts: dict[str, int]  # every file of the establishment per status as the company sees it
+    deadlines: list[Deadline]  # the nearest COMPANY_DEADLINES_LIMIT
     sessions: list[JurySession]
-    results: list[tuple[CandidateFile, JurySession]]
+    results: list[tuple[CandidateFile, JurySession]]  # the latest COMPANY_RESULTS_LIMIT
     to_do: int = 0
+    more_deadlines: bool = False
+    more_results: bool = False
+
+    def group_total(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+
+# The company's home shows what to do with counts, not every file: an establishment with 300 files in progress
+# got a 100 kB page of 300 rows (issue 16). Per step, the files waiting longest; the list (/dossiers) has the rest.
+COMPANY_GROUP_LIMIT = 10
+COMPANY_DEADLINES_LIMIT = 10
+COMPANY_RESULTS_LIMIT = 20
+
+
+def waits_on_company(status: str, has_open_correction: bool) -> bool:
+    """Whether a file of the establishment waits for the company itself (progress.next_action's « À vous » for
+    its own company), from what the counts' statement reads: an open file with a correction request to
+    answer, or one to complete or to register to a jury (tests/stats/test_homes.py checks it against
+    next_action for every status)."""
+    return status not in FINAL and (
+        status in (S.EN_COURS_INSCRIPTION.value, S.VALIDATION_EVALUATION.value) or bool(has_open_correction))
 
 
 def company_home(user: User) -> CompanyHome:
+    from app.files.exchange_models import CorrectionRequest
+
     establishment_id = user.establishment_id
     f = CandidateFile
-    # The files still moving, and decided files whose results are not published (seen as inscription_jury).
+    unpublished = and_(f.status.in_(DECIDED), JurySession.published_at.is_(None))
+    # What the company sees: an unpublished decision is « Inscription au jury ».
+    seen = case((unpublished, S.INSCRIPTION_JURY.value), else_=f.status)
+    # The files still moving, and decided files whose results are not published: per status as seen, the
+    # COMPANY_GROUP_LIMIT waiting longest (one statement, a window function).
+    rank = func.row_number().over(partition_by=seen, order_by=(f.status_changed_at, f.id)).label("rank")
+    ranked = (
+        select(f.id.label("id"), rank).outerjoin(JurySession, JurySession.id == f.jury_session_id)
+        .where(f.establishment_id == establishment_id, or_(f.status.not_in(FINAL), unpublished)).subquery()
+    )
     files = list(db.session.scalars(
-        select(f).outerjoin(JurySession, JurySession.id == f.jury_session_id)
-        .where(f.establishment_id == establishment_id,
-               or_(f.status.not_in(FINAL), and_(f.status.in_(DECIDED), JurySession.published_at.is_(None))))
+        select(f).join(ranked, ranked.c.id == f.id).where(ranked.c.rank <= COMPANY_GROUP_LIMIT)
         .options(*access.FILE_LINE).order_by(f.status_changed_at, f.id)
     ))
     lines = [FileLine(file, file.visible_status_for(user), next_action(file, user)) for file in files]
@@ -106,51 +137,74 @@ def company_home(user: User) -> CompanyHome:
         in_status = [line for line in lines if line.status == status.value]
         if in_status:
             groups.append((status.value, in_status))
-    # Counts per status as the company sees them (unpublished decisions count as inscription_jury).
+    # Counts per status as the company sees them, and how many wait for the company, in one statement.
     published = JurySession.published_at.is_not(None)
+    corrected = (select(CorrectionRequest.id).where(CorrectionRequest.file_id == f.id,
+                                                    CorrectionRequest.resolved_at.is_(None)).exists())
     rows = db.session.execute(
-        select(f.status, published.label("published"), func.count())
+        select(f.status, published.label("published"), corrected.label("corrected"), func.count())
         .outerjoin(JurySession, JurySession.id == f.jury_session_id)
-        .where(f.establishment_id == establishment_id).group_by(f.status, published)
+        .where(f.establishment_id == establishment_id).group_by(f.status, published, corrected)
     ).all()
     counts = {s.value: 0 for s in FileStatus}
-    for status, is_published, n in rows:
-        seen = status if status not in DECIDED or is_published else S.INSCRIPTION_JURY.value
-        counts[seen] += n
-    deadlines = []
-    on = today()
-    for line in lines:
-        file = line.file
-        if line.status == S.EN_ATTENTE_EVALUATION.value:
-            if file.interview_date:
-                opens, closes = workflow.results_window(file.interview_date)
-                if closes >= on:
-                    deadlines.append(Deadline(closes, (
-                        f"Saisie des résultats de {file.candidate.full_name} par l'évaluateur : "
-                        f"du {opens.strftime('%d/%m/%Y')} au {closes.strftime('%d/%m/%Y')}"), file))
-        elif line.status == S.INSCRIPTION_JURY.value and file.status == S.INSCRIPTION_JURY.value:
-            session = file.jury_session
-            if session is not None and session.registration_deadline >= on:
-                deadlines.append(Deadline(session.registration_deadline, (
-                    f"Désinscription possible de {file.candidate.full_name} jusqu'au "
-                    f"{session.registration_deadline.strftime('%d/%m/%Y')} (jury du "
-                    f"{session.date.strftime('%d/%m/%Y')})"), file))
-    sessions = open_sessions() if any(line.status == S.VALIDATION_EVALUATION.value for line in lines) else []
+    to_do = 0
+    for status, is_published, has_correction, n in rows:
+        shown = status if status not in DECIDED or is_published else S.INSCRIPTION_JURY.value
+        counts[shown] += n
+        if waits_on_company(status, has_correction):
+            to_do += n
+    deadlines = _company_deadlines(establishment_id)
+    sessions = open_sessions() if counts[S.VALIDATION_EVALUATION.value] else []
     for session in sessions:
         deadlines.append(Deadline(session.registration_deadline, (
             f"Inscriptions au jury du {session.date.strftime('%d/%m/%Y')} : jusqu'au "
             f"{session.registration_deadline.strftime('%d/%m/%Y')} ({session.seats_left} place"
             f"{'s' if session.seats_left > 1 else ''} libre{'s' if session.seats_left > 1 else ''})")))
     deadlines.sort(key=lambda d: d.day)
+    more_deadlines = len(deadlines) > COMPANY_DEADLINES_LIMIT
     since = now() - timedelta(days=RECENT_RESULTS_DAYS)
     results = db.session.execute(
         select(f, JurySession).join(JurySession, JurySession.id == f.jury_session_id)
         .where(f.establishment_id == establishment_id, f.status.in_(DECIDED), JurySession.published_at >= since)
-        .options(selectinload(f.candidate), selectinload(f.cqp))
-        .order_by(JurySession.published_at.desc(), f.id)
+        .options(joinedload(f.candidate), joinedload(f.cqp))
+        .order_by(JurySession.published_at.desc(), f.id).limit(COMPANY_RESULTS_LIMIT + 1)
     ).all()
-    to_do = sum(1 for line in lines if line.next_action and line.next_action.yours)
-    return CompanyHome(groups, counts, deadlines, sessions, [(r[0], r[1]) for r in results], to_do)
+    return CompanyHome(groups, counts, deadlines[:COMPANY_DEADLINES_LIMIT], sessions,
+                       [(r[0], r[1]) for r in results[:COMPANY_RESULTS_LIMIT]], to_do, more_deadlines,
+                       len(results) > COMPANY_RESULTS_LIMIT)
+
+
+def _company_deadlines(establishment_id: int) -> list[Deadline]:
+    """The nearest deadlines of the establishment's files, COMPANY_DEADLINES_LIMIT + 1 of them (so that the page
+    knows whether more follow), in one statement ordered by the deadline: R5, the assessor's window to enter
+    the results after the interview; R7, the last day to withdraw a file registered to a jury."""
+    f, on = CandidateFile, today()
+    window_days = (workflow.results_window(on)[1] - on).days
+    evaluating = and_(f.status == S.EN_ATTENTE_EVALUATION.value, f.interview_date.is_not(None),
+                      f.interview_date >= on - timedelta(days=window_days))
+    registered = and_(f.status == S.INSCRIPTION_JURY.value, JurySession.registration_deadline >= on)
+    day = case((f.status == S.EN_ATTENTE_EVALUATION.value, date_add_days(f.interview_date, window_days)),
+               else_=JurySession.registration_deadline)
+    deadlines = []
+    for file in db.session.scalars(
+        select(f).join(Candidate, Candidate.id == f.candidate_id)
+        .outerjoin(JurySession, JurySession.id == f.jury_session_id)
+        .where(f.establishment_id == establishment_id, or_(evaluating, registered))
+        .options(contains_eager(f.candidate), contains_eager(f.jury_session), joinedload(f.evaluation))
+        .order_by(day, f.id).limit(COMPANY_DEADLINES_LIMIT + 1)
+    ):
+        if file.status == S.EN_ATTENTE_EVALUATION.value:
+            opens, closes = workflow.results_window(file.interview_date)
+            deadlines.append(Deadline(closes, (
+                f"Saisie des résultats de {file.candidate.full_name} par l'évaluateur : "
+                f"du {opens.strftime('%d/%m/%Y')} au {closes.strftime('%d/%m/%Y')}"), file))
+        else:
+            session = file.jury_session
+            deadlines.append(Deadline(session.registration_deadline, (
+                f"Désinscription possible de {file.candidate.full_name} jusqu'au "
+                f"{session.registration_deadline.strftime('%d/%m/%Y')} (jury du "
+                f"{session.date.strftime('%d/%m/%Y')})"), file))
+    return deadlines
 
 
 # ------------------------------------------------------------------ candidate
@@ -314,56 +368,62 @@ class SecretariatHome:
 
 def secretariat_home() -> SecretariatHome:
     on = today()
+    f = CandidateFile
     pending = AccountRequest.status == "pending"
-    requests_count = db.session.scalar(select(func.count()).where(pending)) or 0
+    failed = OutboxEmail.status == "failed"
+    limit_day = add_months(on, HABILITATION_WARNING_MONTHS)
+    ending = and_(Assessor.habilitation_until >= on, Assessor.habilitation_until <= limit_day, User.active.is_(True))
+    stuck_days = int(current_app.config.get("STUCK_FILE_DAYS", 30))
+    stuck_condition = and_(f.status.not_in(FINAL), f.status_changed_at < now() - timedelta(days=stuck_days))
+    # The cards' counts in one statement (each its own scalar subquery), the lists after it.
+    requests_count, failed_count, habilitations_count = db.session.execute(select(
+        select(func.count()).select_from(AccountRequest).where(pending).scalar_subquery(),
+        select(func.count()).select_from(OutboxEmail).where(failed).scalar_subquery(),
+        select(func.count()).select_from(Assessor).join(User, User.id == Assessor.user_id).where(ending)
+        .scalar_subquery(),
+    )).one()
     requests = list(db.session.scalars(
         select(AccountRequest).where(pending).order_by(AccountRequest.created_at, AccountRequest.id)
         .limit(HOME_LIST_LIMIT)
     ))
-    f = CandidateFile
-    counts = (
-        select(f.jury_session_id.label("session_id"), func.count().label("files"),
-               func.sum(case((f.status.in_(DECIDED), 1), else_=0)).label("decided"))
-        .where(f.jury_session_id.is_not(None)).group_by(f.jury_session_id).subquery()
-    )
+    # Counted per session held and not published (a few), on the index of the session's files: grouping every
+    # file of the branch first was a scan of candidate_files (150 ms at 100,000 files).
+    in_session = f.jury_session_id == JurySession.id
+    files_count = select(func.count()).where(in_session).correlate(JurySession).scalar_subquery()
+    decided_count = (select(func.count()).where(in_session, f.status.in_(DECIDED)).correlate(JurySession)
+                     .scalar_subquery())
     to_publish = [
-        SessionToPublish(session, files or 0, int(decided or 0))
+        SessionToPublish(session, files, decided)
         for session, files, decided in db.session.execute(
-            # Sessions held, not published, with files (an empty session has no results to publish)
-            select(JurySession, counts.c.files, counts.c.decided)
-            .join(counts, counts.c.session_id == JurySession.id)
+            select(JurySession, files_count, decided_count)
             .where(JurySession.date <= on, JurySession.published_at.is_(None), JurySession.cancelled_at.is_(None))
             .order_by(JurySession.date, JurySession.id)
         )
+        if files  # an empty session has no results to publish
     ]
-    failed = OutboxEmail.status == "failed"
-    failed_count = db.session.scalar(select(func.count()).where(failed)) or 0
     failed_emails = list(db.session.scalars(
         select(OutboxEmail).where(failed).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
         .limit(HOME_LIST_LIMIT)
     ))
-    limit_day = add_months(on, HABILITATION_WARNING_MONTHS)
-    ending = and_(Assessor.habilitation_until >= on, Assessor.habilitation_until <= limit_day, User.active.is_(True))
-    habilitations_count = db.session.scalar(
-        select(func.count()).select_from(Assessor).join(User, User.id == Assessor.user_id).where(ending)
-    ) or 0
     habilitations = list(db.session.scalars(
         select(Assessor).join(User, User.id == Assessor.user_id).where(ending)
         .options(contains_eager(Assessor.user)).order_by(Assessor.habilitation_until, Assessor.id).limit(HOME_LIST_LIMIT)
     ))
-    stuck_days = int(current_app.config.get("STUCK_FILE_DAYS", 30))
-    stuck_condition = and_(f.status.not_in(FINAL), f.status_changed_at < now() - timedelta(days=stuck_days))
-    stuck_count = db.session.scalar(select(func.count()).where(stuck_condition)) or 0
     stuck = list(db.session.scalars(
         select(f).where(stuck_condition)
         .options(joinedload(f.candidate), joinedload(f.cqp), joinedload(f.establishment))
         .order_by(f.status_changed_at, f.id).limit(HOME_LIST_LIMIT)
     ))
-    in_progress = dict(db.session.execute(
-        select(f.status, func.count()).where(f.status.not_in(FINAL)).group_by(f.status)
-    ).all())
-    return SecretariatHome(requests_count, requests, to_publish, failed_count, failed_emails, habilitations_count,
-                           habilitations, stuck_count, stuck, stuck_days, in_progress)
+    # The open files per status, and among them the stuck ones, in one pass.
+    in_progress, stuck_count = {}, 0
+    for status, n, stuck_n in db.session.execute(
+        select(f.status, func.count(), func.sum(case((stuck_condition, 1), else_=0)))
+        .where(f.status.not_in(FINAL)).group_by(f.status)
+    ):
+        in_progress[status] = n
+        stuck_count += int(stuck_n or 0)
+    return SecretariatHome(requests_count or 0, requests, to_publish, failed_count or 0, failed_emails,
+                           habilitations_count or 0, habilitations, stuck_count, stuck, stuck_days, in_progress)
 
 
 # ------------------------------------------------------------------ partner

@@ -235,3 +235,64 @@ def test_assessor_home_lists_only_the_files_to_evaluate_and_counts_the_others(ap
     # an unpublished decision stays among the open files, shown as « Inscription au jury »
     assert hidden.candidate.last_name in others and "Inscription au jury" in others and "Validé" not in others
     assert shown.candidate.last_name in closed and gone.candidate.last_name in closed
+
+
+def test_the_company_s_to_do_count_is_next_action_s_a_vous(company, client, login_as):
+    """homes.waits_on_company (read from the counts' statement) says « yours » exactly when progress.next_action
+    does, for every status, with and without an open correction request."""
+    from app.files.exchange_models import CorrectionRequest
+    from app.files.models import FileStatus
+    from app.files.progress import next_action
+    from app.stats.homes import waits_on_company
+
+    establishment, user, assessor = company
+    session = make_session(on=TODAY - timedelta(days=5))
+    session.published_at = at(1)
+    files = []
+    for status in FileStatus:
+        for corrected in (False, True):
+            file = make_file(status, establishment=establishment, assessor=assessor,
+                             session=session if status.value in ("valide", "partiel", "non_valide",
+                                                                 "inscription_jury") else None)
+            if corrected:
+                db.session.add(CorrectionRequest(file_id=file.id, message="À corriger", requested_at=at(2)))
+            files.append((file, corrected))
+    db.session.commit()
+    expected = 0
+    for file, corrected in files:
+        db.session.refresh(file)
+        action = next_action(file, user)
+        yours = bool(action and action.yours)
+        assert waits_on_company(file.status, corrected) == yours, (file.status, corrected)
+        expected += yours
+    assert expected >= 4
+    login_as(user)
+    html = html_of(client, "/entreprise")
+    assert f"{expected} dossiers attendent une action de votre part" in html
+
+
+def test_company_home_shows_the_files_waiting_longest_per_step_and_counts_the_rest(company, client, login_as):
+    """An establishment with many files in progress: per step, the COMPANY_GROUP_LIMIT waiting longest, the
+    step's count, and a link to the list; the deadlines and results are bounded too."""
+    from app.stats.homes import COMPANY_DEADLINES_LIMIT, COMPANY_GROUP_LIMIT
+
+    establishment, user, assessor = company
+    many = COMPANY_GROUP_LIMIT + 3
+    drafts = []
+    for days in range(many):
+        file = make_file("en_cours_inscription", establishment=establishment, assessor=assessor)
+        file.status_changed_at = at(days)
+        drafts.append(file)
+    for days in range(COMPANY_DEADLINES_LIMIT + 2):
+        make_file("en_attente_evaluation", establishment=establishment, assessor=assessor,
+                  interview_date=TODAY - timedelta(days=days % 8))
+    db.session.commit()
+    login_as(user)
+    html = html_of(client, "/entreprise")
+    assert f"{many} dossiers" in html and f"voir les {many} dossiers" in html
+    assert "status=en_cours_inscription" in html
+    oldest, newest = drafts[-1], drafts[0]  # the newest are left to the list
+    assert f">{oldest.candidate.full_name}</a>" in html and f">{newest.candidate.full_name}</a>" not in html
+    assert html.count("Saisie des résultats de") == COMPANY_DEADLINES_LIMIT
+    assert "D'autres échéances suivent" in html
+    assert f"{many} dossiers attendent une action de votre part" in html
