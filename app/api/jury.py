@@ -21,6 +21,7 @@ from app.core.templating import PARIS
 from app.core.validation import as_id
 from app.extensions import db, limiter
 from app.files.access import get_file_for
+from app.files.models import CandidateFile
 from app.jury import attendance, decisions, minutes, parchments, pdf, registration, sessions
 from app.jury.models import JurySession
 
@@ -347,9 +348,29 @@ class RegisterJury(MethodView):
     @blp.response(200, FileOut)
     def post(self, data, file_id):
         """Inscrit le dossier à la session demandée ou à la suivante qui a une place (R7–R8)."""
-        file = get_file_for(_user(), file_id, loads=file_answer_loads(_user()))  # the answer's, in a few statements
-        requested = _session_by_id(data["jury_session_id"]) if data.get("jury_session_id") not in (None, "") else None
+        file, requested = _file_and_session(_user(), file_id, data.get("jury_session_id"))
         return _file_answer(registration.register_to_jury(file, _user(), requested).file)
+
+
+def _file_and_session(user, file_id, session_value) -> tuple:
+    """The file as `get_file_for` reads it with what the answer shows (404 first), and the session asked
+    (`_session_by_id`: 422 when unknown, None when none is asked), read in the file's own statement: an
+    outer join on the session's id (one statement fewer per registration)."""
+    loads = file_answer_loads(user)  # the answer's, in a few statements
+    if session_value in (None, ""):
+        return get_file_for(user, file_id, loads=loads), None
+    file_ident, session_ident = as_id(file_id), as_id(str(session_value))
+    if file_ident is None or session_ident is None:
+        return get_file_for(user, file_id, loads=loads), _session_by_id(session_value)
+    row = db.session.execute(
+        CandidateFile.visible_to(user).where(CandidateFile.id == file_ident).options(*loads)
+        .add_columns(JurySession).outerjoin(JurySession, JurySession.id == session_ident)).first()
+    if row is None:
+        get_file_for(user, file_id)  # raises the 404 it answers for a file the user may not see
+    file, requested = row
+    if requested is None:
+        _session_by_id(session_value)  # raises the 422 of an unknown session
+    return file, requested
 
 
 @blp.route("/jury-registrations")

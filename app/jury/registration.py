@@ -46,7 +46,7 @@ def take_seat(jury_session: JurySession) -> bool:
                      _sessions.c.cancelled_at.is_(None))
               .values(seats_taken=_sessions.c.seats_taken + 1).returning(_sessions.c.seats_taken))
     taken = seats_apart.take(taking, jury_session.id)
-    if taken is None:
+    if taken == seats_apart.IN_TRANSACTION:
         taken = db.session.execute(taking).scalar()
     if taken is None:
         return False

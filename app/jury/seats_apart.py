@@ -30,22 +30,24 @@ TAKEN = "jury_seats_taken_apart"  # session.info: [(jury session id, SessionTran
 LOCKED = "jury_sessions_locked_here"  # session.info: ids of the sessions' rows this transaction updated
 
 
+IN_TRANSACTION = -1  # take(): not run apart, the caller runs the UPDATE in the request's transaction
+
+
 def take(taking: Update, session_id: int) -> int | None:
     """Runs `taking` (UPDATE … RETURNING seats_taken) in its own transaction: the seats taken, or None
-    when there was no seat; None as well when it must run in the request's transaction instead (SQLite,
+    when there was no seat; IN_TRANSACTION when it must run in the request's transaction instead (SQLite,
     a row this transaction holds, a lock held elsewhere too long), which the caller then does."""
     session = db.session()
     if db.engine.dialect.name != "postgresql" or session_id in session.info.get(LOCKED, set()):
-        return None
+        return IN_TRANSACTION
     try:
         with apart.engine().connect() as connection:  # autocommit, lock_timeout (app.core.apart)
             taken = connection.execute(taking).scalar()
     except OperationalError as error:  # lock_timeout: that row is held by a long transaction; wait in ours
         log.warning("Place de la session %s prise dans la transaction de la requête (%s)", session_id,
                     error.__class__.__name__)
-        return None
-    if taken is None:
-        # No seat; the caller's own UPDATE would find none either (or find one freed since: fine).
+        return IN_TRANSACTION
+    if taken is None:  # no seat: the same UPDATE again in the request's transaction would find none either
         return None
     transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
     session.info.setdefault(TAKEN, []).append((session_id, transaction))
