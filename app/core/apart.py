@@ -39,8 +39,13 @@ def engine() -> Engine:
 
 
 def _set_lock_timeout(dbapi_connection, _record) -> None:
+    """lock_timeout, and synchronous_commit off: a write apart does not wait for its WAL flush, which
+    PostgreSQL does with the row still locked (a jury seat: every registration to the session queued
+    behind the previous one's fsync). Never lost when it matters: the request's own commit, synchronous,
+    flushes the WAL up to it and beyond; a crash before that loses the seat with the registration that
+    took it (or a seat given back, counted and unused: never oversold), or a token's last use (a hint)."""
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True
     with dbapi_connection.cursor() as cursor:
-        cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+        cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'; SET synchronous_commit = off")
     dbapi_connection.autocommit = autocommit
