@@ -2,9 +2,10 @@
 BENCH_REG_CLIENTS (default 50) clients POST /api/v1/files/{id}/register-jury for BENCH_REG_FILES (default
 3000) files of one company, all asking the same session of BENCH_REG_CAPACITY (default 1000) seats, for
 BENCH_SECONDS (default 8) against gunicorn (gunicorn.conf.py, production settings, 4 workers). Prints the
-registrations per second, p50/p95, `GET /health` of the same run, and checks that no seat was sold twice:
-each session's seats_taken equals its registered files and stays within its capacity (the rest rolled
-over to the next session, R8).
+registrations per second, p50/p95, `GET /health` of the same run, the PostgreSQL connections opened
+meanwhile, one registration's SQL statements and CPU measured in this process, and checks that no seat
+was sold twice: each session's seats_taken equals its registered files and stays within its capacity
+(the rest rolled over to the next session, R8).
 
 Each run adds its own company, files and two sessions to the database (it is not wiped).
 
@@ -31,6 +32,7 @@ FILES = int(os.environ.get("BENCH_REG_FILES", "3000"))
 CAPACITY = int(os.environ.get("BENCH_REG_CAPACITY", "1000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 PORT = int(os.environ.get("BENCH_REG_PORT", "5352"))
+IN_PROCESS = 52  # files kept for the in-process figures (statements, CPU), registered after the load
 
 
 def prepare(app) -> dict:
@@ -104,6 +106,51 @@ def check(app, data: dict) -> list[str]:
     return lines
 
 
+def sessions_opened(url: str) -> int:
+    """PostgreSQL's count of the connections ever opened to the database (pg_stat_database.sessions)."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        return connection.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+                                  ).fetchone()[0]
+
+
+def in_process(app, data: dict, file_ids: list[int]) -> tuple[int, float]:
+    """One registration's SQL statements (the writes apart included), then the CPU of each of the
+    others through the test client, in this process: figures the loaded machine does not blur."""
+    from sqlalchemy import event
+
+    from app.core import apart
+    from app.extensions import db
+
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {data['token']}", "X-Forwarded-Proto": "https"}
+
+    def register(file_id: int) -> None:
+        response = client.post(f"/api/v1/files/{file_id}/register-jury", json={"jury_session_id": data["asked"]},
+                               headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+    register(file_ids[0])  # warms the token's use and the app's caches
+    with app.app_context():
+        engines = {db.engine, apart.engine()}
+    sent: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    register(file_ids[1])
+    for engine in engines:
+        event.remove(engine, "before_cursor_execute", count)
+    began = time.process_time()
+    for file_id in file_ids[2:]:
+        register(file_id)
+    return len(sent), (time.process_time() - began) / max(len(file_ids) - 2, 1) * 1000
+
+
 def main() -> int:
     url = os.environ.get("BENCH_PAGES_DATABASE_URL", "")
     if not url:
@@ -113,6 +160,7 @@ def main() -> int:
 
     app = create_app({"RATELIMIT_ENABLED": False, "SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": None})
     data = prepare(app)
+    apart_files, data["files"] = data["files"][-IN_PROCESS:], data["files"][:-IN_PROCESS]
     files = iter(data["files"])
     lock = threading.Lock()
 
@@ -130,8 +178,11 @@ def main() -> int:
                 "POST", f"/files/{file_id}/register-jury", {"jury_session_id": data["asked"]})
             return status
 
+        opened = sessions_opened(url)
         result = load(register, CLIENTS, SECONDS)
+        opened = sessions_opened(url) - opened
     registered = result.requests
+    statements, cpu = in_process(app, data, apart_files)
     if next(files, None) is None:
         print(f"  (les {FILES} dossiers ont tous été inscrits avant la fin : BENCH_REG_FILES plus grand)")
     print(f"Inscriptions au jury par l'API : {CLIENTS} clients, {SECONDS:.0f} s, gunicorn "
@@ -140,6 +191,9 @@ def main() -> int:
     print(f"  inscriptions : {registered} en {result.seconds:.1f} s = {result.per_second:.1f}/s, "
           f"p50 {result.median:.0f} ms, p95 {result.percentile(95):.0f} ms"
           + (f", {result.errors} erreurs" if result.errors else ""))
+    print(f"  connexions PostgreSQL ouvertes pendant la mesure : {opened}")
+    print(f"  une inscription dans ce processus : {statements} requêtes SQL, {cpu:.1f} ms de CPU "
+          f"(moyenne de {IN_PROCESS - 2})")
     for line in check(app, data):
         print(line)
     return 0
