@@ -16,6 +16,9 @@ computed by app/stats/figures.py, exactly as defined there, and are reused:
   set) and otherwise answers at once that the figures are being computed (`None`): the page says so and
   reloads itself every few seconds, the API answers 503 with Retry-After. No request holds a web thread for
   the seconds a broad filter set takes at a million files;
+- at most STATS_MAX_COMPUTATIONS (2) computations run at once, every process and host together (slots in
+  Redis), and a process's thread holds at most QUEUED_MAX of them: many new filter sets asked for at once
+  are computed a few at a time as their pages reload, and the database keeps cores for the other pages;
 - the worker recomputes every STATS_REFRESH_SECONDS (30 s) the filter sets asked for during the last
   HOT_WINDOW_SECONDS, so that the pages read figures that are already there.
 
@@ -29,6 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from dataclasses import asdict, replace
 from datetime import date
 from functools import cache
@@ -47,6 +51,7 @@ LOCK_SECONDS = 120
 MISS_WAIT_SECONDS = 0.25  # STATS_MISS_WAIT_SECONDS: how long a request waits for figures computed for it
 MISS_POLL_SECONDS = 0.05
 QUEUED_MAX = 2  # computations running or waiting in a process's thread
+MAX_COMPUTATIONS = 2  # STATS_MAX_COMPUTATIONS: computations running at once, every process and host together
 RETRY_AFTER_SECONDS = 3  # what the page's reload and the API's Retry-After say while figures are computed
 REFRESH_BUDGET_SECONDS = 20  # one refresh job stops there: the worker also sends the emails
 
@@ -105,12 +110,38 @@ def loads(raw: bytes | str, filters: StatsFilters) -> tuple[float, BranchStatist
     return entry["at"], BranchStatistics(filters=filters, **entry["figures"])
 
 
-def _compute_and_store(redis, name: str, filters: StatsFilters) -> BranchStatistics:
-    started = time.time()  # the figures are as old as the moment their reading began
-    stats = branch_statistics(filters, None)
-    redis.set(_prefix() + "figures:" + name, dumps(stats, started), ex=HOT_WINDOW_SECONDS * 2)
-    redis.delete(_prefix() + "lock:" + name)
-    return stats
+def _take_slot(redis) -> str | None:
+    """One of the STATS_MAX_COMPUTATIONS computations that may run at once across every process and host (a
+    broad filter set keeps a database core busy ~10 s at a million files: the other pages keep the rest), or
+    None when they are all taken. A slot left by a dead process expires after LOCK_SECONDS."""
+    key, token, now = _prefix() + "running", uuid.uuid4().hex, time.time()
+    pipe = redis.pipeline()  # MULTI: the count and the taking are one step
+    pipe.zremrangebyscore(key, "-inf", now - LOCK_SECONDS)
+    pipe.zadd(key, {token: now})
+    pipe.zrank(key, token)
+    pipe.expire(key, LOCK_SECONDS)
+    rank = pipe.execute()[2]
+    if rank is None or rank >= current_app.config.get("STATS_MAX_COMPUTATIONS", MAX_COMPUTATIONS):
+        redis.zrem(key, token)
+        return None
+    return token
+
+
+def _compute_and_store(redis, name: str, filters: StatsFilters) -> BranchStatistics | None:
+    """Computes and stores the figures of `name` (whose lock the caller holds); None, and the lock given back
+    for a later request or refresh, when every computation slot is taken."""
+    slot = _take_slot(redis)
+    if slot is None:
+        redis.delete(_prefix() + "lock:" + name)
+        return None
+    try:
+        started = time.time()  # the figures are as old as the moment their reading began
+        stats = branch_statistics(filters, None)
+        redis.set(_prefix() + "figures:" + name, dumps(stats, started), ex=HOT_WINDOW_SECONDS * 2)
+        redis.delete(_prefix() + "lock:" + name)
+        return stats
+    finally:
+        redis.zrem(_prefix() + "running", slot)
 
 
 def _recompute(name: str, filters: StatsFilters) -> None:
@@ -193,8 +224,10 @@ def refresh_recent(budget_seconds: float = REFRESH_BUDGET_SECONDS) -> int:
         if not redis.set(_prefix() + "lock:" + name, 1, nx=True, ex=LOCK_SECONDS):
             continue
         spec = json.loads(name)
-        _compute_and_store(redis, name, StatsFilters(**_typed(spec["filters"])))
+        computed = _compute_and_store(redis, name, StatsFilters(**_typed(spec["filters"])))
         db.session.rollback()  # each filter set reads the data as committed now
+        if computed is None:
+            break  # every computation slot taken: the next refresh goes on
         done += 1
     return done
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 
@@ -212,3 +213,26 @@ def test_a_thread_with_enough_to_do_takes_no_more_filter_sets_until_a_later_requ
     assert redis_stats.exists(app.config["STATS_CACHE_PREFIX"] + "lock:" + name)
     cache.background_refresher(app).jobs.join()
     assert secretariat_api.get("/stats?region=69").status_code == 200
+
+
+def test_no_computation_starts_while_every_slot_is_taken(app, app_ctx, redis_stats, secretariat_api, monkeypatch):
+    from app import worker
+
+    make_file("en_cours_inscription")
+    monkeypatch.setitem(app.config, "STATS_MISS_WAIT_SECONDS", 0)
+    monkeypatch.setitem(app.config, "STATS_MAX_COMPUTATIONS", 1)
+    prefix = app.config["STATS_CACHE_PREFIX"]
+    redis_stats.zadd(prefix + "running", {"another-host": time.time()})  # the one slot taken
+    name = cache.filter_set(StatsFilters(region="69"))
+    assert secretariat_api.get("/stats?region=69").status_code == 503
+    cache.background_refresher(app).jobs.join()
+    assert not redis_stats.exists(prefix + "figures:" + name)  # not computed...
+    assert not redis_stats.exists(prefix + "lock:" + name)  # ...and handed back for a later request
+    monkeypatch.setattr(worker, "worker_app", lambda: app)
+    monkeypatch.setattr(worker, "_schedule_from_worker_app", lambda: None)
+    assert jobs.refresh_statistics_job()["refreshed"] == 0  # nor by the worker
+    redis_stats.zrem(prefix + "running", "another-host")
+    assert secretariat_api.get("/stats?region=69").status_code == 503
+    cache.background_refresher(app).jobs.join()
+    assert secretariat_api.get("/stats?region=69").status_code == 200
+    assert redis_stats.zcard(prefix + "running") == 0  # the slot given back
