@@ -51,7 +51,7 @@ _f = CandidateFile
 # What FileOut shows besides a list line (access.FILE_LINE): the history and its actors, the decision
 # and its results, the parchment.
 BEYOND_A_LINE = (
-    selectinload(_f.history).selectinload(StatusChange.actor), joinedload(_f.parchment), joinedload(_f.training_org),
+    selectinload(_f.history).joinedload(StatusChange.actor), joinedload(_f.parchment), joinedload(_f.training_org),
     joinedload(_f.decision).selectinload(Decision.results).joinedload(DecisionResult.competence),
     selectinload(_f.open_correction_request),
 )

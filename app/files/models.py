@@ -255,6 +255,9 @@ class CandidateFile(db.Model):
         Index("ix_candidate_files_status_created_at_id", "status", "created_at", "id"),
         Index("ix_candidate_files_establishment_id_created_at_id", "establishment_id", "created_at", "id"),
         Index("ix_candidate_files_assessor_id_created_at_id", "assessor_id", "created_at", "id"),
+        # A search by name (with a status or not): the matching candidates' files, and their count, from the
+        # index alone.
+        Index("ix_candidate_files_candidate_id_status", "candidate_id", "status"),
         # Statistics (app/stats), read from the index alone: files per CQP and status, files and
         # roll-overs per jury session. They also serve every lookup by cqp_id or jury_session_id.
         Index("ix_candidate_files_cqp_id_status", "cqp_id", "status"),
