@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import audit
 from app.core.clock import now
@@ -91,7 +92,10 @@ def printable_files(jury_session: JurySession) -> list[CandidateFile]:
         select(CandidateFile).where(CandidateFile.jury_session_id == jury_session.id,
                                     CandidateFile.status.in_(KINDS))
         .options(*PRINTED).order_by(CandidateFile.id))
-    return [f for f in files if is_printable(f)]
+    printable = [f for f in files if is_printable(f)]
+    for file in printable:  # each document's file at hand (and kept: not one SELECT per document)
+        set_committed_value(file.parchment, "file", file)
+    return printable
 
 
 def download_parchment(file: CandidateFile, user) -> tuple[bytes, str]:

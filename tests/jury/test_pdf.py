@@ -226,3 +226,56 @@ def _images(data: bytes) -> list:
     page = PdfReader(io.BytesIO(data)).pages[0]
     return [image for image in page.images if image.name and not image.name.lower().endswith(".svg")] \
         if hasattr(page, "images") else []
+
+
+# ---------------------------------------------------------------- the batch by parts (issue 16)
+
+
+def _pages(data: bytes) -> list[str]:
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_batch_by_parts_has_every_document_in_order_in_this_process_or_in_children(
+        app, jury_session, secretariat, monkeypatch, processes):
+    """Parts of 2 for 5 documents: laid out here (PDF_PROCESSES=1) or by two child processes, the same pages
+    in the same order as the one render, progress after each part, the title kept."""
+    monkeypatch.setitem(app.config, "PDF_PROCESSES", processes)
+    files = [make_file(FileStatus.INSCRIPTION_JURY, session=jury_session) for _ in range(5)]
+    for i, file in enumerate(files):
+        decide(file, secretariat, True if i % 2 else [True, False, False])
+    documents = [f.parchment for f in parchments.printable_files(jury_session)]
+    progress: list[int] = []
+    data = pdf.parchments_batch_pdf(documents, part_size=2, on_part=progress.append)
+    assert progress == [2, 4, 5]
+    pages = _pages(data)
+    assert pages == _pages(pdf.parchments_batch_pdf(documents))
+    assert [p.number in page for p, page in zip(documents, pages, strict=True)] == [True] * 5
+    assert "Attestation de compétences" in pages[0] and "Certificat de Qualification Professionnelle" in pages[1]
+    assert PdfReader(io.BytesIO(data)).metadata.title == "Parchemins CQP"
+
+
+def test_a_batch_reads_its_documents_in_a_fixed_number_of_statements(jury_session, secretariat):
+    """The files, their parchments with versions and decisions, the session's president: never one
+    statement per document (each document's file is set on its parchment, not loaded again)."""
+    from tests.jury.helpers import count_statements
+
+    files = [make_file(FileStatus.INSCRIPTION_JURY, session=jury_session) for _ in range(4)]
+    for file in files:
+        decide(file, secretariat, True)
+    from app.extensions import db
+
+    db.session.expunge_all()
+    with count_statements() as statements:
+        documents = [f.parchment for f in parchments.printable_files(jury_session)]
+        contexts = [pdf._parchment_context(p) for p in documents]
+    assert len(contexts) == 4 and all(c["holder"]["first_name"] for c in contexts)
+    assert len(statements) <= 5, statements
+
+
+def test_the_parchments_stylesheet_is_parsed_once_per_thread(app_ctx):
+    source = pdf._parchments_css()
+    assert "@page" in source and ".footer" in source
+    css, fonts = pdf._stylesheet(source)
+    assert pdf._stylesheet(source) == (css, fonts)
+    assert pdf._stylesheet(source + "\n")[0] is not css  # a changed stylesheet is parsed again
