@@ -105,6 +105,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "STATS_REFRESH_SECONDS": _int_env("STATS_REFRESH_SECONDS", 30),
         "STATS_CACHE_PREFIX": os.environ.get("STATS_CACHE_PREFIX") or "certifia:stats:",
         "EXPORT_KEEP_HOURS": _int_env("EXPORT_KEEP_HOURS", 24),
+        # A session's parchments in the worker: their parts laid out by that many child processes (1: in the job's own).
+        "PDF_PROCESSES": _int_env("PDF_PROCESSES", 2),
         # Mail: without MAIL_SERVER, development keeps emails in the local mailbox page.
         "MAIL_SERVER": mail_server or "127.0.0.1",
         "MAIL_SERVER_CONFIGURED": bool(mail_server),

@@ -148,7 +148,7 @@ def parchments_batch_pdf(parchments: list[Parchment], part_size: int | None = No
             on_part(len(parchments))
         return data
     parts = [parchments[start:start + part_size] for start in range(0, len(parchments), part_size)]
-    processes = min(int(current_app.config.get("PDF_PROCESSES", 2)), len(parts))
+    processes = min(int(current_app.config.get("PDF_PROCESSES") or 1), len(parts))
     if processes > 1:
         return _parts_in_children(parts, processes, on_part)
     css_source = _parchments_css()

@@ -4,7 +4,9 @@
   (sampled from /proc); with BENCH_PYTHON_CSV=1 (default) the Python writer's time over the same rows too;
 - the XLSX of one year's files as the worker prepares it (app/stats/export_jobs.run_export);
 - 300 parchments (BENCH_PDF_DATABASE_URL: a database the benchmark WIPES; skipped when unset): one WeasyPrint
-  render as the page did, then the worker's parts of 25, with the process's peak RSS.
+  render as the page did, the worker's parts of 25 in its own process (PDF_PROCESSES=1), then laid out by 2
+  child processes (PDF_PROCESSES=2, the default), each with its wall-clock and CPU time (the process's and
+  its children's) and the peak RSS.
 BENCH_PYTHON_CSV=0 and BENCH_XLSX=0 leave out the Python CSV and the XLSX.
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/certifia_stats_bench \\
@@ -134,6 +136,7 @@ def parchments_batch(url: str) -> None:
 
     from flask_migrate import upgrade
 
+    import app.models  # noqa: F401  (every class mapped before the factories' first file)
     from app import create_app
     from app.extensions import db
     from app.jury import decisions, parchments, pdf
@@ -158,14 +161,23 @@ def parchments_batch(url: str) -> None:
         decisions.publish_session(session, actor)
         db.session.commit()
         documents = [f.parchment for f in parchments.printable_files(session)]
-        for label, kwargs in (("un seul rendu (la page, avant)", {}), ("par parts de 25 (le worker)",
-                                                                        {"part_size": 25})):
+        def cpu() -> tuple[float, float]:
+            own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+            return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+        for label, kwargs, processes in (("un seul rendu (la page, avant)", {}, 1),
+                                         ("par parts de 25 dans le processus du worker", {"part_size": 25}, 1),
+                                         ("par parts de 25, 2 processus enfants (le worker)", {"part_size": 25}, 2)):
+            app.config["PDF_PROCESSES"] = processes
             peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            own_before, children_before = cpu()
             start = time.perf_counter()
             data = pdf.parchments_batch_pdf(documents, **kwargs)
             elapsed = time.perf_counter() - start
+            own, children = cpu()
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
             print(f"{len(documents)} parchemins, {label} : {elapsed:.1f} s, {len(data) / 1e6:.1f} Mo, "
+                  f"CPU {own - own_before:.1f} s + {children - children_before:.1f} s des enfants, "
                   f"pic RSS du processus {peak} Mo (avant {peak_before} Mo)", flush=True)
     os.environ.pop("APP_TODAY", None)
 
