@@ -14,6 +14,7 @@ from app.core.permissions import require, roles_required
 from app.core.templating import pluriel
 from app.jury import decisions, forms, pdf, registration, sessions
 from app.jury.models import JurySession
+from app.jury.session_page import session_page
 from app.jury.web import _file_or_404, _session_or_404, _user, bp
 
 # ---------------------------------------------------------------- secretariat: calendar
@@ -79,11 +80,19 @@ def session_edit(session_id: int):
 @roles_required("secretariat")
 def session_detail(session_id: int):
     jury_session = _session_or_404(session_id)
-    page = sessions.overview(jury_session)
+    page = session_page(jury_session)
     return render_template("jury/session_detail.html", jury_session=jury_session, files=page.files,
-                           summary=page.summary, batches=page.batches, printable=page.printable, page=page,
-                           publication_refusal=jury_session.publication_refusal(len(page.summary.undecided)),
-                           form=forms.EmptyForm(), cancel_form=forms.CancelSessionForm(), late=jury_session.is_late)
+                           summary=page.summary, batches=page.batches, page=page,
+                           publication_refusal=jury_session.publication_refusal(page.summary.undecided),
+                           form=forms.EmptyForm(), cancel_form=forms.CancelSessionForm(), late=jury_session.is_late,
+                           # one url_for for the whole list: each row's address is the pattern with its id
+                           file_url=_url_pattern("files.file_show"), decision_url=_url_pattern("jury.file_decision"))
+
+
+def _url_pattern(endpoint: str) -> str:
+    """The address of `endpoint` for a file, with `{}` in place of its id (str.format it)."""
+    marker = 2**31 - 1
+    return url_for(endpoint, file_id=marker).replace(str(marker), "{}")
 
 
 @bp.route("/secretariat/jurys/<int:session_id>/annuler", methods=["POST"])
