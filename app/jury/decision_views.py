@@ -2,8 +2,11 @@
 (« Enregistrer tout ») or the ticked rows as the evaluation concluded (« Décider conforme à
 l'évaluation »), and one file's decision. Routes of the jury blueprint (app.jury.web).
 
-The session's screen is one form: each row's « Enregistrer » posts it to its row's address (formaction),
-so the page works without JavaScript and with the keyboard alone."""
+The session's screen shows its files by pages of 50 (app/jury/decision_rows.py: keyset in id order, the filter
+« à décider / décidés / tous » with its counts); a page is one form: each row's « Enregistrer » posts it to its
+row's address (formaction), « Enregistrer tout » the rows of the page, so the page works without JavaScript and
+with the keyboard alone. The rows are plain data read in a few statements and a row's post is read by
+`RowEntry`, not a WTForms form per row (300 of them were 2.3 s a page at 16 clients)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.core.errors import DomainError
 from app.core.permissions import require, roles_required
+from app.core.validation import as_id
 from app.files.models import CandidateFile
-from app.jury import decisions, forms
+from app.jury import decision_rows, decisions, forms
 from app.jury.models import JurySession
 from app.jury.web import _file_or_404, _session_or_404, _user, bp
 
@@ -26,41 +30,63 @@ class Report:
     """What a bulk action on the screen did, file by file (shown above the table)."""
 
     title: str
-    saved: list[tuple[CandidateFile, str]] = field(default_factory=list)
-    refused: list[tuple[CandidateFile, str]] = field(default_factory=list)
-    left: list[tuple[CandidateFile, str]] = field(default_factory=list)
+    saved: list[tuple[int, str, str]] = field(default_factory=list)  # (file id, name, what)
+    refused: list[tuple[int, str, str]] = field(default_factory=list)
+    left: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def add(self, bucket: list, file: CandidateFile, what: str) -> None:
+        bucket.append((file.id, file.candidate.full_name, what))
+
+
+def _cursor(name: str) -> int | None:
+    return as_id(request.args.get(name))
+
+
+def _page(jury_session: JurySession) -> decision_rows.Page:
+    """The page the screen shows (and its forms post back to): ?etat=, ?apres= / ?avant= of the address."""
+    return decision_rows.page_of(jury_session, request.args.get("etat", decision_rows.DEFAULT_STATE),
+                                 after=_cursor("apres"), before=_cursor("avant"))
+
+
+def _where() -> dict:
+    """The address arguments of the page shown (its state and cursor), kept by its forms and redirects."""
+    args = {"etat": request.args["etat"]} if request.args.get("etat") in decision_rows.STATES else {}
+    args |= {key: str(as_id(request.args.get(key))) for key in ("apres", "avant") if as_id(request.args.get(key))}
+    return args
 
 
 @bp.route("/secretariat/jurys/<int:session_id>/decisions")
 @roles_required("secretariat")
 def session_decisions(session_id: int):
     jury_session = _session_or_404(session_id)
-    return _render_decisions(jury_session, decisions.files_to_decide(jury_session), {})
+    return _render_decisions(jury_session, _page(jury_session))
 
 
-def _render_decisions(jury_session: JurySession, files: list[CandidateFile], row_forms: dict, status: int = 200,
-                      report: Report | None = None, selected: set[int] | frozenset = frozenset()):
-    rows = [{"file": f, "decision": f.decision, "selected": f.id in selected,
-             "form": row_forms.get(f.id) or forms.decision_form_for(f, prefix=f"f{f.id}")} for f in files]
+def _render_decisions(jury_session: JurySession, page: decision_rows.Page, entries: dict | None = None,
+                      status: int = 200, report: Report | None = None,
+                      selected: set[int] | frozenset = frozenset()):
+    entries = entries or {}
+    ids = sorted(set(page.ids) | set(entries))  # a refused row is shown even if no longer of the page
+    rows = decision_rows.rows_of(ids, entries, selected)
     return render_template("jury/session_decisions.html", jury_session=jury_session, rows=rows, report=report,
-                           summary=decisions.decision_summary(files), may_decide=jury_session.is_held,
+                           page=page, states=decision_rows.STATES, where=_where(),
+                           page_size=decision_rows.PAGE_SIZE,
+                           published=jury_session.published_at is not None, may_decide=jury_session.is_held,
                            form=forms.EmptyForm()), status
 
 
-def _session_files(jury_session: JurySession) -> list[CandidateFile]:
-    return decisions.files_to_decide(jury_session)
+def _posted_files(jury_session: JurySession) -> list[CandidateFile]:
+    """The rows the form showed (its `lignes`), else the page of the address."""
+    posted = request.form.get("lignes", "").split()[:10 * decision_rows.PAGE_SIZE]  # a page, and a few refused
+    ids = [file_id for file_id in map(as_id, posted) if file_id is not None]
+    return decision_rows.files_posted(jury_session, ids or _page(jury_session).ids)
 
 
-def _recorded(file: CandidateFile, form) -> bool:
-    """Records the decision of a valid form; a refusal lands on the form's fields (False)."""
-    if not form.validate_on_submit():
-        return False
-    try:
-        decisions.record_decision(file, _user(), form.results, comment=form.comment.data, reason=form.reason.data)
-    except DomainError as err:
-        form.add_domain_errors(err)
-        return False
-    return True
+def _csrf_expired(jury_session: JurySession):
+    if forms.EmptyForm().validate_on_submit():
+        return None
+    flash("Le formulaire a expiré : recommencez.", "error")
+    return redirect(url_for("jury.session_decisions", session_id=jury_session.id, **_where()))
 
 
 @bp.route("/secretariat/jurys/<int:session_id>/decisions/<int:file_id>", methods=["POST"])
@@ -69,54 +95,58 @@ def session_decision_row(session_id: int, file_id: int):
     jury_session = _session_or_404(session_id)
     file = _file_or_404(file_id)
     require(file.jury_session_id == jury_session.id)
-    form = forms.decision_form_for(file, formdata=request.form, prefix=f"f{file.id}")
-    if _recorded(file, form):
-        flash(f"Décision enregistrée pour {file.candidate.full_name} : {file.status_label}.", "success")
-        return redirect(url_for("jury.session_decisions", session_id=jury_session.id) + f"#dossier-{file.id}")
-    return _render_decisions(jury_session, _session_files(jury_session), {file.id: form}, 422)
+    expired = _csrf_expired(jury_session)
+    if expired is not None:
+        return expired
+    entry = decision_rows.RowEntry.read(file, request.form)
+    if entry.validate():
+        try:
+            decisions.record_decision(file, _user(), *entry.record_args())
+        except DomainError as err:
+            entry.add_domain_error(err)
+        else:
+            flash(f"Décision enregistrée pour {file.candidate.full_name} : {file.status_label}.", "success")
+            return redirect(url_for("jury.session_decisions", session_id=jury_session.id, **_where())
+                            + f"#dossier-{file.id}")
+    return _render_decisions(jury_session, _page(jury_session), {file.id: entry}, 422)
 
 
 @bp.route("/secretariat/jurys/<int:session_id>/decisions/tout", methods=["POST"])
 @roles_required("secretariat")
 def session_decisions_all(session_id: int):
-    """Every row of the screen: the rows changed are validated and saved, each all or nothing; the
-    rows left untouched or as recorded are left alone; the report says which."""
+    """Every row of the page: the rows changed are checked and saved, each all or nothing; the rows left
+    untouched or as recorded are left alone; the report says which."""
     jury_session = _session_or_404(session_id)
-    if not forms.EmptyForm().validate_on_submit():
-        flash("Le formulaire a expiré : recommencez.", "error")
-        return redirect(url_for("jury.session_decisions", session_id=jury_session.id))
-    files = _session_files(jury_session)
+    expired = _csrf_expired(jury_session)
+    if expired is not None:
+        return expired
     report = Report("Enregistrer tout")
-    row_forms, entries = {}, []
-    for f in files:
+    entries, to_record = {}, []
+    for f in _posted_files(jury_session):
         if not f.can_decide(_user()):
             continue
-        form = forms.decision_form_for(f, formdata=request.form, prefix=f"f{f.id}")
-        if f.decision is None and form.untouched:
-            report.left.append((f, "aucune décision choisie"))
+        entry = decision_rows.RowEntry.read(f, request.form)
+        if f.decision is None and entry.untouched:
+            report.add(report.left, f, "aucune décision choisie")
             continue
-        if form.matches(f.decision):
+        if entry.matches(f.decision):
             continue
-        row_forms[f.id] = form
-        if not form.validate():
-            report.refused.append((f, " ".join(form.form_errors) or _first_error(form)))
+        entries[f.id] = entry
+        if not entry.validate():
+            report.add(report.refused, f, entry.first_error())
             continue
-        entries.append((f, form.results, form.comment.data, form.reason.data))
-    for outcome in decisions.record_decisions(entries, _user()):
+        to_record.append(entry)
+    outcomes = decisions.record_decisions([(e.file, *e.record_args()) for e in to_record], _user())
+    for outcome in outcomes:
         if outcome.error is None:
-            report.saved.append((outcome.file, outcome.file.status_label))
-            row_forms.pop(outcome.file.id, None)
+            report.add(report.saved, outcome.file, outcome.file.status_label)
+            entries.pop(outcome.file.id, None)
         else:
-            row_forms[outcome.file.id].add_domain_errors(outcome.error)
-            report.refused.append((outcome.file, outcome.error.message))
+            entries[outcome.file.id].add_domain_error(outcome.error)
+            report.add(report.refused, outcome.file, outcome.error.message)
     # Saved rows stay saved (the request commits below 400): 422 only when nothing was saved.
     status = 422 if report.refused and not report.saved else 200
-    return _render_decisions(jury_session, _session_files(jury_session) if report.saved else files,
-                             row_forms, status, report)
-
-
-def _first_error(form) -> str:
-    return next((str(e) for errors in form.errors.values() for e in errors), "")
+    return _render_decisions(jury_session, _page(jury_session), entries, status, report)
 
 
 @bp.route("/secretariat/jurys/<int:session_id>/decisions/conforme", methods=["POST"])
@@ -125,13 +155,11 @@ def session_decisions_as_evaluated(session_id: int):
     """« Décider conforme à l'évaluation » for the ticked files of the session."""
     jury_session = _session_or_404(session_id)
     bulk = forms.BulkDecisionForm()
-    back = url_for("jury.session_decisions", session_id=jury_session.id)
+    back = url_for("jury.session_decisions", session_id=jury_session.id, **_where())
     if not bulk.validate_on_submit():
         flash(" ".join(_first_error(bulk).split()) or "Le formulaire a expiré : recommencez.", "error")
         return redirect(back)
-    files = _session_files(jury_session)
-    wanted = set(bulk.file_ids.data or [])
-    chosen = [f for f in files if f.id in wanted]
+    chosen = decision_rows.files_posted(jury_session, list(set(bulk.file_ids.data or [])))
     if not chosen:
         flash("Dossiers sélectionnés : cochez au moins un dossier de la session avant « Décider conforme à "
               "l'évaluation ».", "error")
@@ -139,13 +167,28 @@ def session_decisions_as_evaluated(session_id: int):
     report = Report("Décider conforme à l'évaluation")
     for outcome in decisions.decide_as_evaluated(chosen, _user()):
         if outcome.error is None:
-            report.saved.append((outcome.file, outcome.file.status_label))
+            report.add(report.saved, outcome.file, outcome.file.status_label)
         else:
-            report.refused.append((outcome.file, outcome.error.message))
+            report.add(report.refused, outcome.file, outcome.error.message)
     status = 422 if report.refused and not report.saved else 200
-    refused = {f.id for f, _ in report.refused}
-    return _render_decisions(jury_session, _session_files(jury_session) if report.saved else files, {}, status,
-                             report, selected=refused)
+    return _render_decisions(jury_session, _page(jury_session), None, status, report,
+                             selected={file_id for file_id, _, _ in report.refused})
+
+
+def _first_error(form) -> str:
+    return next((str(e) for errors in form.errors.values() for e in errors), "")
+
+
+def _recorded(file: CandidateFile, form) -> bool:
+    """The file's decision page: records the decision of a valid form; a refusal lands on its fields."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        decisions.record_decision(file, _user(), form.results, comment=form.comment.data, reason=form.reason.data)
+    except DomainError as err:
+        form.add_domain_errors(err)
+        return False
+    return True
 
 
 @bp.route("/secretariat/dossiers/<int:file_id>/decision", methods=["GET", "POST"])
