@@ -97,8 +97,12 @@ def prepare(app) -> dict:
                                        .order_by(JurySession.id.desc()).limit(1))
         total = db.session.scalar(select(func.count()).select_from(CandidateFile))
         deep = _deep_arguments()
+        # The decision screen shows 50 files a page (keyset): its 4th page starts after the session's 150th file.
+        decisions_after = db.session.scalar(select(CandidateFile.id).where(CandidateFile.jury_session_id == session_id)
+                                            .order_by(CandidateFile.id).offset(149).limit(1))
         return {"token": token, "company_file": company_file, "session_id": session_id, "total": total,
-                "assessor": assessor_email, "deep": deep, "dialect": db.engine.dialect.name}
+                "assessor": assessor_email, "deep": deep, "dialect": db.engine.dialect.name,
+                "decisions_after": decisions_after}
 
 
 def _deep_arguments() -> dict[str, str]:
@@ -144,7 +148,9 @@ def _pages(data: dict) -> list[tuple[str, str, str]]:
         ("accueil d'une entreprise", "entreprise", "/entreprise"),
         ("accueil d'un évaluateur", "evaluateur", "/evaluateur"),
         ("session de jury de 300 dossiers", "secretariat", f"/secretariat/jurys/{sid}"),
-        ("écran des décisions (300 dossiers)", "secretariat", f"/secretariat/jurys/{sid}/decisions"),
+        ("écran des décisions (300 dossiers), page 1", "secretariat", f"/secretariat/jurys/{sid}/decisions"),
+        ("écran des décisions (300 dossiers), page 4", "secretariat",
+         f"/secretariat/jurys/{sid}/decisions?apres={data['decisions_after']}"),
         ("GET /api/v1/files", "api", "/api/v1/files"),
         ("GET /api/v1/files, page profonde", "api", f"/api/v1/files?{deep['api']}"),
         ("GET /api/v1/files?status=valide&q=mar", "api", "/api/v1/files?status=valide&q=mar"),
