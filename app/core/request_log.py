@@ -55,10 +55,16 @@ def configure_json_logging() -> None:
 
 
 def _user_id():
-    user = g.get("_login_user")  # only when the request loaded it: never a query here
-    if user is not None and getattr(user, "is_authenticated", False):
-        return getattr(user, "id", None)
-    return None
+    """The id of the user the request loaded, if any: never a query here. The request has committed by now,
+    which expires the user's attributes (`is_authenticated` reads `active`, even `id` would be reloaded):
+    the id comes from the instance's identity key."""
+    user = g.get("_login_user")
+    if user is None or getattr(user, "is_anonymous", True):
+        return None
+    state = getattr(user, "_sa_instance_state", None)
+    if state is not None and state.identity:
+        return state.identity[0]
+    return getattr(user, "id", None)
 
 
 def init_app(app: Flask) -> None:

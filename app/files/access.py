@@ -27,17 +27,19 @@ _f = CandidateFile
 # and what it waits for (progress.next_action: the invitations, and what the actor's step lacks).
 # What a file has one of comes in the file's own SELECT (LEFT OUTER JOINs: no row multiplied); its
 # collections one statement each. A page's statements stay few (issue 16: at most 15) whatever its rows.
-FILE_LINE = (
+_LINE_BUT_DOCUMENTS = (
     joinedload(_f.candidate), joinedload(_f.cqp), joinedload(_f.establishment),
     joinedload(_f.assessor).joinedload(Assessor.user), joinedload(_f.assessor).selectinload(Assessor.cqps),
-    selectinload(_f.competences), selectinload(_f.invitations), selectinload(_f.documents),
+    selectinload(_f.competences), selectinload(_f.invitations),
     joinedload(_f.evaluation).selectinload(Evaluation.results), joinedload(_f.jury_session),
     selectinload(_f.carried_competences),  # R13: acquired_competences
     selectinload(_f.open_correction_request),  # what the file waits for while a correction is asked
 )
-# What the file's page shows besides: the history and its actors, the job assessor's observations.
+FILE_LINE = (*_LINE_BUT_DOCUMENTS, selectinload(_f.documents))
+# What the file's page shows besides: the history and its actors, the job assessor's observations. Not its
+# documents: the page reads them with the candidate's own in one statement (files.views._render_file).
 FILE_PAGE = (
-    *FILE_LINE,
+    *_LINE_BUT_DOCUMENTS,
     selectinload(_f.history).selectinload(StatusChange.actor),
     selectinload(_f.invitations).selectinload(JobAssessorInvitation.observations),
 )

@@ -6,6 +6,7 @@ the service's status (the app rolls a 4xx back)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask import flash, g, redirect, request, url_for
 from flask_login import current_user
@@ -30,9 +31,13 @@ class FileExchanges:
     messages: list[FileMessage] | None  # None: the viewer does not take part in the thread
     can_request: bool
     can_resolve: bool
-    idle_days: int
     offer_abandon_or_relaunch: bool
     stalled_days: int
+
+    @cached_property
+    def idle_days(self) -> int:
+        """Read only by the « abandonner / relancer » banner: one statement, and only when it shows."""
+        return stalled.idle_days(self.file)
 
     @property
     def past_requests(self) -> list[CorrectionRequest]:
@@ -53,7 +58,7 @@ def file_exchanges(file: CandidateFile) -> FileExchanges:
             messages=exchanges.messages_of(file, me) if party else None,
             can_request=exchanges.can_request_correction(file, me),
             can_resolve=exchanges.can_resolve_correction(file, me),
-            idle_days=stalled.idle_days(file), stalled_days=stalled.stalled_file_days(),
+            stalled_days=stalled.stalled_file_days(),
             offer_abandon_or_relaunch=stalled.offers_abandon_or_relaunch(file, me))
     return cache[file.id]
 

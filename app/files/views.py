@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import audit
 from app.core.errors import DomainError, refusal_goes_back_to
@@ -61,9 +62,14 @@ def _render_file(file: CandidateFile, status: int = 200, **given_forms):
         "confirm_form": forms.ConfirmAssessorForm(formdata=None),
         **given_forms,
     }
+    documents = services.file_documents(file)
+    if "documents" in inspect(file).unloaded:
+        # The file's own scans are among the page's documents: one statement for both (file_show
+        # does not load them with the file), in the relationship's order (uploaded_at).
+        set_committed_value(file, "documents", [d for d in documents if d.file_id == file.id])
     shown = file.visible_status_for(me)
     return render_template(
-        "files/file_show.html", f=file, shown=shown, steps=STEPS, documents=services.file_documents(file),
+        "files/file_show.html", f=file, shown=shown, steps=STEPS, documents=documents,
         history=file.visible_history_for(me),
         missing=progress.missing_items(file, me) if shown == file.status else [],
         next_action=progress.next_action(file, me),
