@@ -339,9 +339,9 @@ def sized_sessions(app, today_is):
 
 @pytest.mark.parametrize(("role", "url", "shown", "per_page", "most"), [
     # the session's page: its files as plain rows in one statement (app/jury/session_page.py)
-    ("secretariat", "/secretariat/jurys/{}", 'href="/secretariat/dossiers/', None, 8),
+    ("secretariat", "/secretariat/jurys/{}", 'href="/secretariat/dossiers/', None, 6),
     # the decision screen shows its files by pages of 50 (app/jury/decision_rows.py)
-    ("secretariat", "/secretariat/jurys/{}/decisions", '<tr id="dossier-', 50, 8),
+    ("secretariat", "/secretariat/jurys/{}/decisions", '<tr id="dossier-', 50, 6),
     ("jury", "/jury/sessions/{}", '<section class="card" id="dossier-', None, 30),
 ])
 def test_a_sessions_pages_send_the_same_statements_for_3_and_300_files(sized_sessions, role, url, shown,
