@@ -3,7 +3,7 @@ tenant's object is a 404, NotFound), and the searchable lists of files and candi
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import and_, inspect, not_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.errors import NotFound, ValidationFailed
@@ -12,6 +12,7 @@ from app.core.validation import as_id
 from app.extensions import db
 from app.files.models import (
     Candidate,
+    DECISION_STATUSES,
     CandidateFile,
     Document,
     Evaluation,
@@ -109,7 +110,7 @@ def search_files(user, *, status: str | None = None, cqp: str | None = None, q: 
     if status:
         if status not in {s.value for s in FileStatus}:
             raise ValidationFailed.for_field("status", f"Statut inconnu : {status}.")
-        query = query.where(CandidateFile.status == status)
+        query = query.where(status_as_seen_by(user, status))
     if cqp:
         query = query.where(CandidateFile.cqp_id.in_(select(Cqp.id).where(Cqp.code == cqp.strip().upper())))
     if q and q.strip():
@@ -119,6 +120,20 @@ def search_files(user, *, status: str | None = None, cqp: str | None = None, q: 
                        after=after or "", before=before or "")
     return paginate(query, window, scalars=True, keys=(CandidateFile.created_at, CandidateFile.id),
                     count_from=CandidateFile.__table__, cursor_field=cursor_field)
+
+
+def status_as_seen_by(user, status: str):
+    """The files `user` sees in `status` (R10): before publication, a decided file is « inscription au jury »
+    to those who may not see the decision yet, so filtering on a decision must not reveal it."""
+    f = CandidateFile
+    if getattr(user, "sees_unpublished_decisions", False):
+        return f.status == status
+    decided = [s.value for s in DECISION_STATUSES]
+    if status in decided:
+        return and_(f.status == status, f.is_published)
+    if status == FileStatus.INSCRIPTION_JURY.value:
+        return or_(f.status == status, and_(f.status.in_(decided), not_(f.is_published)))
+    return f.status == status
 
 
 def _candidate_ids_matching(q: str):

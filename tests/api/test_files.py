@@ -179,6 +179,28 @@ def test_an_unpublished_decision_is_hidden_from_the_company(world, api_as, app):
     assert secretariat_view["status"] == "valide"
 
 
+def test_filtering_on_a_decision_does_not_reveal_it_before_publication(world, api_as, login_as):
+    """R10: the company's list filtered on « validé » must not single out a file whose decision is unpublished;
+    it is listed under « inscription au jury », as it is shown; the secretariat filters on the real status."""
+    session = factories.make_session(on=date(2027, 1, 15))
+    file = factories.make_file(FileStatus.VALIDE, establishment=world["company"].establishment,
+                               assessor=world["assessor"], session=session)
+    company = api_as(world["company"])
+    assert file.id not in [f["id"] for f in company.get("/files?status=valide&per_page=100").json["items"]]
+    assert file.id in [f["id"] for f in company.get("/files?status=inscription_jury&per_page=100").json["items"]]
+    secretariat = api_as(factories.make_user(Role.SECRETARIAT))
+    assert file.id in [f["id"] for f in secretariat.get("/files?status=valide&per_page=100").json["items"]]
+    assert file.id not in [f["id"] for f in secretariat.get("/files?status=inscription_jury&per_page=100").json["items"]]
+    web = login_as(world["company"])
+    assert f"/dossiers/{file.id}\"" not in web.get("/dossiers?status=valide").get_data(as_text=True)
+    assert f"/dossiers/{file.id}\"" in web.get("/dossiers?status=inscription_jury").get_data(as_text=True)
+
+    session.published_at = datetime(2027, 1, 16)
+    db.session.commit()
+    assert file.id in [f["id"] for f in company.get("/files?status=valide&per_page=100").json["items"]]
+    assert file.id not in [f["id"] for f in company.get("/files?status=inscription_jury&per_page=100").json["items"]]
+
+
 # ---------------------------------------------------------------- access: not yours → 404
 
 
