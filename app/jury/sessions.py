@@ -4,7 +4,6 @@ statement per relationship whatever their number. Every function flushes, never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select, update
@@ -19,21 +18,12 @@ from app.extensions import db
 from app.files import workflow
 from app.files.models import CandidateFile, Evaluation, FileStatus, JobAssessorInvitation
 from app.jury import notifications
-from app.jury.decisions import DecisionSummary, decision_summary
 from app.jury.models import REGISTRATION_DAYS_BEFORE, JurySession
-from app.jury.parchments import PrintBatch, SessionPrints, is_printable, session_prints
 from app.jury.registration import next_session_with_a_seat, place
 from app.referential.models import Assessor
 
 _sessions = JurySession.__table__
 
-# What the secretariat's session page lists of each file.
-LISTED = (
-    joinedload(CandidateFile.candidate),
-    joinedload(CandidateFile.establishment),
-    joinedload(CandidateFile.cqp),
-    joinedload(CandidateFile.parchment),
-)
 # What the jury examines of each file (templates/jury/_file_exam.html: the page and the booklet).
 EXAMINED = (
     joinedload(CandidateFile.candidate),
@@ -197,37 +187,6 @@ def _files_of(jury_session: JurySession, *options, withdrawn: bool = True) -> li
     if not withdrawn:
         query = query.where(CandidateFile.status != FileStatus.ABANDONNE.value)
     return list(db.session.scalars(query.options(*options).order_by(CandidateFile.id)))
-
-
-@dataclass
-class SessionOverview:
-    """The secretariat's page of a session: its files, how far the decisions are, what to print."""
-
-    files: list[CandidateFile]
-    summary: DecisionSummary
-    printable: list[CandidateFile]
-    batches: list[PrintBatch]
-    prints: SessionPrints
-
-    @property
-    def to_print(self) -> list[CandidateFile]:
-        """The printable files whose document was never printed."""
-        return [f for f in self.printable if f.parchment.id not in self.prints.printed]
-
-    @property
-    def printed_count(self) -> int:
-        return sum(1 for f in self.printable if f.parchment.id in self.prints.printed)
-
-    @property
-    def sent_count(self) -> int:
-        return sum(1 for f in self.printable if f.parchment.id in self.prints.sent)
-
-
-def overview(jury_session: JurySession) -> SessionOverview:
-    files = _files_of(jury_session, *LISTED)
-    prints = session_prints(jury_session)
-    return SessionOverview(files=files, summary=decision_summary(files),
-                           printable=[f for f in files if is_printable(f)], batches=prints.batches, prints=prints)
 
 
 def files_to_examine(jury_session: JurySession) -> list[CandidateFile]:

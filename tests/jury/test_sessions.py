@@ -12,6 +12,7 @@ from app.core.mail import send_pending
 from app.extensions import db
 from app.files.models import FileStatus
 from app.jury import sessions
+from app.jury.session_page import session_page
 from tests.factories import make_establishment, make_session, make_user
 from tests.jury.helpers import add_session_files, count_statements, decide, make_file
 
@@ -174,7 +175,7 @@ def test_published_or_cancelled_sessions_are_never_late(app_ctx, clock_at):
 # ---------------------------------------------------------------- a session's files, as its pages show them
 
 
-def test_the_overview_counts_the_decisions_and_what_to_print(secretariat, today_is):
+def test_the_session_page_counts_the_decisions_and_what_to_print(secretariat, today_is):
     jury_session = make_session(on=JURY_DAY)
     files = [make_file(FileStatus.INSCRIPTION_JURY, session=jury_session) for _ in range(4)]
     today_is(JURY_DAY)
@@ -182,9 +183,11 @@ def test_the_overview_counts_the_decisions_and_what_to_print(secretariat, today_
     decide(files[1], secretariat, [True, False, False])
     decide(files[2], secretariat, False)
     db.session.commit()
-    page = sessions.overview(jury_session)
-    assert page.files == files and page.printable == files[:2] and page.batches == []
-    assert (page.summary.total, page.summary.decided, page.summary.undecided) == (4, 3, [files[3]])
+    page = session_page(jury_session)
+    assert [f.id for f in page.files] == [f.id for f in files]
+    assert [f.id for f in page.files if f.printable] == [files[0].id, files[1].id] and page.batches == []
+    assert (page.printable, page.to_print, page.printed_count, page.sent_count) == (2, 2, 0, 0)
+    assert (page.summary.total, page.summary.decided, page.summary.undecided) == (4, 3, 1)
     assert page.summary.counts == {"valide": 1, "partiel": 1, "non_valide": 1}
 
 
