@@ -56,6 +56,18 @@ class AuditEntry(db.Model):
     page: Mapped[str | None] = mapped_column(String(255))
 
 
+class AuditEntryCandidate(db.Model):
+    """RGPD, a bulk read (an export of a list): the people one audit entry read, one narrow row each, so that an
+    export naming a million people writes one entry and a million (candidate_id, audit_id) pairs. No foreign key
+    to the candidate (the link outlives an erasure, as the entry does); the entry's deletion removes its links."""
+
+    __tablename__ = "audit_log_candidates"
+
+    candidate_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audit_log.id", ondelete="CASCADE"), primary_key=True,
+                                          autoincrement=False, index=True)  # the cascade's lookup
+
+
 class SentReminder(db.Model):
     """One row per reminder sent, so that a daily cron sends each one once."""
 

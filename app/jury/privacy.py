@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.core import audit
 from app.core.clock import now
 from app.core.errors import Conflict, ValidationFailed
-from app.core.models import AuditEntry, OutboxEmail
+from app.core.models import AuditEntry, AuditEntryCandidate, OutboxEmail
 from app.extensions import db
 from app.files import services as file_services
 from app.files import workflow
@@ -59,10 +59,18 @@ def _emails_of(candidate: Candidate, file_ids: list[int]):
 
 
 def audit_entries(candidate_id: int, limit: int = AUDIT_PAGE_SIZE) -> list[AuditEntry]:
-    """Who read or changed the person's data, newest first (the actor loaded with each entry)."""
-    return list(db.session.scalars(
-        select(AuditEntry).where(AuditEntry.candidate_id == candidate_id)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))
+    """Who read or changed the person's data, newest first: the entries naming them and the bulk reads (exports
+    of a list) that listed them (`audit_log_candidates`). Two indexed statements, each limited, merged here (an OR
+    across the two tables would not use either index)."""
+    newest = (AuditEntry.at.desc(), AuditEntry.id.desc())
+    own = db.session.scalars(select(AuditEntry).where(AuditEntry.candidate_id == candidate_id)
+                             .order_by(*newest).limit(limit)).all()
+    bulk = db.session.scalars(select(AuditEntry).join(AuditEntryCandidate, AuditEntryCandidate.audit_id == AuditEntry.id)
+                              .where(AuditEntryCandidate.candidate_id == candidate_id)
+                              .order_by(*newest).limit(limit)).all()
+    if not bulk:
+        return list(own)
+    return sorted({e.id: e for e in (*own, *bulk)}.values(), key=lambda e: (e.at, e.id), reverse=True)[:limit]
 
 
 def audit_answer(entry: AuditEntry, actors: dict[int, str]) -> dict:

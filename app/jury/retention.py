@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select, update
 from app.core import audit
 from app.core.clock import add_months, now, utcnow
 from app.core.mail import queue_email
-from app.core.models import AuditEntry, OutboxEmail, SentReminder
+from app.core.models import AuditEntry, AuditEntryCandidate, OutboxEmail, SentReminder
 from app.core.retention import notice_days, policy
 from app.extensions import db
 from app.files import services as file_services
@@ -159,6 +159,10 @@ def _audit_log(months: int, report: PurgeReport) -> None:
     cutoff = _cutoff(months, utcnow())
     report.deleted_audit_entries = db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.at < cutoff))
     if not report.dry_run:
+        # the bulk reads' people first: ON DELETE CASCADE does it on PostgreSQL, not on SQLite (the app does not
+        # turn PRAGMA foreign_keys on), so explicitly, in one statement
+        db.session.execute(delete(AuditEntryCandidate).where(AuditEntryCandidate.audit_id.in_(
+            select(AuditEntry.id).where(AuditEntry.at < cutoff))).execution_options(synchronize_session=False))
         db.session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff).execution_options(synchronize_session=False))
 
 

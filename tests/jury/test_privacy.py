@@ -12,12 +12,12 @@ from sqlalchemy import event, func, select
 
 import app.models  # noqa: F401  (every model mapped before the jury modules inspect them)
 from app.accounts.models import Role
-from app.core.models import AuditEntry, OutboxEmail
+from app.core.models import AuditEntry, AuditEntryCandidate, OutboxEmail
 from app.core.uploads import upload_dir
 from app.extensions import db
 from app.files import services
 from app.files.models import Candidate, CandidateFile, Document, FileStatus
-from app.jury import decisions
+from app.jury import decisions, privacy
 from app.jury.models import ParchmentVersion
 from tests import factories
 from tests.conftest import csrf_token
@@ -306,27 +306,60 @@ def test_the_personal_data_page_is_public_and_states_the_configured_durations(ap
         app.config["RETENTION_CLOSED_FILE_MONTHS"] = 60
 
 
-def test_an_export_of_the_file_list_audits_every_person_it_names_in_one_statement(secretariat, client, login_as):
+def test_an_export_of_the_file_list_audits_every_person_it_names_in_one_entry(secretariat, client, login_as):
+    """A bulk read is ONE audit entry (the number of people and the filters in its details) plus one narrow
+    audit_log_candidates row per person, written by one INSERT … SELECT: never a row per person in audit_log."""
     first, second = make_file(), make_file()
     other_of_first = make_file(candidate=first.candidate, cqp_code="FAB-CEF")
+    unlisted = make_file(FileStatus.ABANDONNE)
     login_as(secretariat)
     statements: list[str] = []
 
     def log(conn, cursor, statement, *args):
         if "audit_log" in statement:
-            statements.append(statement.split()[0].upper())
+            statements.append(" ".join(statement.split()[:3]).upper())
 
     event.listen(db.engine, "before_cursor_execute", log)
     try:
-        answer = client.get("/statistiques/dossiers/export.csv")
+        answer = client.get("/statistiques/dossiers/export.csv?status=en_cours_inscription")
     finally:
         event.remove(db.engine, "before_cursor_execute", log)
     assert answer.status_code == 200 and answer.get_data()
-    assert statements == ["INSERT"]
-    for file in (first, second, other_of_first):
-        reads = _reads(file.candidate_id)
-        assert [r.details["what"] for r in reads] == ["export de la liste des dossiers (csv)"], file.id
-        assert reads[0].actor_id == secretariat.id and reads[0].page == "GET /statistiques/dossiers/export.csv"
+    assert statements == ["INSERT INTO AUDIT_LOG", "INSERT INTO AUDIT_LOG_CANDIDATES", "UPDATE AUDIT_LOG SET"]
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "personal_data.read")).all()
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry.candidate_id is None and entry.actor_id == secretariat.id
+    assert entry.page == "GET /statistiques/dossiers/export.csv"
+    assert entry.details == {"what": "export de la liste des dossiers (csv)", "count": 2,
+                             "filters": {"status": "en_cours_inscription"}}
+    links = db.session.execute(select(AuditEntryCandidate.candidate_id, AuditEntryCandidate.audit_id)).all()
+    assert sorted(links) == sorted([(first.candidate_id, entry.id), (second.candidate_id, entry.id)])
+    assert other_of_first.candidate_id == first.candidate_id
+    for file in (first, second):
+        listed = privacy.audit_entries(file.candidate_id)
+        assert [(e.id, e.details["what"]) for e in listed] == [(entry.id, "export de la liste des dossiers (csv)")]
+    assert privacy.audit_entries(unlisted.candidate_id) == []
+
+
+def test_the_persons_export_and_get_audit_list_the_bulk_read_with_their_own_entries(secretariat, client, login_as,
+                                                                                  api_as):
+    file, other = make_file(), make_file()
+    login_as(secretariat)
+    assert client.get("/statistiques/dossiers/export.csv").status_code == 200
+    api = api_as(secretariat)
+    assert api.get(f"/files/{file.id}").status_code == 200  # a read of this person alone, after the export
+    db.session.commit()
+    answer = api.get(f"/audit?candidate_id={file.candidate_id}")
+    assert answer.status_code == 200
+    listed = [(e["action"], e["what"], e["page"]) for e in answer.json]
+    assert ("personal_data.read", "export de la liste des dossiers (csv)",
+            "GET /statistiques/dossiers/export.csv") in listed
+    assert listed[-1][1] == "export de la liste des dossiers (csv)"  # newest first: the export is the oldest
+    bulk = next(e for e in answer.json if e["what"] == "export de la liste des dossiers (csv)")
+    assert bulk["user_email"] == secretariat.email and bulk["details"]["count"] == 2
+    exported = api.get(f"/candidates/{other.candidate_id}/export").json
+    assert [a["what"] for a in exported["audit"]] == ["export de la liste des dossiers (csv)"]
 
 
 def test_the_file_thread_is_exported_then_erased_with_its_attachment(company, secretariat, api_as):

@@ -13,7 +13,7 @@ import app.models  # noqa: F401  (every model mapped before the jury modules ins
 from app.accounts.models import Role
 from app.core.clock import now, utcnow
 from app.core.mail import queue_email
-from app.core.models import AuditEntry, OutboxEmail, SentReminder
+from app.core.models import AuditEntry, AuditEntryCandidate, OutboxEmail, SentReminder
 from app.core.uploads import upload_dir
 from app.extensions import db
 from app.files import services
@@ -90,6 +90,26 @@ def test_the_audit_log_is_kept_12_months(company, runner):
     assert result.exit_code == 0 and "Entrées du journal supprimer : 1" in result.output.replace("à ", "")
     db.session.expire_all()
     assert db.session.get(AuditEntry, old_id) is None and db.session.get(AuditEntry, recent_id) is not None
+
+
+def test_the_purge_removes_an_old_bulk_read_with_its_people_on_sqlite_too(company):
+    """The links go with their entry: ON DELETE CASCADE on PostgreSQL; SQLite (foreign keys not enforced by the
+    app) relies on the purge's explicit delete. Recent bulk reads keep theirs."""
+    from app.core import audit
+
+    candidates = [make_file().candidate_id for _ in range(3)]
+    ids = select(Candidate.id).where(Candidate.id.in_(candidates))
+    assert audit.record_reads_of("export ancien", ids) == 3
+    assert audit.record_reads_of("export récent", ids) == 3
+    db.session.commit()
+    old_id = db.session.scalar(select(AuditEntry.id).where(AuditEntry.details["what"].as_string() == "export ancien"))
+    _age(AuditEntry, old_id, at=utcnow() - timedelta(days=370))
+    assert purge().deleted_audit_entries == 1
+    db.session.commit()
+    assert db.session.get(AuditEntry, old_id) is None
+    left = db.session.execute(select(AuditEntryCandidate.audit_id, func.count()).group_by(
+        AuditEntryCandidate.audit_id)).all()
+    assert len(left) == 1 and left[0][0] != old_id and left[0][1] == 3
 
 
 def test_outbox_bodies_are_cleared_after_the_configured_months(company):
