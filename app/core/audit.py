@@ -82,8 +82,10 @@ def record_reads_of(what: str, candidate_ids, actor=None) -> int:
     ).returning(AuditEntry.id)).scalar_one()
     ids = candidate_ids.subquery()
     column = list(ids.c)[0]
+    # in candidate_id order: the DISTINCT becomes a sort + unique (no hash spilled to disk) and the primary key
+    # (candidate_id, audit_id) is filled left to right
     count = db.session.execute(insert(AuditEntryCandidate).from_select(
-        ["candidate_id", "audit_id"], select(column, literal(audit_id)).where(column.is_not(None)))
+        ["candidate_id", "audit_id"], select(column, literal(audit_id)).where(column.is_not(None)).order_by(column))
         .execution_options(preserve_rowcount=True)).rowcount  # without it, -1 for an INSERT construct on psycopg
     db.session.execute(update(AuditEntry).where(AuditEntry.id == audit_id).values(
         details={k: v for k, v in {**details, "count": count}.items() if v is not None}))
