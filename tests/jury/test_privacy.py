@@ -360,6 +360,9 @@ def test_the_persons_export_and_get_audit_list_the_bulk_read_with_their_own_entr
     assert bulk["user_email"] == secretariat.email and bulk["details"]["count"] == 2
     exported = api.get(f"/candidates/{other.candidate_id}/export").json
     assert [a["what"] for a in exported["audit"]] == ["export de la liste des dossiers (csv)"]
+    page = client.get(f"/secretariat/candidats/{other.candidate_id}/donnees-personnelles")
+    assert page.status_code == 200
+    assert "Lecture : export de la liste des dossiers (csv)" in page.get_data(as_text=True)
 
 
 def test_the_file_thread_is_exported_then_erased_with_its_attachment(company, secretariat, api_as):
