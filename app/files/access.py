@@ -11,8 +11,8 @@ from app.core.listing import ListQuery, Page, paginate
 from app.core.validation import as_id
 from app.extensions import db
 from app.files.models import (
-    Candidate,
     DECISION_STATUSES,
+    Candidate,
     CandidateFile,
     Document,
     Evaluation,
