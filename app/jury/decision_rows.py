@@ -4,7 +4,8 @@ The screen shows a page of a session's files (PAGE_SIZE, in id order, by keyset)
 décidés / tous » and the count of each. A row is read from the posted form by `RowEntry.read` — the same field
 names as the file's DecisionForm with the prefix `f<id>-` (`f<id>-c_<competence id>`, `f<id>-comment`,
 `f<id>-reason`, `f<id>-confirm_non_valide`) — and checked as that form checks it, without building a WTForms
-form per row (300 of them, with a radio field per competence, were most of the screen's time)."""
+form per row (300 of them, with a radio field per competence, were most of the screen's time); the rules
+and messages are those of app/jury/forms.py, shared with DecisionForm."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from app.files.models import (
     FileStatus,
     file_competences,
 )
+from app.jury import forms
 from app.jury.decisions import DECISION_SHEET
 from app.jury.forms import NOT_VALIDATED, VALIDATED
 from app.jury.models import Decision, DecisionResult, JurySession
@@ -72,32 +74,22 @@ class RowEntry:
 
     @property
     def results(self) -> dict[int, bool]:
-        """{competence id: validated} for each competence chosen (an unchosen one is left out)."""
-        return {cid: value == VALIDATED for cid, value in self.choices.items() if value is not None}
+        return forms.chosen_results(self.choices)
 
     @property
     def missing(self) -> list:
-        return [c for c in self.file.competences if self.choices.get(c.id) is None]
+        return forms.missing_competences(self.file.competences, self.choices)
 
     @property
     def untouched(self) -> bool:
-        """Nothing chosen nor typed: the row left as it was shown."""
-        return all(v is None for v in self.choices.values()) and not self.comment.strip() and not self.reason.strip()
+        return forms.untouched(self.choices, self.comment, self.reason)
 
     @property
     def wants_confirmation(self) -> bool:
-        """Every competence « Non validée »: the whole file « Non validé » (not with acquired ones: R13)."""
-        results = self.results
-        return bool(results) and not self.missing and not any(results.values()) \
-            and not carry_over.counted(self.file)
+        return forms.wants_confirmation(self.results, self.missing, carry_over.counted(self.file))
 
     def matches(self, decision) -> bool:
-        """The choices and comment are those of the recorded decision (nothing to save)."""
-        if decision is None:
-            return False
-        recorded = {r.competence_id: r.validated for r in decision.results}
-        return recorded == self.results and (decision.comment or "") == self.comment.strip() \
-            and not self.reason.strip()
+        return forms.matches(decision, self.results, self.comment, self.reason)
 
     @property
     def refused(self) -> bool:
@@ -114,20 +106,13 @@ class RowEntry:
         missing = self.missing
         if missing:
             for competence in missing:
-                self.competence_errors.setdefault(competence.id, []).append(
-                    f"{competence.code} : aucune décision choisie.")
-            codes = [c.code for c in missing]
-            names = codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " et " + codes[-1]
-            self.errors.append(
-                ("Choisissez « Validée » ou « Non validée » pour la compétence " if len(missing) == 1
-                 else "Choisissez « Validée » ou « Non validée » pour les compétences ")
-                + f"{names} : rien n'est enregistré.")
+                self.competence_errors.setdefault(competence.id, []).append(forms.no_choice_message(competence))
+            self.errors.append(forms.missing_message(missing))
             return False
         if self.comment_errors or self.reason_errors:
             return False
         if self.wants_confirmation and not self.confirm:
-            self.confirm_errors.append("Toutes les compétences sont « Non validée » : le dossier sera « Non validé ». "
-                                       "Cochez « Je confirme » pour l'enregistrer.")
+            self.confirm_errors.append(forms.CONFIRM_MESSAGE)
             return False
         return True
 

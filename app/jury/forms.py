@@ -46,39 +46,83 @@ VALIDATED, NOT_VALIDATED = "validee", "non_validee"
 DECISION_CHOICES = [SelectChoice(VALIDATED, "Validée"), SelectChoice(NOT_VALIDATED, "Non validée")]
 
 
+def chosen_results(choices: dict) -> dict[int, bool]:
+    """{competence id: validated} for each competence chosen in `choices` ({competence id: posted value});
+    an unchosen one (None, or anything but the two values) is left out."""
+    return {cid: value == VALIDATED for cid, value in choices.items() if value in (VALIDATED, NOT_VALIDATED)}
+
+
+def missing_competences(competences, choices: dict) -> list:
+    """The competences without a choice."""
+    return [c for c in competences if choices.get(c.id) not in (VALIDATED, NOT_VALIDATED)]
+
+
+def untouched(choices: dict, comment: str | None, reason: str | None) -> bool:
+    """Nothing chosen nor typed: a row of the session screen left as it was shown."""
+    return not chosen_results(choices) and not (comment or "").strip() and not (reason or "").strip()
+
+
+def wants_confirmation(results: dict[int, bool], missing: list, carried) -> bool:
+    """Every competence chosen « Non validée »: the whole file would be « Non validé » (not when it carries
+    acquired competences: it is then « Partiel », R13)."""
+    return bool(results) and not missing and not any(results.values()) and not carried
+
+
+def matches(decision, results: dict[int, bool], comment: str | None, reason: str | None) -> bool:
+    """The choices and comment are those of the recorded decision (nothing to save)."""
+    if decision is None:
+        return False
+    recorded = {r.competence_id: r.validated for r in decision.results}
+    return recorded == results and (decision.comment or "") == (comment or "").strip() \
+        and not (reason or "").strip()
+
+
+def no_choice_message(competence) -> str:
+    """The refusal on a competence left without a choice."""
+    return f"{competence.code} : aucune décision choisie."
+
+
+def missing_message(missing: list) -> str:
+    """The refusal of a decision whose competences `missing` have no choice, naming them."""
+    codes = [c.code for c in missing]
+    names = codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " et " + codes[-1]
+    return (("Choisissez « Validée » ou « Non validée » pour la compétence " if len(missing) == 1
+             else "Choisissez « Validée » ou « Non validée » pour les compétences ") + f"{names} : rien n'est enregistré.")
+
+
+CONFIRM_MESSAGE = ("Toutes les compétences sont « Non validée » : le dossier sera « Non validé ». "
+                   "Cochez « Je confirme » pour l'enregistrer.")
+
+
 class DecisionForm(BaseForm):
     """One radio pair (Validée / Non validée) per competence of the file is added by `decision_form_for(file)`:
     nothing is checked until someone chooses (or the file's decision chose), so an untouched competence is
-    never recorded as « Non validée »; a decision « Non validé » for the whole file is confirmed."""
+    never recorded as « Non validée »; a decision « Non validé » for the whole file is confirmed. The rules are
+    the functions above, shared with the session screen's rows (decision_rows.RowEntry)."""
 
     comment = TextAreaField("Commentaire du jury", validators=[Optional(), Length(max=4000)])
     reason = TextAreaField("Motif de la rectification", validators=[Optional(), Length(max=4000)])
     confirm_non_valide = BooleanField("Je confirme la décision « Non validé » : aucune compétence n'est validée")
 
     @property
+    def choices(self) -> dict:
+        return {competence.id: field.data for competence, field in self.competence_fields}
+
+    @property
     def results(self) -> dict[int, bool]:
-        """{competence id: validated} for each competence chosen (an unchosen one is left out)."""
-        return {competence.id: field.data == VALIDATED for competence, field in self.competence_fields
-                if field.data in (VALIDATED, NOT_VALIDATED)}
+        return chosen_results(self.choices)
 
     @property
     def missing(self) -> list:
-        """The competences without a choice."""
-        return [competence for competence, field in self.competence_fields
-                if field.data not in (VALIDATED, NOT_VALIDATED)]
+        return missing_competences([c for c, _ in self.competence_fields], self.choices)
 
     @property
     def untouched(self) -> bool:
-        """Nothing chosen nor typed: a row of the session screen left as it was shown."""
-        return len(self.missing) == len(self.competence_fields) and not (self.comment.data or "").strip() \
-            and not (self.reason.data or "").strip()
+        return untouched(self.choices, self.comment.data, self.reason.data)
 
     @property
     def wants_confirmation(self) -> bool:
-        """Every competence chosen « Non validée »: the whole file would be « Non validé » (not when it carries
-        acquired competences: it is then « Partiel », R13)."""
-        results = self.results
-        return bool(results) and not self.missing and not any(results.values()) and not getattr(self, "carried", None)
+        return wants_confirmation(self.results, self.missing, getattr(self, "carried", None))
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -86,17 +130,11 @@ class DecisionForm(BaseForm):
         if missing:
             for competence in missing:
                 field = self.competence_field(competence)
-                field.errors = list(field.errors) + [f"{competence.code} : aucune décision choisie."]
-            codes = [c.code for c in missing]
-            names = codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " et " + codes[-1]
-            self.form_errors.append(
-                ("Choisissez « Validée » ou « Non validée » pour la compétence " if len(missing) == 1
-                 else "Choisissez « Validée » ou « Non validée » pour les compétences ") + f"{names} : rien n'est enregistré.")
+                field.errors = list(field.errors) + [no_choice_message(competence)]
+            self.form_errors.append(missing_message(missing))
             return False
         if self.wants_confirmation and not self.confirm_non_valide.data:
-            self.confirm_non_valide.errors = list(self.confirm_non_valide.errors) + [
-                "Toutes les compétences sont « Non validée » : le dossier sera « Non validé ». "
-                "Cochez « Je confirme » pour l'enregistrer."]
+            self.confirm_non_valide.errors = list(self.confirm_non_valide.errors) + [CONFIRM_MESSAGE]
             return False
         return valid
 
@@ -104,12 +142,7 @@ class DecisionForm(BaseForm):
         return getattr(self, f"c_{competence.id}")
 
     def matches(self, decision) -> bool:
-        """The choices and comment are those of the recorded decision (nothing to save)."""
-        if decision is None:
-            return False
-        recorded = {r.competence_id: r.validated for r in decision.results}
-        return recorded == self.results and (decision.comment or "") == (self.comment.data or "").strip() \
-            and not (self.reason.data or "").strip()
+        return matches(decision, self.results, self.comment.data, self.reason.data)
 
 
 def decision_form_for(file, formdata=None, prefix: str = "", **options):
