@@ -33,6 +33,11 @@ def datetime_fr(value: datetime | None) -> str:
     return date_fr(value.replace(tzinfo=UTC).astimezone(PARIS).replace(tzinfo=None), with_time=True)
 
 
+def day_in_paris(value: datetime) -> str:
+    """A naive UTC timestamp's day as the French read it, « 03/04/2027 »: 22:30 UTC is already tomorrow in Paris."""
+    return value.replace(tzinfo=UTC).astimezone(PARIS).strftime("%d/%m/%Y")
+
+
 def pluriel(count: int | None, singular: str, plural: str | None = None) -> str:
     """« 0 place », « 1 place », « 2 places »: in French 0 and 1 take the singular; thousands are
     grouped by a narrow no-break space (« 1 234 dossiers »). The plural is the singular plus « s »

@@ -14,6 +14,7 @@ from app.core import audit
 from app.core.clock import now
 from app.core.errors import Conflict, DomainError, Gone, NotFound, RuleViolation, ValidationFailed
 from app.core.links import SingleUseLinks
+from app.core.templating import day_in_paris
 from app.core.validation import parse_date, required_text
 from app.extensions import db
 from app.files import notifications, services, workflow
@@ -83,7 +84,7 @@ def resend_job_assessor_invitation(file: CandidateFile, actor, invitation_id) ->
         raise NotFound("Cette invitation de l'évaluateur métier n'existe pas pour ce dossier.")
     if invitation.used_at is not None:
         raise Conflict(f"{invitation.full_name} a déjà transmis ses observations "
-                       f"(le {invitation.used_at.strftime('%d/%m/%Y')}) : il n'y a rien à relancer.",
+                       f"(le {day_in_paris(invitation.used_at)}) : il n'y a rien à relancer.",
                        {"invitation": ["Observations déjà reçues."]})
     if invitation.replaced_at is not None:
         raise Conflict("Cette invitation a été remplacée par une plus récente : relancez la dernière.",

@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.core.errors import DomainError, refusal_goes_back_to
 from app.core.permissions import public, roles_required
+from app.core.templating import day_in_paris
 from app.files import access, evaluation, evaluation_forms, forms, progress
 from app.files.models import STATUS_LABELS, FileStatus
 from app.files.web import _fail, _int_arg, _me, _render_evaluation, bp
@@ -113,7 +114,7 @@ def resend_job_assessor(file_id: int, invitation_id: int):
     with refusal_goes_back_to(back):
         invitation, _token = evaluation.resend_job_assessor_invitation(file, _me(), invitation_id)
     flash(f"Relance envoyée à {invitation.full_name} ({invitation.email}) avec un nouveau lien, valable jusqu'au "
-          f"{invitation.expires_at.strftime('%d/%m/%Y')} ; l'ancien lien ne fonctionne plus.", "success")
+          f"{day_in_paris(invitation.expires_at)} ; l'ancien lien ne fonctionne plus.", "success")
     return redirect(back, 303)
 
 

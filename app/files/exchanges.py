@@ -19,6 +19,7 @@ from app.accounts.models import Role
 from app.core import audit, uploads
 from app.core.clock import now
 from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.templating import day_in_paris
 from app.core.validation import as_id
 from app.extensions import db
 from app.files import exchange_notifications as notify
@@ -151,7 +152,7 @@ def resolve_correction(file: CandidateFile, actor, request_id, *, message) -> Co
                                      "corrigé.")
     if not correction.is_open:
         raise Conflict(f"{correction.reference[:1].upper()}{correction.reference[1:]} a déjà reçu sa réponse le "
-                       f"{correction.resolved_at.strftime('%d/%m/%Y')}.", {"correction_request": ["Déjà résolue."]})
+                       f"{day_in_paris(correction.resolved_at)}.", {"correction_request": ["Déjà résolue."]})
     correction.answer, correction.resolved_by_id, correction.resolved_at = text, actor.id, now()
     _note_in_history(file, "correction_answer", actor, text)
     db.session.flush()

@@ -3,6 +3,9 @@ the same person, the old one dead)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+
+from app.files.evaluation import JOB_ASSESSOR_INVITATION_DAYS
 from tests.api.test_files import problem_of, world  # noqa: F401 (fixture)
 from tests.files.conftest import INTERVIEW, confirmed_file, invite, observe, outbox
 
@@ -16,7 +19,11 @@ def test_resend_gives_a_new_link_and_the_old_one_dies(world, api_as, today_is): 
     resent = assessor_api.post(f"/files/{file.id}/job-assessor-invitations/{first_id}/resend")
     assert resent.status_code == 201, resent.json
     assert resent.json["id"] != first_id and resent.json["email"] == "metier@chimie-test.fr"
-    assert resent.json["state"] == "en_attente" and resent.json["expires_at"].startswith("2027-04-03")
+    assert resent.json["state"] == "en_attente"
+    # The clock's time of day is the real one: read the instants in UTC rather than the date the Paris offset shows.
+    created = datetime.fromisoformat(resent.json["created_at"]).astimezone(UTC)
+    expires = datetime.fromisoformat(resent.json["expires_at"]).astimezone(UTC)
+    assert created.date() == date(2027, 3, 4) and expires - created == timedelta(days=JOB_ASSESSOR_INVITATION_DAYS)
     assert len(outbox("job_assessor_reminder")) == 1
     gone = api_as(None).post(f"/invitations/{old}/observations",
                              json={"observations": [{"competence_code": "C1", "comment": "x"}]})
