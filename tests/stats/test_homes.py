@@ -296,3 +296,25 @@ def test_company_home_shows_the_files_waiting_longest_per_step_and_counts_the_re
     assert html.count("Saisie des résultats de") == COMPANY_DEADLINES_LIMIT
     assert "D'autres échéances suivent" in html
     assert f"{many} dossiers attendent une action de votre part" in html
+
+
+def test_company_home_s_jury_group_links_to_the_list_filtered_as_the_company_sees_it(company, client, login_as):
+    """« Inscription au jury » holds registered files and decided ones whose results are not published (R10): its
+    link is the list filtered on that status, which counts the same files and shows no decision."""
+    from app.stats.homes import COMPANY_GROUP_LIMIT
+
+    establishment, user, assessor = company
+    session = make_session(on=TODAY - timedelta(days=5), capacity=COMPANY_GROUP_LIMIT + 5)
+    registered = [make_file("inscription_jury", establishment=establishment, assessor=assessor, session=session)
+                  for _ in range(COMPANY_GROUP_LIMIT)]
+    decided = [make_file(status, establishment=establishment, assessor=assessor, session=session)
+               for status in ("valide", "partiel", "non_valide")]
+    db.session.commit()
+    login_as(user)
+    html = html_of(client, "/entreprise")
+    total = len(registered) + len(decided)
+    assert f"voir les {total} dossiers" in html and "status=inscription_jury" in html
+    listed = html_of(client, "/dossiers?status=inscription_jury")
+    assert all(f'/dossiers/{file.id}"' in listed for file in registered + decided)
+    assert listed.count('class="status status-inscription_jury"') == total
+    assert not any(f'class="status status-{status}"' in listed for status in ("valide", "partiel", "non_valide"))
