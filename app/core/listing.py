@@ -233,6 +233,17 @@ _remembered_counts: dict[tuple, tuple[float, int]] = {}
 _remembered_lock = threading.Lock()
 
 
+def _count_key(counted: Select) -> tuple:
+    """What tells two counts apart without compiling the statement (it is compiled once, to run it): the
+    database, the statement's SQLAlchemy cache key (its shape) and its bound values."""
+    bind = db.session.get_bind()
+    cache_key = counted._generate_cache_key()
+    if cache_key is None:  # a construct that cannot be cached: its SQL text and parameters
+        compiled = counted.compile(bind)
+        return bind.url, str(compiled), repr(sorted(compiled.params.items()))
+    return bind.url, cache_key.key, repr([param.effective_value for param in cache_key.bindparams])
+
+
 def count_rows(stmt: Select, count_from: FromClause | None = None) -> int:
     """COUNT(*) of the statement's rows: over `count_from` alone with the statement's WHERE when given
     (its conditions must then be on that table, subqueries allowed), else over the whole statement.
@@ -243,9 +254,7 @@ def count_rows(stmt: Select, count_from: FromClause | None = None) -> int:
             counted = counted.where(stmt.whereclause)
     else:
         counted = select(func.count()).select_from(stmt.order_by(None).subquery())
-    bind = db.session.get_bind()
-    compiled = counted.compile(bind)
-    key = (bind.url.render_as_string(), str(compiled), repr(sorted(compiled.params.items())))
+    key = _count_key(counted)
     now = time.monotonic()
     remembered = _remembered_counts.get(key)
     if remembered is not None and remembered[0] > now:

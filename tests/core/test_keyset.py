@@ -157,6 +157,24 @@ def test_a_long_list_count_is_remembered_a_while_and_a_short_one_counted_every_t
         listing.REMEMBERED_COUNT_FROM = saved
 
 
+def test_remembered_counts_of_the_same_filter_with_other_values_are_kept_apart(files, remembered_counts):
+    """The remembered count's key is the statement's cache key and its bound values: a filter on another value
+    (another status) is counted for itself, never given the first one's total."""
+    listing, keys = remembered_counts, (CandidateFile.created_at, CandidateFile.id)
+    db.session.execute(update(CandidateFile).where(CandidateFile.id.in_(files[:3])).values(status="abandonne"))
+    expected = dict(db.session.execute(select(CandidateFile.status, func.count()).group_by(CandidateFile.status)).all())
+    assert len(expected) >= 2 and len(set(expected.values())) >= 2
+    saved, listing.REMEMBERED_COUNT_FROM = listing.REMEMBERED_COUNT_FROM, 1
+    try:
+        for status in [*expected, *expected]:  # the second round reads the remembered counts
+            stmt = select(CandidateFile).where(CandidateFile.status == status)
+            page = paginate(stmt, ListQuery(per_page=5), scalars=True, keys=keys, count_from=CandidateFile.__table__)
+            assert page.total == expected[status], status
+        assert sorted(total for _until, total in listing._remembered_counts.values()) == sorted(expected.values())
+    finally:
+        listing.REMEMBERED_COUNT_FROM = saved
+
+
 def test_the_web_list_follows_its_links_and_a_forged_cursor_is_the_first_page(files, app, client):
     from tests.conftest import login
     from tests.factories import PASSWORD
