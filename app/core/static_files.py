@@ -5,7 +5,10 @@ file's content (12 hex digits of its SHA-256): a changed file gets a new name, s
 for a year (`immutable`). A name without its hash, or with an old one, is still served, with the
 short default cache (a page cached from the previous release asks for it). Same idea as
 Flask-Static-Digest or Django's ManifestStaticFilesStorage, without a build step: hashes are computed
-on first use and kept while the file's mtime does not change."""
+on first use and kept for the process's life (a release's files do not change under it: a deployment restarts
+the workers) in production; elsewhere while the file's mtime does not change (a stylesheet edited under
+`make run` shows at once). Only existing files under their own name are remembered: a name asked for in a
+URL that is no file, or a detour to one (`css/./app.css`), costs a stat, not memory."""
 
 from __future__ import annotations
 
@@ -18,20 +21,28 @@ from flask import Flask
 FINGERPRINTED = re.compile(r"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{12})(?P<ext>\.[A-Za-z0-9]+)$")
 
 
+def remembered_names(app: Flask) -> set[str]:
+    """The static files whose digest this process keeps."""
+    return set(app.extensions.get("static_digests", {}))
+
+
 def init_app(app: Flask) -> None:
     folder = Path(app.static_folder).resolve()
-    digests: dict[str, tuple[float, str]] = {}
+    digests: dict[str, tuple[float, str]] = app.extensions.setdefault("static_digests", {})
 
     def digest(filename: str) -> str | None:
+        known = digests.get(filename)
+        if known and app.config["APP_ENV"] == "production":
+            return known[1]
         path = (folder / filename).resolve()
         if folder not in path.parents or not path.is_file():
             return None
         mtime = path.stat().st_mtime
-        known = digests.get(filename)
         if known and known[0] == mtime:
             return known[1]
         value = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        digests[filename] = (mtime, value)
+        if path.relative_to(folder).as_posix() == filename:
+            digests[filename] = (mtime, value)
         return value
 
     @app.url_defaults
