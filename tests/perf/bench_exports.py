@@ -30,34 +30,23 @@ PARCHMENTS = int(os.environ.get("BENCH_PARCHMENTS", "300"))
 DEMO_SECRETARIAT = ("secretariat@certifia-demo.fr", "Certifia-demo-2026")
 
 
-def _rss_mb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) // 1024
-    return 0
-
-
-def _workers(master: int) -> list[int]:
-    return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
-
-
 def csv_through_gunicorn(database_url: str) -> None:
     import http.client
 
-    from tests.perf.load import HTTPS, Gunicorn
+    from tests.perf.load import HTTPS, Gunicorn, children, rss_mb
 
     with Gunicorn(database_url, PORT, GUNICORN_WORKERS="2") as server:
         client = server.client()
         client.login(*DEMO_SECRETARIAT)
-        workers = _workers(server.process.pid)
-        before = {pid: _rss_mb(pid) for pid in workers}
+        workers = children(server.process.pid)
+        before = {pid: rss_mb(pid) for pid in workers}
         peak = dict(before)
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
                 for pid in workers:
-                    peak[pid] = max(peak[pid], _rss_mb(pid))
+                    peak[pid] = max(peak[pid], rss_mb(pid))
                 time.sleep(0.1)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -79,7 +68,7 @@ def csv_through_gunicorn(database_url: str) -> None:
         done.set()
         sampler.join()
         time.sleep(1)
-        after = {pid: _rss_mb(pid) for pid in workers}
+        after = {pid: rss_mb(pid) for pid in workers}
         print(f"Export CSV de tous les dossiers via gunicorn : {elapsed:.1f} s, {lines - 1} lignes, "
               f"{size / 1e6:.0f} Mo, premier octet après {first * 1000:.0f} ms (HTTP {response.status})")
         print("  RSS des workers web (avant → pic → après) : "

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.perf.load import Gunicorn, load  # noqa: E402
+from tests.perf.load import Gunicorn, children, load, pss_mb, rss_mb  # noqa: E402
 
 FILES = int(os.environ.get("BENCH_FILES", "100000"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
@@ -243,6 +243,10 @@ def main() -> int:
             print(f"{label:<44}{result.per_second:>8.1f}{result.per_second / health.per_second:>9.1%}"
                   f"{result.median:>9.0f}{result.percentile(95):>9.0f}{counts[label]:>6}{errors}", flush=True)
             time.sleep(0.5)
+        workers = children(server.process.pid)
+        print(f"\nMémoire des {len(workers)} workers web après les pages : RSS "
+              f"{', '.join(str(rss_mb(pid)) for pid in workers)} Mo (part propre, Pss : "
+              f"{', '.join(str(pss_mb(pid)) for pid in workers)} Mo ; maître {rss_mb(server.process.pid)} Mo)")
     return 0
 
 

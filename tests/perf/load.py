@@ -122,6 +122,26 @@ def load(call, clients: int, seconds: float, *, ok=(200,)) -> Load:
     return Load(sum(counts), sum(errors), time.monotonic() - start, [lap for per in laps for lap in per])
 
 
+def rss_mb(pid: int) -> int:
+    """A process's resident memory (VmRSS), in MB: the issue's measure of a worker's memory."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def pss_mb(pid: int) -> int:
+    """Its proportional share (Pss): the pages shared with the master (gunicorn's preload) counted in part."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def children(master: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
 class Gunicorn:
     """gunicorn -c gunicorn.conf.py on `port`, production settings, against `database_url`."""
 
