@@ -266,6 +266,14 @@ class CandidateFile(db.Model):
         Index("uq_candidate_files_open_per_cqp", "candidate_id", "cqp_id", unique=True,
               sqlite_where=text("status NOT IN " + _status_in(*FINAL_STATUSES)),
               postgresql_where=text("status NOT IN " + _status_in(*FINAL_STATUSES))),
+        # The secretariat's home: open files waiting longest (ORDER BY status_changed_at, id LIMIT), and the
+        # open files per status with how many wait too long, read from these indexes of open files alone.
+        Index("ix_candidate_files_open_status_changed_at_id", "status_changed_at", "id",
+              sqlite_where=text("status NOT IN " + _status_in(*FINAL_STATUSES)),
+              postgresql_where=text("status NOT IN " + _status_in(*FINAL_STATUSES))),
+        Index("ix_candidate_files_open_status_status_changed_at", "status", "status_changed_at",
+              sqlite_where=text("status NOT IN " + _status_in(*FINAL_STATUSES)),
+              postgresql_where=text("status NOT IN " + _status_in(*FINAL_STATUSES))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
