@@ -317,9 +317,13 @@ class FilePageOut(BaseSchema):
         "description": "curseur de la page suivante (?after=…), null sur la dernière page"})
 
 
+_FILE_OUT = FileOut()
+
+
 def file_json(file: CandidateFile, viewer) -> dict:
-    """A file as docs/api.md shows it, as `viewer` may see it (the jury's API answers files too)."""
-    return dump_for(viewer, FileOut(), file)
+    """A file as docs/api.md shows it, as `viewer` may see it (the jury's API answers files too). One FileOut
+    for every call, as `@blp.response` keeps one per endpoint: building it costs more than dumping a file."""
+    return dump_for(viewer, _FILE_OUT, file)
 
 
 class DocumentOut(BaseSchema):
