@@ -105,6 +105,12 @@ def _status_in(*statuses: FileStatus) -> str:
     return "(" + ", ".join(f"'{s.value}'" for s in statuses) + ")"
 
 
+def _open_files_index(name: str, *columns: str, **kwargs) -> Index:
+    """An index of the open (not final) files only: partial, on SQLite and PostgreSQL alike."""
+    open_only = text("status NOT IN " + _status_in(*FINAL_STATUSES))
+    return Index(name, *columns, sqlite_where=open_only, postgresql_where=open_only, **kwargs)
+
+
 def name_key(value: str) -> str:
     """Case- and accent-insensitive key of a name, for duplicate detection (R12)."""
     decomposed = unicodedata.normalize("NFKD", value.strip().lower())
@@ -263,17 +269,11 @@ class CandidateFile(db.Model):
         Index("ix_candidate_files_cqp_id_status", "cqp_id", "status"),
         Index("ix_candidate_files_jury_session_id_rolled_over", "jury_session_id", "rolled_over"),
         # R12b: at most one open (not final) file per candidate and CQP.
-        Index("uq_candidate_files_open_per_cqp", "candidate_id", "cqp_id", unique=True,
-              sqlite_where=text("status NOT IN " + _status_in(*FINAL_STATUSES)),
-              postgresql_where=text("status NOT IN " + _status_in(*FINAL_STATUSES))),
+        _open_files_index("uq_candidate_files_open_per_cqp", "candidate_id", "cqp_id", unique=True),
         # The secretariat's home: open files waiting longest (ORDER BY status_changed_at, id LIMIT), and the
         # open files per status with how many wait too long, read from these indexes of open files alone.
-        Index("ix_candidate_files_open_status_changed_at_id", "status_changed_at", "id",
-              sqlite_where=text("status NOT IN " + _status_in(*FINAL_STATUSES)),
-              postgresql_where=text("status NOT IN " + _status_in(*FINAL_STATUSES))),
-        Index("ix_candidate_files_open_status_status_changed_at", "status", "status_changed_at",
-              sqlite_where=text("status NOT IN " + _status_in(*FINAL_STATUSES)),
-              postgresql_where=text("status NOT IN " + _status_in(*FINAL_STATUSES))),
+        _open_files_index("ix_candidate_files_open_status_changed_at_id", "status_changed_at", "id"),
+        _open_files_index("ix_candidate_files_open_status_status_changed_at", "status", "status_changed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
