@@ -25,17 +25,22 @@ def date_fr(value: date | datetime | None, with_time: bool = False) -> str:
     return text
 
 
+def _in_paris(value: datetime) -> datetime:
+    """A naive UTC timestamp (app/core/clock.utcnow) as a naive Paris time."""
+    return value.replace(tzinfo=UTC).astimezone(PARIS).replace(tzinfo=None)
+
+
 def datetime_fr(value: datetime | None) -> str:
     """A naive UTC timestamp (app/core/clock.utcnow) as the French read it: « 1er décembre 2026 à 22 h 05 »,
     Paris time."""
     if value is None:
         return ""
-    return date_fr(value.replace(tzinfo=UTC).astimezone(PARIS).replace(tzinfo=None), with_time=True)
+    return date_fr(_in_paris(value), with_time=True)
 
 
 def day_in_paris(value: datetime) -> str:
     """A naive UTC timestamp's day as the French read it, « 03/04/2027 »: 22:30 UTC is already tomorrow in Paris."""
-    return value.replace(tzinfo=UTC).astimezone(PARIS).strftime("%d/%m/%Y")
+    return date_short(_in_paris(value))
 
 
 def pluriel(count: int | None, singular: str, plural: str | None = None) -> str:
