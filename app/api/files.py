@@ -36,6 +36,7 @@ from app.files.models import (
     TRAINING_PATHS,
     TRAINING_SCHEMES,
     CandidateFile,
+    Evaluation,
     FileStatus,
     JobAssessorInvitation,
     StatusChange,
@@ -43,6 +44,7 @@ from app.files.models import (
 from app.files.progress import missing_items, next_action
 from app.jury.models import Decision, DecisionResult
 from app.referential import quiforme
+from app.referential.models import Assessor
 from app.referential.training_org_models import describe as describe_training_org
 
 blp = Blueprint("api_files", __name__, description="Candidats, dossiers, documents, évaluation")
@@ -55,6 +57,13 @@ BEYOND_A_LINE = (
     joinedload(_f.decision).selectinload(Decision.results).joinedload(DecisionResult.competence),
     selectinload(_f.open_correction_request),
 )
+
+
+# What a listed file comes with: its line, the competences and carried ones that FileOut shows of every file,
+# and beyond; what only the checks of its first two steps read, for the files at them (access.load_checked_steps).
+LISTED = (*access.LINE_EVERY_STEP, selectinload(_f.competences), selectinload(_f.carried_competences), *BEYOND_A_LINE)
+LISTED_CHECKS = (joinedload(_f.assessor).selectinload(Assessor.cqps),
+                 joinedload(_f.evaluation).selectinload(Evaluation.results), selectinload(_f.documents))
 
 
 def file_answer_loads(user) -> tuple:
@@ -412,7 +421,7 @@ class Files(MethodView):
         """Les dossiers visibles par l'utilisateur, filtrés par statut et CQP, paginés."""
         page = access.search_files(_me(), status=args["status"], cqp=args["cqp"], q=args["q"],
                                    page=args["page"], per_page=args["per_page"], after=args["after"],
-                                   cursor_field="after", loads=(*access.FILE_LINE, *BEYOND_A_LINE))
+                                   cursor_field="after", loads=LISTED, checks=LISTED_CHECKS)
         if _me().is_secretariat:
             from app.jury.cdc import preload_cpf
 

@@ -28,13 +28,27 @@ _f = CandidateFile
 # and what it waits for (progress.next_action: the invitations, and what the actor's step lacks).
 # What a file has one of comes in the file's own SELECT (LEFT OUTER JOINs: no row multiplied); its
 # collections one statement each. A page's statements stay few (issue 16: at most 15) whatever its rows.
-_LINE_BUT_DOCUMENTS = (
+#
+# What every line reads, whatever the file's step:
+LINE_EVERY_STEP = (
     joinedload(_f.candidate), joinedload(_f.cqp), joinedload(_f.establishment),
-    joinedload(_f.assessor).joinedload(Assessor.user), joinedload(_f.assessor).selectinload(Assessor.cqps),
-    selectinload(_f.competences), selectinload(_f.invitations),
-    joinedload(_f.evaluation).selectinload(Evaluation.results), joinedload(_f.jury_session),
-    selectinload(_f.carried_competences),  # R13: acquired_competences
+    joinedload(_f.assessor).joinedload(Assessor.user), selectinload(_f.invitations),
+    joinedload(_f.evaluation), joinedload(_f.jury_session),
     selectinload(_f.open_correction_request),  # what the file waits for while a correction is asked
+)
+# What the checks of the two first steps read besides, for « Ce qu'il manque » (progress.missing_items:
+# workflow.confirm_assessor_problems, R2; submit_evaluation_problems, R3/R5/R6): the competences, the assessor's
+# CQPs, the results entered and the scans. A file past them reads none of it (load_checked_steps).
+CHECKED_STEPS = (FileStatus.EN_COURS_INSCRIPTION.value, FileStatus.EN_ATTENTE_EVALUATION.value)
+LINE_CHECKS = (
+    joinedload(_f.assessor).selectinload(Assessor.cqps), selectinload(_f.competences),
+    joinedload(_f.evaluation).selectinload(Evaluation.results), selectinload(_f.documents),
+)
+_LINE_BUT_DOCUMENTS = (
+    *LINE_EVERY_STEP,
+    joinedload(_f.assessor).selectinload(Assessor.cqps), selectinload(_f.competences),
+    joinedload(_f.evaluation).selectinload(Evaluation.results),
+    selectinload(_f.carried_competences),  # R13: acquired_competences
 )
 FILE_LINE = (*_LINE_BUT_DOCUMENTS, selectinload(_f.documents))
 # What the file's page shows besides: the history and its actors, the job assessor's observations. Not its
@@ -53,6 +67,15 @@ def for_viewer(loads: tuple, user) -> tuple:
         return loads
     session_class = inspect(_f).relationships["jury_session"].mapper.class_
     return (*loads, joinedload(_f.jury_session).selectinload(session_class.members))
+
+
+def load_checked_steps(files: list[CandidateFile], loads: tuple = LINE_CHECKS) -> None:
+    """Loads `loads` (LINE_CHECKS) for those of `files` at a step whose checks read them (CHECKED_STEPS), in one
+    statement per relationship; the others never read them. A page of files past those steps (most of a
+    branch's files are) reads four collections fewer; a page holding some reads one statement more."""
+    checked = [f.id for f in files if f.status in CHECKED_STEPS]
+    if checked:
+        db.session.scalars(select(_f).where(_f.id.in_(checked)).options(*loads)).all()
 
 
 def get_file_for(user, file_id, loads=()) -> CandidateFile:
@@ -100,9 +123,10 @@ def own_candidate(user) -> Candidate | None:
 
 def search_files(user, *, status: str | None = None, cqp: str | None = None, q: str | None = None,
                  page: int = 1, per_page: int = 20, where=None, after: str | None = None, before: str | None = None,
-                 cursor_field: str | None = None, loads: tuple = FILE_LINE) -> Page:
+                 cursor_field: str | None = None, loads: tuple = LINE_EVERY_STEP, checks: tuple = LINE_CHECKS) -> Page:
     """`where`: a condition narrowing the files further (the assessor's « à évaluer » / « clos » headings);
-    `loads`: what each file comes with (FILE_LINE, plus what the API shows).
+    `loads`: what each file comes with (LINE_EVERY_STEP, plus what the API shows), `checks` what the files at the
+    steps checked come with besides (load_checked_steps).
     Newest first; `after` / `before`: keyset cursors (listing.paginate), `cursor_field` names a bad one (API)."""
     query = CandidateFile.visible_to(user)
     if where is not None:
@@ -118,8 +142,11 @@ def search_files(user, *, status: str | None = None, cqp: str | None = None, q: 
     query = query.options(*for_viewer(loads, user))
     window = ListQuery(page=max(1, page or 1), per_page=min(max(1, per_page or 20), 100), direction="desc",
                        after=after or "", before=before or "")
-    return paginate(query, window, scalars=True, keys=(CandidateFile.created_at, CandidateFile.id),
-                    count_from=CandidateFile.__table__, cursor_field=cursor_field)
+    found = paginate(query, window, scalars=True, keys=(CandidateFile.created_at, CandidateFile.id),
+                     count_from=CandidateFile.__table__, cursor_field=cursor_field)
+    if checks:
+        load_checked_steps(found.items, checks)
+    return found
 
 
 def status_as_seen_by(user, status: str):

@@ -129,8 +129,9 @@ def company_home(user: User) -> CompanyHome:
     )
     files = list(db.session.scalars(
         select(f).join(ranked, ranked.c.id == f.id).where(ranked.c.rank <= COMPANY_GROUP_LIMIT)
-        .options(*access.FILE_LINE).order_by(f.status_changed_at, f.id)
+        .options(*access.LINE_EVERY_STEP).order_by(f.status_changed_at, f.id)
     ))
+    access.load_checked_steps(files)  # what « Ce qu'il manque » reads, for the files at the first two steps
     lines = [FileLine(file, file.visible_status_for(user), next_action(file, user)) for file in files]
     groups = []
     for status in STEPS:

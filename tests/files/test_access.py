@@ -99,3 +99,38 @@ def test_the_candidate_search_is_scoped_and_accent_insensitive(two_companies):
     assert [c.id for c in access.search_candidates(me, "helene martin").items] == [mine.candidate_id]
     assert access.search_candidates(me, "personne").items == []
     assert access.search_candidates(factories.make_user(Role.SECRETARIAT)).total == 2
+
+
+def test_a_list_reads_the_checks_of_the_files_at_the_steps_checked_only(app_ctx, today_is):
+    """Issue 16: a listed file reads the competences, the assessor's CQPs, the results and the scans (what « Ce
+    qu'il manque » checks) only at the steps checked; a page of files past them reads four collections fewer.
+    What each line then says (next_action, missing_items) reads nothing more, whatever the step."""
+    from datetime import date
+
+    from sqlalchemy import inspect
+
+    from app.files import progress
+    from tests.stats.test_query_counts import STATUSES, add_files, count_queries
+
+    today_is("2026-01-12")
+    world = {"establishment": factories.make_establishment(), "assessor": factories.make_assessor(until=date(2026, 6, 1)),
+             "session": factories.make_session(on=date(2026, 3, 1), capacity=100)}
+    add_files(2 * len(STATUSES), statuses=STATUSES, **world)
+    from app.accounts.models import User
+
+    for viewer_id in (factories.make_user("secretariat").id, world["assessor"].user_id):
+        db.session.expunge_all()
+        viewer = db.session.get(User, viewer_id)
+        page = access.search_files(viewer, per_page=100)
+        assert {f.status for f in page.items} >= set(access.CHECKED_STEPS)
+        with count_queries() as statements:
+            said = [(progress.next_action(f, viewer), progress.missing_items(f, viewer)) for f in page.items]
+        assert statements == [] and len(said) == len(page.items)
+        for file in page.items:
+            unloaded = inspect(file).unloaded & {"competences", "documents"}
+            if file.status in access.CHECKED_STEPS:
+                assert unloaded == set()
+                assert file.evaluation is None or "results" not in inspect(file.evaluation).unloaded
+                assert "cqps" not in inspect(file.assessor).unloaded
+            else:
+                assert unloaded == {"competences", "documents"}, file.status

@@ -22,9 +22,11 @@ from tests.stats.test_query_counts import add_files, count_queries
 
 MAX_STATEMENTS = 15
 # Pages brought below MAX_STATEMENTS, pinned at their count (no reload of the user after the commit by the
-# response hooks, the file page's documents in one statement, the homes' counts together).
+# response hooks, the file page's documents in one statement, the homes' counts together; the lists of files past
+# the first two steps without what those steps' checks read, access.load_checked_steps).
 PINNED = {"page d'un dossier (entreprise)": 12, "page d'un dossier (secrétariat)": 13, "accueil du secrétariat": 9,
-          "accueil de l'entreprise": 13, "accueil de l'évaluateur": 8}
+          "accueil de l'entreprise": 13, "accueil de l'évaluateur": 8, "dossiers, statut et recherche": 6,
+          "GET /files statut et recherche": 11}
 STATUSES = ["en_cours_inscription", "en_attente_evaluation", "validation_evaluation", "inscription_jury", "valide"]
 
 
