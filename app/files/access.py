@@ -69,11 +69,13 @@ def for_viewer(loads: tuple, user) -> tuple:
     return (*loads, joinedload(_f.jury_session).selectinload(session_class.members))
 
 
-def load_checked_steps(files: list[CandidateFile], loads: tuple = LINE_CHECKS) -> None:
-    """Loads `loads` (LINE_CHECKS) for those of `files` at a step whose checks read them (CHECKED_STEPS), in one
-    statement per relationship; the others never read them. A page of files past those steps (most of a
-    branch's files are) reads four collections fewer; a page holding some reads one statement more."""
-    checked = [f.id for f in files if f.status in CHECKED_STEPS]
+def load_checked_steps(files: list[CandidateFile], loads: tuple = LINE_CHECKS,
+                       steps: tuple[str, ...] = CHECKED_STEPS) -> None:
+    """Loads `loads` (LINE_CHECKS) for those of `files` at one of `steps` (CHECKED_STEPS, or those at which a
+    line tells its viewer what is missing: progress.steps_told_missing), in one statement per relationship;
+    the others never read them. A page of files past those steps (most of a branch's files are) reads four
+    collections fewer; a page holding some reads one statement more."""
+    checked = [f.id for f in files if f.status in steps]
     if checked:
         db.session.scalars(select(_f).where(_f.id.in_(checked)).options(*loads)).all()
 
@@ -123,10 +125,11 @@ def own_candidate(user) -> Candidate | None:
 
 def search_files(user, *, status: str | None = None, cqp: str | None = None, q: str | None = None,
                  page: int = 1, per_page: int = 20, where=None, after: str | None = None, before: str | None = None,
-                 cursor_field: str | None = None, loads: tuple = LINE_EVERY_STEP, checks: tuple = LINE_CHECKS) -> Page:
+                 cursor_field: str | None = None, loads: tuple = LINE_EVERY_STEP, checks: tuple = LINE_CHECKS,
+                 checked_steps: tuple[str, ...] = CHECKED_STEPS) -> Page:
     """`where`: a condition narrowing the files further (the assessor's « à évaluer » / « clos » headings);
-    `loads`: what each file comes with (LINE_EVERY_STEP, plus what the API shows), `checks` what the files at the
-    steps checked come with besides (load_checked_steps).
+    `loads`: what each file comes with (LINE_EVERY_STEP, plus what the API shows), `checks` what the files at
+    `checked_steps` come with besides (load_checked_steps).
     Newest first; `after` / `before`: keyset cursors (listing.paginate), `cursor_field` names a bad one (API)."""
     query = CandidateFile.visible_to(user)
     if where is not None:
@@ -144,8 +147,8 @@ def search_files(user, *, status: str | None = None, cqp: str | None = None, q: 
                        after=after or "", before=before or "")
     found = paginate(query, window, scalars=True, keys=(CandidateFile.created_at, CandidateFile.id),
                      count_from=CandidateFile.__table__, cursor_field=cursor_field)
-    if checks:
-        load_checked_steps(found.items, checks)
+    if checks and checked_steps:
+        load_checked_steps(found.items, checks, checked_steps)
     return found
 
 

@@ -27,7 +27,8 @@ def assessor_file_list():
     groups = []
     if status:
         page = access.search_files(me, status=status, q=form.q.data, page=_int_arg("page"),
-                                   after=request.args.get("apres"), before=request.args.get("avant"))
+                                   after=request.args.get("apres"), before=request.args.get("avant"),
+                                   checked_steps=progress.steps_told_missing(me))
         groups.append(("filtre", f"Dossiers « {STATUS_LABELS[FileStatus(status)]} »", page))
     else:
         for key, title, condition in evaluation.assessor_list_groups():
@@ -36,7 +37,8 @@ def assessor_file_list():
                                                            page=_int_arg("page") if paged else 1,
                                                            per_page=20 if paged else 100,
                                                            after=request.args.get("apres") if paged else None,
-                                                           before=request.args.get("avant") if paged else None)))
+                                                           before=request.args.get("avant") if paged else None,
+                                                           checked_steps=progress.steps_told_missing(me))))
     lines = {key: [(f, f.visible_status_for(me), progress.next_action(f, me)) for f in page.items]
              for key, _title, page in groups}
     return render_template("files/assessor_file_list.html", form=form, groups=groups, lines=lines,

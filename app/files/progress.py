@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from app.accounts.models import Role
 from app.core.clock import today
 from app.files import workflow
 from app.files.models import DECISION_STATUSES, CandidateFile, FileStatus
@@ -167,6 +168,19 @@ def missing_items(file: CandidateFile, viewer) -> list[Missing]:
 
 def _own(file: CandidateFile, viewer) -> list[str]:
     return [m.text for m in missing_items(file, viewer) if m.who == YOU]
+
+
+def steps_told_missing(viewer) -> tuple[str, ...]:
+    """The statuses at which next_action tells `viewer` what the step still lacks (missing_items): a company, its
+    files to complete before confirming the assessor (R2); an assessor, the files they evaluate (R3, R5, R6).
+    Anyone else is told whose turn it is, not what is missing: their lists need not read what the checks read
+    (access.load_checked_steps)."""
+    role = getattr(viewer, "role", None)
+    if role == Role.ENTREPRISE:
+        return (S.EN_COURS_INSCRIPTION.value,)
+    if role == Role.EVALUATEUR:
+        return (S.EN_ATTENTE_EVALUATION.value,)
+    return ()
 
 
 def next_action(file: CandidateFile, viewer) -> NextAction | None:

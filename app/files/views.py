@@ -47,7 +47,8 @@ def file_list():
     except ValueError as error:
         where, organisme_error = None, str(error)
     page = access.search_files(me, status=status, q=form.q.data, page=_int_arg("page"), where=where,
-                               after=request.args.get("apres"), before=request.args.get("avant"))
+                               after=request.args.get("apres"), before=request.args.get("avant"),
+                               checked_steps=progress.steps_told_missing(me))
     lines = [(f, f.visible_status_for(me), progress.next_action(f, me)) for f in page.items]
     return render_template("files/file_list.html", form=form, page=page, lines=lines, endpoint=request.endpoint,
                            organisme=organisme, organisme_error=organisme_error,

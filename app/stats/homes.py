@@ -31,7 +31,7 @@ from app.files.models import (
     Evaluation,
     FileStatus,
 )
-from app.files.progress import NextAction, next_action
+from app.files.progress import NextAction, next_action, steps_told_missing
 from app.jury.models import JurySession, jury_members
 from app.referential.models import Assessor
 
@@ -131,7 +131,7 @@ def company_home(user: User) -> CompanyHome:
         select(f).join(ranked, ranked.c.id == f.id).where(ranked.c.rank <= COMPANY_GROUP_LIMIT)
         .options(*access.LINE_EVERY_STEP).order_by(f.status_changed_at, f.id)
     ))
-    access.load_checked_steps(files)  # what « Ce qu'il manque » reads, for the files at the first two steps
+    access.load_checked_steps(files, steps=steps_told_missing(user))  # what its lines say is missing
     lines = [FileLine(file, file.visible_status_for(user), next_action(file, user)) for file in files]
     groups = []
     for status in STEPS:

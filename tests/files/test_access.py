@@ -101,14 +101,16 @@ def test_the_candidate_search_is_scoped_and_accent_insensitive(two_companies):
     assert access.search_candidates(factories.make_user(Role.SECRETARIAT)).total == 2
 
 
-def test_a_list_reads_the_checks_of_the_files_at_the_steps_checked_only(app_ctx, today_is):
+def test_a_list_reads_what_the_checks_read_only_for_the_files_whose_lines_say_what_is_missing(app_ctx, today_is):
     """Issue 16: a listed file reads the competences, the assessor's CQPs, the results and the scans (what « Ce
-    qu'il manque » checks) only at the steps checked; a page of files past them reads four collections fewer.
-    What each line then says (next_action, missing_items) reads nothing more, whatever the step."""
+    qu'il manque » checks) only at the steps checked (the API's `missing`, every viewer), or only at the step at
+    which its line tells the viewer what is missing (progress.steps_told_missing: the company at the first step,
+    the assessor at the evaluation, nobody else). What each line then says reads nothing more."""
     from datetime import date
 
     from sqlalchemy import inspect
 
+    from app.accounts.models import User
     from app.files import progress
     from tests.stats.test_query_counts import STATUSES, add_files, count_queries
 
@@ -116,21 +118,29 @@ def test_a_list_reads_the_checks_of_the_files_at_the_steps_checked_only(app_ctx,
     world = {"establishment": factories.make_establishment(), "assessor": factories.make_assessor(until=date(2026, 6, 1)),
              "session": factories.make_session(on=date(2026, 3, 1), capacity=100)}
     add_files(2 * len(STATUSES), statuses=STATUSES, **world)
-    from app.accounts.models import User
-
-    for viewer_id in (factories.make_user("secretariat").id, world["assessor"].user_id):
+    secretariat = factories.make_user("secretariat").id
+    company = factories.make_user("entreprise", establishment=world["establishment"]).id
+    cases = [(secretariat, access.CHECKED_STEPS, True), (secretariat, progress.steps_told_missing, False),
+             (company, progress.steps_told_missing, False), (world["assessor"].user_id, progress.steps_told_missing, False)]
+    told = set()
+    for viewer_id, steps, with_missing in cases:
         db.session.expunge_all()
         viewer = db.session.get(User, viewer_id)
-        page = access.search_files(viewer, per_page=100)
+        steps = steps(viewer) if callable(steps) else steps
+        told.update(steps)
+        page = access.search_files(viewer, per_page=100, checked_steps=steps)
         assert {f.status for f in page.items} >= set(access.CHECKED_STEPS)
         with count_queries() as statements:
-            said = [(progress.next_action(f, viewer), progress.missing_items(f, viewer)) for f in page.items]
-        assert statements == [] and len(said) == len(page.items)
+            said = [progress.next_action(f, viewer) for f in page.items]
+            if with_missing:
+                said += [progress.missing_items(f, viewer) for f in page.items]
+        assert statements == [] and len(said) >= len(page.items), (viewer.role, steps)
         for file in page.items:
             unloaded = inspect(file).unloaded & {"competences", "documents"}
-            if file.status in access.CHECKED_STEPS:
+            if file.status in steps:
                 assert unloaded == set()
                 assert file.evaluation is None or "results" not in inspect(file.evaluation).unloaded
                 assert "cqps" not in inspect(file.assessor).unloaded
             else:
-                assert unloaded == {"competences", "documents"}, file.status
+                assert unloaded == {"competences", "documents"}, (viewer.role, file.status)
+    assert told == set(access.CHECKED_STEPS)
