@@ -51,12 +51,17 @@ _LINE_BUT_DOCUMENTS = (
     selectinload(_f.carried_competences),  # R13: acquired_competences
 )
 FILE_LINE = (*_LINE_BUT_DOCUMENTS, selectinload(_f.documents))
-# What the file's page shows besides: the history and its actors, the job assessor's observations. Not its
-# documents: the page reads them with the candidate's own in one statement (files.views._render_file).
+# What the file's page shows: its line, what the checks read, the history and its actors, the job assessor's
+# observations. Not its documents: the page reads them with the candidate's own in one statement
+# (files.views._render_file). One file: the collections it has at most a few of (its invitations, the
+# correction asked, the competences it carries) come in its own SELECT, the others one statement each.
 FILE_PAGE = (
-    *_LINE_BUT_DOCUMENTS,
-    selectinload(_f.history).selectinload(StatusChange.actor),
-    selectinload(_f.invitations).selectinload(JobAssessorInvitation.observations),
+    joinedload(_f.candidate), joinedload(_f.cqp), joinedload(_f.establishment),
+    joinedload(_f.assessor).joinedload(Assessor.user), joinedload(_f.assessor).selectinload(Assessor.cqps),
+    joinedload(_f.evaluation).selectinload(Evaluation.results), joinedload(_f.jury_session),
+    selectinload(_f.competences), selectinload(_f.history).selectinload(StatusChange.actor),
+    joinedload(_f.invitations).selectinload(JobAssessorInvitation.observations),
+    joinedload(_f.open_correction_request), joinedload(_f.carried_competences),
 )
 
 
@@ -85,7 +90,7 @@ def get_file_for(user, file_id, loads=()) -> CandidateFile:
     `loads`: loader options (FILE_PAGE for the file's page)."""
     ident = as_id(file_id)
     query = CandidateFile.visible_to(user).where(CandidateFile.id == ident).options(*loads)
-    file = db.session.scalar(query) if ident else None
+    file = db.session.scalars(query).unique().one_or_none() if ident else None  # unique: joined collections
     if file is None:
         raise NotFound("Ce dossier n'existe pas, ou vous n'y avez pas accès.")
     return file

@@ -144,3 +144,21 @@ def test_a_list_reads_what_the_checks_read_only_for_the_files_whose_lines_say_wh
             else:
                 assert unloaded == {"competences", "documents"}, (viewer.role, file.status)
     assert told == set(access.CHECKED_STEPS)
+
+
+def test_the_file_page_loads_each_collection_once_although_some_come_joined(app_ctx):
+    """FILE_PAGE brings the invitations (and their observations), the correction asked and the carried
+    competences in the file's own SELECT: a file with two invitations and three competences still has each once."""
+    file = factories.make_file(FileStatus.VALIDATION_EVALUATION)
+    factories.make_invitation(file, used=True)
+    file_id, expected = file.id, {
+        "invitations": len(file.invitations), "competences": len(file.competences),
+        "observations": sorted(len(i.observations) for i in file.invitations), "results": len(file.evaluation.results)}
+    assert expected["invitations"] == 2 and expected["competences"] == 3
+    me = factories.make_user("secretariat")
+    db.session.expunge_all()
+    loaded = access.get_file_for(db.session.merge(me, load=True), file_id, loads=access.FILE_PAGE)
+    assert {"invitations": len(loaded.invitations), "competences": len(loaded.competences),
+            "observations": sorted(len(i.observations) for i in loaded.invitations),
+            "results": len(loaded.evaluation.results)} == expected
+    assert len({i.id for i in loaded.invitations}) == 2

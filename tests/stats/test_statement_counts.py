@@ -24,7 +24,7 @@ MAX_STATEMENTS = 15
 # Pages brought below MAX_STATEMENTS, pinned at their count (no reload of the user after the commit by the
 # response hooks, the file page's documents in one statement, the homes' counts together; the lists of files past
 # the first two steps without what those steps' checks read, access.load_checked_steps).
-PINNED = {"page d'un dossier (entreprise)": 12, "page d'un dossier (secrétariat)": 13, "accueil du secrétariat": 9,
+PINNED = {"page d'un dossier (entreprise)": 9, "page d'un dossier (secrétariat)": 10, "accueil du secrétariat": 9,
           "accueil de l'entreprise": 12, "accueil de l'évaluateur": 8, "dossiers, page 1": 6, "dossiers, par curseur": 6,
           "dossiers, statut et recherche": 6, "dossiers de l'entreprise": 10, "GET /files statut et recherche": 11}
 STATUSES = ["en_cours_inscription", "en_attente_evaluation", "validation_evaluation", "inscription_jury", "valide"]
