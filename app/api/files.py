@@ -36,7 +36,6 @@ from app.files.models import (
     TRAINING_PATHS,
     TRAINING_SCHEMES,
     CandidateFile,
-    Evaluation,
     FileStatus,
     JobAssessorInvitation,
     StatusChange,
@@ -44,7 +43,6 @@ from app.files.models import (
 from app.files.progress import missing_items, next_action
 from app.jury.models import Decision, DecisionResult
 from app.referential import quiforme
-from app.referential.models import Assessor
 from app.referential.training_org_models import describe as describe_training_org
 
 blp = Blueprint("api_files", __name__, description="Candidats, dossiers, documents, évaluation")
@@ -60,10 +58,8 @@ BEYOND_A_LINE = (
 
 
 # What a listed file comes with: its line, the competences and carried ones that FileOut shows of every file,
-# and beyond; what only the checks of its first two steps read, for the files at them (access.load_checked_steps).
+# and beyond; what only the checks of its first two steps read (access.STEP_CHECKS), for the files at them.
 LISTED = (*access.LINE_EVERY_STEP, selectinload(_f.competences), selectinload(_f.carried_competences), *BEYOND_A_LINE)
-LISTED_CHECKS = (joinedload(_f.assessor).selectinload(Assessor.cqps),
-                 joinedload(_f.evaluation).selectinload(Evaluation.results), selectinload(_f.documents))
 
 
 def file_answer_loads(user) -> tuple:
@@ -421,7 +417,7 @@ class Files(MethodView):
         """Les dossiers visibles par l'utilisateur, filtrés par statut et CQP, paginés."""
         page = access.search_files(_me(), status=args["status"], cqp=args["cqp"], q=args["q"],
                                    page=args["page"], per_page=args["per_page"], after=args["after"],
-                                   cursor_field="after", loads=LISTED, checks=LISTED_CHECKS)
+                                   cursor_field="after", loads=LISTED, checks=access.STEP_CHECKS)
         if _me().is_secretariat:
             from app.jury.cdc import preload_cpf
 

@@ -29,36 +29,32 @@ _f = CandidateFile
 # What a file has one of comes in the file's own SELECT (LEFT OUTER JOINs: no row multiplied); its
 # collections one statement each. A page's statements stay few (issue 16: at most 15) whatever its rows.
 #
+# What a file has one of, on every line and on its page:
+_ONE_EACH = (
+    joinedload(_f.candidate), joinedload(_f.cqp), joinedload(_f.establishment),
+    joinedload(_f.assessor).joinedload(Assessor.user), joinedload(_f.evaluation), joinedload(_f.jury_session),
+)
 # What every line reads, whatever the file's step:
 LINE_EVERY_STEP = (
-    joinedload(_f.candidate), joinedload(_f.cqp), joinedload(_f.establishment),
-    joinedload(_f.assessor).joinedload(Assessor.user), selectinload(_f.invitations),
-    joinedload(_f.evaluation), joinedload(_f.jury_session),
+    *_ONE_EACH, selectinload(_f.invitations),
     selectinload(_f.open_correction_request),  # what the file waits for while a correction is asked
 )
 # What the checks of the two first steps read besides, for « Ce qu'il manque » (progress.missing_items:
-# workflow.confirm_assessor_problems, R2; submit_evaluation_problems, R3/R5/R6): the competences, the assessor's
-# CQPs, the results entered and the scans. A file past them reads none of it (load_checked_steps).
+# workflow.confirm_assessor_problems, R2; submit_evaluation_problems, R3/R5/R6): the assessor's CQPs, the
+# results entered, the scans (STEP_CHECKS: read by nothing else), and the competences. A file past those
+# steps reads none of it (load_checked_steps).
 CHECKED_STEPS = (FileStatus.EN_COURS_INSCRIPTION.value, FileStatus.EN_ATTENTE_EVALUATION.value)
-LINE_CHECKS = (
-    joinedload(_f.assessor).selectinload(Assessor.cqps), selectinload(_f.competences),
-    joinedload(_f.evaluation).selectinload(Evaluation.results), selectinload(_f.documents),
-)
-_LINE_BUT_DOCUMENTS = (
-    *LINE_EVERY_STEP,
-    joinedload(_f.assessor).selectinload(Assessor.cqps), selectinload(_f.competences),
-    joinedload(_f.evaluation).selectinload(Evaluation.results),
-    selectinload(_f.carried_competences),  # R13: acquired_competences
-)
-FILE_LINE = (*_LINE_BUT_DOCUMENTS, selectinload(_f.documents))
+_CQPS_AND_RESULTS = (joinedload(_f.assessor).selectinload(Assessor.cqps),
+                     joinedload(_f.evaluation).selectinload(Evaluation.results))
+STEP_CHECKS = (*_CQPS_AND_RESULTS, selectinload(_f.documents))
+LINE_CHECKS = (*STEP_CHECKS, selectinload(_f.competences))
+FILE_LINE = (*LINE_EVERY_STEP, *LINE_CHECKS, selectinload(_f.carried_competences))  # R13: acquired_competences
 # What the file's page shows: its line, what the checks read, the history and its actors, the job assessor's
 # observations. Not its documents: the page reads them with the candidate's own in one statement
 # (files.views._render_file). One file: the collections it has at most a few of (its invitations, the
 # correction asked, the competences it carries) come in its own SELECT, the others one statement each.
 FILE_PAGE = (
-    joinedload(_f.candidate), joinedload(_f.cqp), joinedload(_f.establishment),
-    joinedload(_f.assessor).joinedload(Assessor.user), joinedload(_f.assessor).selectinload(Assessor.cqps),
-    joinedload(_f.evaluation).selectinload(Evaluation.results), joinedload(_f.jury_session),
+    *_ONE_EACH, *_CQPS_AND_RESULTS,
     selectinload(_f.competences), selectinload(_f.history).selectinload(StatusChange.actor),
     joinedload(_f.invitations).selectinload(JobAssessorInvitation.observations),
     joinedload(_f.open_correction_request), joinedload(_f.carried_competences),
